@@ -1,0 +1,113 @@
+"""RunControl: how the window tells the training thread to run, pause, step or stop.
+
+The worker calls ``wait_for_turn()`` before every mini-batch. It blocks on a Condition (no sleep
+polling) until training runs, a step budget is left, or stop is asked.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+
+class RunControl:
+    """Thread-safe run / pause / step(n) / stop, plus requests the worker applies between steps."""
+
+    def __init__(self, delay: float = 0.0):
+        self._cond = threading.Condition()
+        self._running = False
+        self._budget = 0
+        self._stopped = False
+        self._delay = float(delay)
+        self._requests: dict = {}
+
+    # --- called by the window -------------------------------------------------------------
+    def run(self):
+        with self._cond:
+            self._running = True
+            self._cond.notify_all()
+
+    def pause(self):
+        """Stop after the current step; any step budget left is dropped."""
+        with self._cond:
+            self._running = False
+            self._budget = 0
+            self._cond.notify_all()
+
+    def step(self, n: int = 1):
+        """Allow ``n`` more mini-batches while paused."""
+        with self._cond:
+            self._budget += max(0, int(n))
+            self._cond.notify_all()
+
+    def stop(self):
+        """End the worker's loop for good."""
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def set_delay(self, seconds: float):
+        """Slow motion: wait this long between steps while running (0 = full speed)."""
+        with self._cond:
+            self._delay = max(0.0, float(seconds))
+            self._cond.notify_all()
+
+    def request(self, **changes):
+        """Ask the worker to apply changes (hyper-parameters, reset, probe) before its next step."""
+        with self._cond:
+            self._requests.update(changes)
+            self._cond.notify_all()
+
+    # --- called by the worker -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    @property
+    def budget(self) -> int:
+        return self._budget
+
+    def take_requests(self) -> dict:
+        """The pending requests, emptied."""
+        with self._cond:
+            requests, self._requests = self._requests, {}
+            return requests
+
+    def wait_for_turn(self, on_idle=None) -> str:
+        """Block until there is something to do: ``"step"``, ``"requests"`` or ``"stop"``.
+
+        "step" has consumed one unit of the budget (or is a running turn); "requests" means the
+        worker should call ``take_requests()`` and apply them, then ask again. ``on_idle()`` is
+        called outside the lock before blocking, so the worker can publish its paused state.
+        """
+        while True:
+            with self._cond:
+                if self._stopped:
+                    return "stop"
+                if self._requests:
+                    return "requests"
+                if self._budget > 0:
+                    self._budget -= 1
+                    return "step"
+                if self._running:
+                    if self._delay <= 0:
+                        return "step"
+                    deadline = time.monotonic() + self._delay
+                    while self._running and not self._stopped and not self._requests:
+                        left = deadline - time.monotonic()
+                        if left <= 0:
+                            return "step"
+                        self._cond.wait(left)
+                    continue
+            if on_idle is not None:
+                on_idle()
+            with self._cond:
+                if not (self._stopped or self._requests or self._budget or self._running):
+                    self._cond.wait()
+
+    def __repr__(self):
+        return (f"RunControl(running={self._running}, budget={self._budget}, "
+                f"stopped={self._stopped}, delay={self._delay})")

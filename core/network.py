@@ -1,0 +1,156 @@
+"""A fully connected network, a = σ(W a_prev + b) layer by layer, trained by backpropagation.
+
+Shapes follow the notes: ``W[l]`` is (n_out, n_in), so row j holds neuron j's incoming weights, and
+``b[l]`` is (n_out,). A batch is a matrix of rows, so layer l computes ``Z = A_prev @ W[l].T + b[l]``.
+Index l counts weight layers: l = 0 maps the 784 inputs to the first hidden layer, the last maps to
+the 10 outputs.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.activations import get_activation
+from core.costs import get_cost
+
+
+@dataclass
+class Trace:
+    """The forward pass of one batch: ``a[0]`` is the input, ``z[l]`` and ``a[l+1]`` belong to layer l."""
+
+    z: list
+    a: list
+
+    @property
+    def output(self) -> np.ndarray:
+        return self.a[-1]
+
+
+@dataclass
+class Gradients:
+    """∂C/∂W and ∂C/∂b averaged over the batch, and each sample's δ = ∂C0/∂z of every layer."""
+
+    dW: list
+    db: list
+    delta: list
+
+    def neuron_norms(self) -> list:
+        """For each layer, ‖∂C/∂W_j‖ of every neuron j's incoming weights."""
+        return [np.sqrt(np.einsum("ij,ij->i", dW, dW)) for dW in self.dW]
+
+    def layer_norms(self) -> np.ndarray:
+        """For each layer, the Frobenius norm of ∂C/∂W together with ∂C/∂b."""
+        return np.array([np.sqrt(np.vdot(dW, dW) + np.vdot(db, db)) for dW, db in zip(self.dW, self.db)])
+
+
+class Network:
+    """A multilayer perceptron: ``sizes`` such as (784, 100, 10), a hidden activation, an output/cost pair.
+
+    Weights start as N(0, 1/n_in) (N(0, 2/n_in) for ReLU) from ``seed``; biases start at zero.
+    """
+
+    def __init__(self, sizes=(784, 100, 10), activation="sigmoid", cost="cross-entropy",
+                 seed=0, dtype=np.float32):
+        if len(sizes) < 2 or any(int(n) < 1 for n in sizes):
+            raise ValueError(f"layer sizes must be at least two positive numbers, got {sizes!r}")
+        self.sizes = tuple(int(n) for n in sizes)
+        self.activation = get_activation(activation)
+        self.cost = get_cost(cost)
+        self.dtype = np.dtype(dtype)
+        self.seed = seed
+        rng = np.random.default_rng(seed)
+        gain = 2.0 if self.activation.name == "relu" else 1.0
+        self.W = [(rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)).astype(self.dtype)
+                  for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
+        self.b = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
+
+    @property
+    def n_layers(self) -> int:
+        """How many weight layers (hidden layers + 1)."""
+        return len(self.W)
+
+    def sigma(self, l: int):
+        """The activation of layer l: the hidden activation, or the output's (sigmoid or softmax)."""
+        return self.cost.output if l == self.n_layers - 1 else self.activation
+
+    def forward(self, X: np.ndarray) -> Trace:
+        """z = W a_prev + b and a = σ(z) for every layer, for a batch X of shape (n, 784)."""
+        a = [np.asarray(X, dtype=self.dtype)]
+        z = []
+        for l, (W, b) in enumerate(zip(self.W, self.b)):
+            zl = a[-1] @ W.T
+            zl += b
+            z.append(zl)
+            a.append(self.sigma(l)(zl))
+        return Trace(z=z, a=a)
+
+    def backward(self, trace: Trace, Y: np.ndarray) -> Gradients:
+        """Backpropagate one batch: δL from the cost, δl = (δ(l+1) W(l+1)) ⊙ σ'(zl), averaged gradients."""
+        n = trace.a[0].shape[0]
+        L = self.n_layers
+        delta = [None] * L
+        delta[-1] = self.cost.delta(trace.z[-1], trace.a[-1], np.asarray(Y, dtype=self.dtype))
+        for l in range(L - 2, -1, -1):
+            d = delta[l + 1] @ self.W[l + 1]
+            d *= self.activation.prime_from_a(trace.a[l + 1])
+            delta[l] = d
+        dW, db = [], []
+        for l in range(L):
+            g = delta[l].T @ trace.a[l]
+            g *= 1.0 / n
+            dW.append(g)
+            db.append(delta[l].mean(axis=0))
+        return Gradients(dW=dW, db=db, delta=delta)
+
+    def gradients(self, X, Y):
+        """Forward then backward on one batch; returns (trace, gradients)."""
+        trace = self.forward(X)
+        return trace, self.backward(trace, Y)
+
+    def costs(self, output, Y) -> np.ndarray:
+        """C0 of each sample for network outputs ``output`` and one-hot targets Y."""
+        return self.cost.fn(output, np.asarray(Y, dtype=output.dtype))
+
+    def output(self, X, chunk: int = 10000) -> np.ndarray:
+        """The network's 10 outputs for every row of X, computed in chunks to bound memory."""
+        parts = [self.forward(X[i:i + chunk]).output for i in range(0, len(X), chunk)]
+        return np.concatenate(parts) if parts else np.zeros((0, self.sizes[-1]), self.dtype)
+
+    def predict(self, X) -> np.ndarray:
+        """The predicted digit for every row of X."""
+        return np.argmax(self.output(X), axis=1)
+
+    def evaluate(self, X, labels) -> tuple:
+        """Mean cost and accuracy (0–1) of the network on images X with integer labels."""
+        out = self.output(X)
+        cost = float(np.mean(self.costs(out, one_hot(labels, self.sizes[-1], out.dtype))))
+        return cost, float(np.mean(np.argmax(out, axis=1) == labels))
+
+    def params(self) -> list:
+        """All parameter arrays, W then b for each layer (the live arrays, not copies)."""
+        return [p for pair in zip(self.W, self.b) for p in pair]
+
+    def config(self) -> dict:
+        """The architecture as plain values, enough to build an identical empty network."""
+        return {"sizes": list(self.sizes), "activation": self.activation.name,
+                "cost": self.cost.name, "seed": self.seed, "dtype": self.dtype.name}
+
+    def copy(self) -> "Network":
+        """An independent network with the same architecture and weights."""
+        other = Network(self.sizes, self.activation.name, self.cost.name, self.seed, self.dtype)
+        other.W = [w.copy() for w in self.W]
+        other.b = [b.copy() for b in self.b]
+        return other
+
+    def __repr__(self):
+        return (f"Network(sizes={self.sizes}, activation={self.activation.name!r}, "
+                f"cost={self.cost.name!r}, dtype={self.dtype.name})")
+
+
+def one_hot(labels, n: int = 10, dtype=np.float32) -> np.ndarray:
+    """Rows y with y[label] = 1 and zeros elsewhere."""
+    labels = np.asarray(labels, dtype=np.intp)
+    Y = np.zeros((labels.size, n), dtype=dtype)
+    Y[np.arange(labels.size), labels] = 1
+    return Y

@@ -1,0 +1,47 @@
+"""Gradient descent: W ← W + v with v = μ v − η (∂C/∂W + λ W); plain SGD when μ = 0."""
+from __future__ import annotations
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with optional momentum μ and L2 weight decay λ (on W, not b).
+
+    ``lr`` is the learning rate η. Hyper-parameters may change between steps.
+    """
+
+    def __init__(self, lr=0.1, momentum=0.0, l2=0.0):
+        self.lr, self.momentum, self.l2 = float(lr), float(momentum), float(l2)
+        self._velocity = None
+        self._scratch = None
+
+    def _buffers(self, params):
+        if self._velocity is None or [v.shape for v in self._velocity] != [p.shape for p in params]:
+            self._velocity = [np.zeros_like(p) for p in params]
+            self._scratch = [np.empty_like(p) for p in params]
+
+    def step(self, params: list, grads: list) -> list:
+        """Apply one update to ``params`` in place; returns ‖Δp‖ of every parameter array."""
+        self._buffers(params)
+        norms = []
+        for p, g, v, update in zip(params, grads, self._velocity, self._scratch):
+            if self.l2 and p.ndim == 2:
+                np.multiply(p, self.l2, out=update)
+                update += g
+                update *= -self.lr
+            else:
+                np.multiply(g, -self.lr, out=update)
+            if self.momentum:
+                v *= self.momentum
+                v += update
+                update = v
+            p += update
+            norms.append(float(np.sqrt(np.vdot(update, update))))
+        return norms
+
+    def reset(self):
+        """Forget the momentum (after the weights were replaced)."""
+        self._velocity = None
+
+    def __repr__(self):
+        return f"SGD(lr={self.lr}, momentum={self.momentum}, l2={self.l2})"

@@ -1,0 +1,77 @@
+"""The one message that crosses from the training thread to the window: a frozen Snapshot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def frozen(array) -> np.ndarray:
+    """A read-only copy of ``array``: the receiver can keep it, nobody can change it."""
+    out = np.array(array, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """Test-set figures after an epoch (epoch 0 is the untrained network)."""
+
+    epoch: int
+    step: int
+    train_cost: float
+    test_cost: float
+    test_accuracy: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The exact state of training at ``step``, with read-only copies of everything a panel draws.
+
+    Layer-indexed tuples have one entry per weight layer l (``W[l]`` is (n_out, n_in)); the probe
+    activations have one more, ``probe_a[0]`` being the probe image itself.
+    """
+
+    step: int
+    epoch: int                     # epochs completed
+    epoch_fraction: float          # how far into the current epoch, 0–1
+    steps_per_epoch: int
+    status: str                    # "running", "paused", "stopped", "diverged", "error"
+    config: dict                   # sizes, activation, cost, lr, momentum, l2, batch_size, seed
+    W: tuple
+    b: tuple
+    dW: tuple                      # last step's ∂C/∂W averaged over its batch
+    db: tuple
+    probe_index: int               # index in the test set
+    probe_label: int
+    probe_z: tuple
+    probe_a: tuple
+    grad_layer_norms: np.ndarray   # ‖∂C/∂(W, b)‖ per layer, last step
+    grad_neuron_norms: tuple       # ‖∂C/∂W_j‖ per neuron j, per layer, last step
+    update_ratios: np.ndarray      # ‖ΔW‖ / ‖W‖ per layer, last step
+    cost_steps: np.ndarray         # step numbers of the points since the previous snapshot
+    cost_values: np.ndarray        # training cost of each of those steps
+    accuracy_values: np.ndarray    # batch accuracy of each of those steps
+    grad_norm_values: np.ndarray   # (points, layers): gradient norm per layer at those steps
+    epochs: tuple = ()             # every EpochRecord so far
+    samples_per_second: float = 0.0
+    message: str = ""              # why training paused or stopped, when it did
+    data_source: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def cost(self) -> float:
+        """The latest training cost, NaN before the first step."""
+        return float(self.cost_values[-1]) if len(self.cost_values) else float("nan")
+
+    @property
+    def accuracy(self) -> float:
+        return float(self.accuracy_values[-1]) if len(self.accuracy_values) else float("nan")
+
+    @property
+    def sizes(self) -> tuple:
+        return tuple(self.config["sizes"])
+
+    def __repr__(self):
+        return (f"Snapshot(step={self.step}, epoch={self.epoch}, status={self.status!r}, "
+                f"sizes={self.sizes}, cost={self.cost:.4g})")

@@ -1,0 +1,208 @@
+"""Trainer: mini-batch gradient descent over a Dataset, with the statistics the window draws."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.history import DecimatingHistory
+from core.network import Gradients, Network, Trace, one_hot
+from core.optim import SGD
+from core.snapshot import EpochRecord, Snapshot, frozen
+
+
+@dataclass
+class StepStats:
+    """What one mini-batch did. ``trace`` and ``grads`` are the live arrays of that step."""
+
+    step: int
+    epoch: int
+    cost: float
+    accuracy: float
+    layer_norms: np.ndarray
+    neuron_norms: list
+    update_ratios: np.ndarray
+    trace: Trace
+    grads: Gradients
+    epoch_record: EpochRecord | None = None  # set on the step that completes an epoch
+
+
+class Trainer:
+    """Trains ``net`` on ``train`` in shuffled mini-batches; evaluates on ``test`` after each epoch.
+
+    The sample order of epoch e is a permutation drawn from (seed, e), so runs are reproducible and
+    the order does not depend on when the batch size changes.
+    """
+
+    def __init__(self, net: Network, train, test=None, lr=0.1, momentum=0.0, l2=0.0,
+                 batch_size=32, seed=0, probe_index=0, history=4096):
+        self.net, self.train, self.test = net, train, test
+        self.optimizer = SGD(lr, momentum, l2)
+        self.batch_size = int(batch_size)
+        self.seed = seed
+        self.step_count, self.epoch, self._pos = 0, 0, 0
+        self._order = self._permutation(0)
+        self.probe_index = int(probe_index)
+        self.history = DecimatingHistory(history, columns=2)               # cost, accuracy
+        self.grad_history = DecimatingHistory(history, columns=net.n_layers)
+        self.epochs: list[EpochRecord] = []
+        self._epoch_cost_sum, self._epoch_steps = 0.0, 0
+        self._pending: list = []
+        self._pending_limit = history
+        self._speed = 0.0
+        self.last: StepStats | None = None
+
+    # --- sample order -----------------------------------------------------------------------
+    def _permutation(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, epoch]).permutation(len(self.train.labels))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return math.ceil(len(self.train.labels) / self.batch_size)
+
+    @property
+    def epoch_fraction(self) -> float:
+        return self._pos / len(self.train.labels)
+
+    def steps_left_in_epoch(self) -> int:
+        return math.ceil((len(self.train.labels) - self._pos) / self.batch_size)
+
+    def next_batch(self) -> np.ndarray:
+        """Indices of the next mini-batch (the last one of an epoch may be smaller)."""
+        idx = self._order[self._pos:self._pos + self.batch_size]
+        self._pos += len(idx)
+        return idx
+
+    # --- training ---------------------------------------------------------------------------
+    def set_hyper(self, lr=None, momentum=None, l2=None, batch_size=None):
+        """Change hyper-parameters; they apply from the next step."""
+        opt = self.optimizer
+        opt.lr = opt.lr if lr is None else float(lr)
+        opt.momentum = opt.momentum if momentum is None else float(momentum)
+        opt.l2 = opt.l2 if l2 is None else float(l2)
+        self.batch_size = self.batch_size if batch_size is None else max(1, int(batch_size))
+
+    def step(self) -> StepStats:
+        """Train on one mini-batch and return its statistics."""
+        started = time.perf_counter()
+        idx = self.next_batch()
+        X, labels = self.train.images[idx], self.train.labels[idx]
+        net = self.net
+        trace = net.forward(X)
+        Y = one_hot(labels, net.sizes[-1], net.dtype)
+        cost = float(np.mean(net.costs(trace.output, Y)))
+        accuracy = float(np.mean(np.argmax(trace.output, axis=1) == labels))
+        grads = net.backward(trace, Y)
+        layer_norms = grads.layer_norms()
+        neuron_norms = grads.neuron_norms()
+        grad_list = [g for pair in zip(grads.dW, grads.db) for g in pair]
+        update_norms = self.optimizer.step(net.params(), grad_list)[0::2]
+        w_norms = np.array([np.sqrt(np.vdot(W, W)) for W in net.W])
+        ratios = np.asarray(update_norms) / np.maximum(w_norms, 1e-12)
+        self.step_count += 1
+        self._record(cost, accuracy, layer_norms)
+        stats = StepStats(self.step_count, self.epoch, cost, accuracy, layer_norms, neuron_norms,
+                          ratios, trace, grads)
+        self._measure_speed(len(idx), time.perf_counter() - started)
+        if self._pos >= len(self._order):
+            stats.epoch_record = self._finish_epoch()
+        self.last = stats
+        return stats
+
+    def _record(self, cost, accuracy, layer_norms):
+        self.history.append(self.step_count, cost, accuracy)
+        self.grad_history.append(self.step_count, *layer_norms)
+        self._epoch_cost_sum += cost
+        self._epoch_steps += 1
+        self._pending.append((self.step_count, cost, accuracy, layer_norms))
+        if len(self._pending) > self._pending_limit:
+            del self._pending[::2]  # nobody is reading: thin out rather than grow
+
+    def _measure_speed(self, samples, seconds):
+        rate = samples / max(seconds, 1e-9)
+        self._speed = rate if self._speed == 0 else 0.95 * self._speed + 0.05 * rate
+
+    def _finish_epoch(self) -> EpochRecord:
+        train_cost = self._epoch_cost_sum / max(self._epoch_steps, 1)
+        self.epoch += 1
+        self._pos, self._order = 0, self._permutation(self.epoch)
+        self._epoch_cost_sum, self._epoch_steps = 0.0, 0
+        return self.record_epoch(train_cost)
+
+    def record_epoch(self, train_cost=float("nan")) -> EpochRecord:
+        """Evaluate on the test set and keep the result in ``epochs``."""
+        test_cost, test_acc = self.evaluate()
+        record = EpochRecord(self.epoch, self.step_count, train_cost, test_cost, test_acc)
+        self.epochs.append(record)
+        return record
+
+    def evaluate(self, dataset=None) -> tuple:
+        """(mean cost, accuracy) on ``dataset``, the test set by default."""
+        data = self.test if dataset is None else dataset
+        if data is None:
+            return float("nan"), float("nan")
+        return self.net.evaluate(data.images, data.labels)
+
+    def train_epoch(self, on_step=None) -> EpochRecord:
+        """Run steps until the current epoch completes; ``on_step(stats)`` after each one."""
+        while True:
+            stats = self.step()
+            if on_step is not None:
+                on_step(stats)
+            if stats.epoch_record is not None:
+                return stats.epoch_record
+
+    # --- looking inside ----------------------------------------------------------------------
+    @property
+    def probe_set(self):
+        return self.test if self.test is not None else self.train
+
+    def probe(self) -> Trace:
+        """The forward pass of the probe digit (one test image) through the current network."""
+        i = self.probe_index % len(self.probe_set.labels)
+        return self.net.forward(self.probe_set.images[i:i + 1])
+
+    @property
+    def samples_per_second(self) -> float:
+        return self._speed
+
+    def config(self) -> dict:
+        opt = self.optimizer
+        return {**self.net.config(), "lr": opt.lr, "momentum": opt.momentum, "l2": opt.l2,
+                "batch_size": self.batch_size, "seed": self.seed}
+
+    def snapshot(self, status="running", message="", data_source="") -> Snapshot:
+        """A frozen copy of the current state, with the cost points since the previous snapshot."""
+        pending, self._pending = self._pending, []
+        net, last = self.net, self.last
+        probe = self.probe()
+        i = self.probe_index % len(self.probe_set.labels)
+        L = net.n_layers
+        if last is not None:
+            dW, db = last.grads.dW, last.grads.db
+            layer_norms, neuron_norms, ratios = last.layer_norms, last.neuron_norms, last.update_ratios
+        else:
+            dW, db = [np.zeros_like(W) for W in net.W], [np.zeros_like(b) for b in net.b]
+            layer_norms, ratios = np.zeros(L), np.zeros(L)
+            neuron_norms = [np.zeros(len(b)) for b in net.b]
+        return Snapshot(
+            step=self.step_count, epoch=self.epoch, epoch_fraction=self.epoch_fraction,
+            steps_per_epoch=self.steps_per_epoch, status=status, config=self.config(),
+            W=tuple(map(frozen, net.W)), b=tuple(map(frozen, net.b)),
+            dW=tuple(map(frozen, dW)), db=tuple(map(frozen, db)),
+            probe_index=i, probe_label=int(self.probe_set.labels[i]),
+            probe_z=tuple(frozen(z[0]) for z in probe.z), probe_a=tuple(frozen(a[0]) for a in probe.a),
+            grad_layer_norms=frozen(layer_norms), grad_neuron_norms=tuple(map(frozen, neuron_norms)),
+            update_ratios=frozen(ratios),
+            cost_steps=frozen([p[0] for p in pending]),
+            cost_values=frozen([p[1] for p in pending]),
+            accuracy_values=frozen([p[2] for p in pending]),
+            grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
+            epochs=tuple(self.epochs), samples_per_second=self._speed, message=message,
+            data_source=data_source)
+
+    def __repr__(self):
+        return (f"Trainer({self.net!r}, {self.optimizer!r}, batch_size={self.batch_size}, "
+                f"step={self.step_count}, epoch={self.epoch})")

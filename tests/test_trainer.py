@@ -1,0 +1,104 @@
+"""The trainer learns real digits, reproducibly, and reports what the window draws."""
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.network import Network
+from core.trainer import Trainer
+
+
+def tiny_data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, n)
+    images = rng.random((n, 784)).astype(np.float32) * 0.1
+    images[np.arange(n), labels * 70] = 1.0  # one bright pixel per class: learnable
+    return SimpleNamespace(images=images, labels=labels)
+
+
+def test_steps_cover_an_epoch_and_evaluate():
+    data = tiny_data(100)
+    trainer = Trainer(Network((784, 16, 10)), data, data, batch_size=32)
+    assert trainer.steps_per_epoch == 4
+    record = trainer.train_epoch()
+    assert trainer.step_count == 4 and trainer.epoch == 1 and record.epoch == 1
+    assert 0 <= record.test_accuracy <= 1 and np.isfinite(record.test_cost)
+
+
+def test_every_sample_is_seen_once_per_epoch():
+    data = tiny_data(100)
+    trainer = Trainer(Network((784, 8, 10)), data, batch_size=32)
+    seen = np.concatenate([trainer.next_batch() for _ in range(trainer.steps_per_epoch)])
+    assert sorted(seen) == list(range(100))
+
+
+def test_same_seed_same_run():
+    def run(seed):
+        data = tiny_data()
+        trainer = Trainer(Network((784, 16, 10), seed=seed), data, data, batch_size=10, seed=seed)
+        return [trainer.step().cost for _ in range(15)]
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_step_statistics_have_the_right_shapes():
+    data = tiny_data()
+    trainer = Trainer(Network((784, 20, 12, 10)), data, data)
+    stats = trainer.step()
+    assert stats.layer_norms.shape == (3,)
+    assert [n.shape for n in stats.neuron_norms] == [(20,), (12,), (10,)]
+    assert np.all(stats.update_ratios > 0) and 0 <= stats.accuracy <= 1
+    np.testing.assert_allclose(stats.neuron_norms[0], np.linalg.norm(stats.grads.dW[0], axis=1), rtol=1e-5)
+    probe = trainer.probe()
+    assert [a.shape for a in probe.a] == [(1, 784), (1, 20), (1, 12), (1, 10)]
+
+
+def test_update_ratio_is_lr_times_gradient_over_weights():
+    data = tiny_data()
+    net = Network((784, 10, 10))
+    trainer = Trainer(net, data, lr=0.05, momentum=0.0, batch_size=20)
+    before = [W.copy() for W in net.W]
+    stats = trainer.step()
+    for l, W0 in enumerate(before):
+        expected = np.linalg.norm(net.W[l] - W0) / np.linalg.norm(net.W[l])
+        assert stats.update_ratios[l] == pytest.approx(expected, rel=1e-4)
+        np.testing.assert_allclose(net.W[l] - W0, -0.05 * stats.grads.dW[l], atol=1e-7)
+
+
+def test_snapshot_is_read_only_and_carries_new_points_once():
+    data = tiny_data()
+    trainer = Trainer(Network((784, 16, 10)), data, data)
+    for _ in range(5):
+        trainer.step()
+    snap = trainer.snapshot("paused")
+    assert snap.step == 5 and list(snap.cost_steps) == [1, 2, 3, 4, 5]
+    assert snap.grad_norm_values.shape == (5, 2)
+    with pytest.raises(ValueError):
+        snap.W[0][0, 0] = 1.0
+    trainer.step()
+    assert not np.shares_memory(snap.W[0], trainer.net.W[0])
+    assert list(trainer.snapshot().cost_steps) == [6]
+
+
+def test_hyper_parameters_change_between_steps():
+    data = tiny_data()
+    trainer = Trainer(Network((784, 16, 10)), data, batch_size=32)
+    trainer.set_hyper(lr=0.5, batch_size=8)
+    assert len(trainer.next_batch()) == 8 and trainer.optimizer.lr == 0.5
+
+
+def train_epochs(mnist, cost, epochs=5, **hyper):
+    net = Network((784, 100, 10), "sigmoid", cost, seed=0)
+    trainer = Trainer(net, mnist.train, mnist.test, seed=0, **hyper)
+    return [trainer.train_epoch() for _ in range(epochs)]
+
+
+def test_cross_entropy_reaches_97_5_percent_on_mnist_in_5_epochs(mnist):
+    records = train_epochs(mnist, "cross-entropy", lr=0.1, momentum=0.9, batch_size=32)
+    assert records[-1].test_accuracy >= 0.975, [r.test_accuracy for r in records]
+    assert records[-1].test_cost < records[0].test_cost
+
+
+def test_quadratic_cost_reaches_95_percent_on_mnist_in_5_epochs(mnist):
+    records = train_epochs(mnist, "quadratic", lr=1.5, momentum=0.0, batch_size=10)
+    assert records[-1].test_accuracy >= 0.95, [r.test_accuracy for r in records]
