@@ -325,17 +325,16 @@ def read_npz(path) -> tuple[Dataset, Dataset]:
     Pickled object arrays are never loaded (``allow_pickle=False``).
     """
     path = Path(path)
-    head = _read_head(path, 4)
-    # Check the zip signature ourselves: np.load would otherwise try .npy or pickle formats.
-    if head[:2] != b"PK":
+    # Check the zip signature ourselves: np.load would otherwise try the .npy or pickle formats.
+    if _read_head(path, 4) not in (b"PK\x03\x04", b"PK\x05\x06"):
         raise DataError(f"{path.name}: not an .npz archive (no zip signature)")
     try:
         archive = np.load(path, allow_pickle=False)
     except Exception as exc:  # noqa: BLE001 - zipfile/numpy raise many types on damaged archives
         raise DataError(f"{path.name}: not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise DataError(f"{path.name}: not an .npz archive")
     with archive:
-        if not hasattr(archive, "files"):
-            raise DataError(f"{path.name}: not an .npz archive")
         needed = ["x_train", "y_train", "x_test", "y_test"]
         missing = [k for k in needed if k not in archive.files]
         if missing:
@@ -415,7 +414,7 @@ def _label_column(choice: str, header: str | None, table: np.ndarray) -> int:
         raise ValueError(f"label_column must be 'first', 'last' or 'auto', not {choice!r}")
     if header is not None:
         fields = [f.strip().lower() for f in header.split(",")]
-        if "label" in fields:
+        if "label" in fields and fields.index("label") <= PIXELS:
             return fields.index("label")
     scores = []
     for column in (0, PIXELS):

@@ -1,0 +1,1 @@
+"""One module per panel; each panel's only public method is ``show_snapshot(snapshot)``."""
