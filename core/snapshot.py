@@ -75,3 +75,14 @@ class Snapshot:
     def __repr__(self):
         return (f"Snapshot(step={self.step}, epoch={self.epoch}, status={self.status!r}, "
                 f"sizes={self.sizes}, cost={self.cost:.4g})")
+
+
+POINT_FIELDS = ("cost_steps", "cost_values", "accuracy_values", "grad_norm_values")
+
+
+def merge_points(older: Snapshot, newer: Snapshot) -> Snapshot:
+    """``newer`` carrying ``older``'s cost points too: for a snapshot that replaces an unread one."""
+    from dataclasses import replace
+    merged = {name: frozen(np.concatenate([getattr(older, name), getattr(newer, name)]))
+              for name in POINT_FIELDS}
+    return replace(newer, **merged)

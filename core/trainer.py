@@ -173,7 +173,7 @@ class Trainer:
         return {**self.net.config(), "lr": opt.lr, "momentum": opt.momentum, "l2": opt.l2,
                 "batch_size": self.batch_size, "seed": self.seed}
 
-    def snapshot(self, status="running", message="", data_source="") -> Snapshot:
+    def snapshot(self, status="running", message="", data_source="", extra=None) -> Snapshot:
         """A frozen copy of the current state, with the cost points since the previous snapshot."""
         pending, self._pending = self._pending, []
         net, last = self.net, self.last
@@ -201,7 +201,7 @@ class Trainer:
             accuracy_values=frozen([p[2] for p in pending]),
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
             epochs=tuple(self.epochs), samples_per_second=self._speed, message=message,
-            data_source=data_source)
+            data_source=data_source, extra=dict(extra or {}))
 
     def __repr__(self):
         return (f"Trainer({self.net!r}, {self.optimizer!r}, batch_size={self.batch_size}, "

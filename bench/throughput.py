@@ -1,0 +1,374 @@
+"""How fast the NumPy core trains, next to PyTorch on the same CPU, and how soon it reaches 98 %.
+
+Three figures, one run:
+
+1. Training throughput (samples/s) of the same MLP in the core and in PyTorch: same sizes, batch,
+   float32, thread count, sample order, initial weights, SGD with momentum, softmax cross-entropy,
+   sigmoid hidden layer. The core is measured as a bare forward+backward+SGD loop and through
+   ``Trainer.step()``, which also computes the per-step statistics the window draws.
+2. GFLOP/s of one core training step (784-512-10, batch 256) against the best GFLOP/s np.matmul
+   reaches on the same shapes, dtype and threads.
+3. Seconds of training the core needs to reach 98 % test accuracy on the full MNIST (evaluation
+   time not counted), and PyTorch with the same settings for reference.
+
+Usage (from the project root)::
+
+    PYTHONPATH=. python bench/throughput.py            # ~3-5 minutes
+    PYTHONPATH=. python bench/throughput.py --quick    # ~30 s smoke run
+    PYTHONPATH=. python bench/throughput.py --json > bench.json   # table on stderr, JSON on stdout
+
+Threads are pinned (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``) to the same count for
+every contender, 1 by default: on a busy 2-core machine two BLAS threads on small matrices can be
+many times slower than one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+
+from _common import (DEFAULT_MNIST, blas_description, interleaved, load_mnist,  # noqa: E402
+                     machine_description, median, threads, timed, torch_or_none)
+
+from core.network import Network, one_hot  # noqa: E402
+from core.optim import SGD  # noqa: E402
+from core.trainer import Trainer  # noqa: E402
+
+OUT = sys.stdout
+
+
+def say(*parts):
+    print(*parts, file=OUT, flush=True)
+
+
+def note(*parts):
+    print(*parts, file=sys.stderr, flush=True)
+
+
+# --- the sample order every contender follows ---------------------------------------------------
+class BatchOrder:
+    """Mini-batch indices in exactly the order ``Trainer`` uses (a permutation per (seed, epoch))."""
+
+    def __init__(self, n: int, batch: int, seed: int = 0):
+        self.n, self.batch, self.seed = n, batch, seed
+        self.epoch, self.pos = 0, 0
+        self.order = self._perm(0)
+
+    def _perm(self, epoch):
+        return np.random.default_rng([self.seed, epoch]).permutation(self.n)
+
+    def next(self) -> np.ndarray:
+        idx = self.order[self.pos:self.pos + self.batch]
+        self.pos += len(idx)
+        if self.pos >= self.n:
+            self.epoch += 1
+            self.pos, self.order = 0, self._perm(self.epoch)
+        return idx
+
+
+# --- contenders: each runs `steps` mini-batches and returns how many samples it saw ---------------
+class CoreLoop:
+    """The core without the trainer: Network.forward, Network.backward, SGD.step."""
+
+    def __init__(self, net: Network, train, batch, lr, momentum, seed=0):
+        self.net, self.train = net, train
+        self.opt = SGD(lr, momentum)
+        self.batches = BatchOrder(len(train.labels), batch, seed)
+
+    def step(self):
+        idx = self.batches.next()
+        net = self.net
+        X = self.train.images[idx]
+        Y = one_hot(self.train.labels[idx], net.sizes[-1], net.dtype)
+        grads = net.backward(net.forward(X), Y)
+        self.opt.step(net.params(), [g for pair in zip(grads.dW, grads.db) for g in pair])
+        return len(idx)
+
+    def run(self, steps):
+        return sum(self.step() for _ in range(steps))
+
+
+class CoreTrainer:
+    """The core through Trainer.step(): the same maths plus the per-step statistics."""
+
+    def __init__(self, net: Network, train, batch, lr, momentum, seed=0):
+        self.trainer = Trainer(net, train, None, lr=lr, momentum=momentum, batch_size=batch, seed=seed)
+
+    def run(self, steps):
+        step = self.trainer.step
+        return sum(len(step().trace.a[0]) for _ in range(steps))
+
+
+class TorchLoop:
+    """The same MLP in idiomatic eager PyTorch: nn.Sequential, F.cross_entropy, optim.SGD."""
+
+    def __init__(self, net: Network, train, batch, lr, momentum, seed=0):
+        torch = torch_or_none()
+        self.torch, self.F = torch, torch.nn.functional
+        layers = []
+        for l, (W, b) in enumerate(zip(net.W, net.b)):
+            lin = torch.nn.Linear(W.shape[1], W.shape[0])
+            with torch.no_grad():  # start from the core's weights, so both learn the same thing
+                lin.weight.copy_(torch.from_numpy(W))
+                lin.bias.copy_(torch.from_numpy(b))
+            layers.append(lin)
+            if l < net.n_layers - 1:
+                layers.append(torch.nn.ReLU() if net.activation.name == "relu" else torch.nn.Sigmoid())
+        self.model = torch.nn.Sequential(*layers)
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=lr, momentum=momentum)
+        self.images = torch.from_numpy(train.images)
+        self.labels = torch.from_numpy(train.labels)
+        self.batches = BatchOrder(len(train.labels), batch, seed)
+
+    def set_lr(self, lr):
+        for group in self.opt.param_groups:
+            group["lr"] = lr
+
+    def step(self):
+        idx = self.torch.from_numpy(self.batches.next())
+        X, y = self.images.index_select(0, idx), self.labels.index_select(0, idx)
+        self.opt.zero_grad(set_to_none=True)
+        self.F.cross_entropy(self.model(X), y).backward()
+        self.opt.step()
+        return len(idx)
+
+    def run(self, steps):
+        return sum(self.step() for _ in range(steps))
+
+    def accuracy(self, test) -> float:
+        torch = self.torch
+        with torch.inference_mode():
+            out = self.model(torch.from_numpy(test.images))
+            return float((out.argmax(1) == torch.from_numpy(test.labels)).double().mean())
+
+
+# --- 1. throughput -------------------------------------------------------------------------------
+def throughput(train, sizes, batch, args, have_torch):
+    lr, momentum = 0.1, 0.9
+    make = lambda: Network(sizes, "sigmoid", "cross-entropy", seed=0, dtype=np.float32)  # noqa: E731
+    runners = {"core loop": CoreLoop(make(), train, batch, lr, momentum),
+               "core Trainer.step": CoreTrainer(make(), train, batch, lr, momentum)}
+    if have_torch:
+        runners["pytorch"] = TorchLoop(make(), train, batch, lr, momentum)
+    # Calibrate one chunk to ~chunk_s seconds of the core loop; every contender runs the same steps.
+    for r in runners.values():
+        r.run(max(3, 2048 // batch))  # warm-up: caches, allocator, torch's lazy init
+    per_step = timed(runners["core loop"].run, 20) / 20
+    steps = max(5, int(args.chunk_s / per_step))
+    samples = {name: [] for name in runners}
+    contenders = {}
+    for name, r in runners.items():
+        contenders[name] = (lambda r=r, name=name: samples[name].append(r.run(steps)))
+    times = interleaved(contenders, args.rounds)
+    rates = {name: median([s / t for s, t in zip(samples[name], times[name])]) for name in runners}
+    spread = {name: (min(s / t for s, t in zip(samples[name], times[name])),
+                     max(s / t for s, t in zip(samples[name], times[name]))) for name in runners}
+    return {"sizes": list(sizes), "batch": batch, "steps_per_round": steps, "rounds": args.rounds,
+            "samples_per_s": rates, "min_max": spread}
+
+
+# --- 2. GFLOP/s against np.matmul's peak ------------------------------------------------------
+def step_flops(sizes, batch) -> float:
+    """Forward 2B·Σ n_in·n_out, dW the same again, δ back through every layer but the first."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    forward = 2 * batch * sum(i * o for i, o in pairs)
+    delta = 2 * batch * sum(i * o for i, o in pairs[1:])
+    return 2 * forward + delta
+
+
+def step_matmuls(sizes, batch) -> list:
+    """(m, k, n) of every product a training step makes: Z = A Wᵀ, δ W, δᵀ A."""
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    shapes = [(batch, i, o) for i, o in pairs]                  # forward
+    shapes += [(batch, o, i) for i, o in pairs[1:]]             # δ back-propagation
+    shapes += [(o, batch, i) for i, o in pairs]                 # ∂C/∂W
+    return shapes
+
+
+def matmul_best(m, k, n, rounds, rng) -> float:
+    """Best seconds of np.matmul for (m,k)@(k,n) float32, over every transposed storage layout."""
+    best = math.inf
+    for a_t in (False, True):
+        for b_t in (False, True):
+            A = rng.random((k, m) if a_t else (m, k), dtype=np.float32)
+            B = rng.random((n, k) if b_t else (k, n), dtype=np.float32)
+            A, B = (A.T if a_t else A), (B.T if b_t else B)
+            C = np.empty((m, n), np.float32)
+            reps = max(3, int(2e8 / (2 * m * k * n)))  # ~ a few ms per timing
+            np.matmul(A, B, out=C)
+            for _ in range(rounds):
+                started = time.perf_counter()
+                for _ in range(reps):
+                    np.matmul(A, B, out=C)
+                best = min(best, (time.perf_counter() - started) / reps)
+    return best
+
+
+def gflops(train, args):
+    sizes, batch = (784, 512, 10), 256
+    rng = np.random.default_rng(1)
+    flops = step_flops(sizes, batch)
+    shapes = step_matmuls(sizes, batch)
+    best = [matmul_best(m, k, n, args.rounds, rng) for m, k, n in shapes]
+    per_shape = [2 * m * k * n / t / 1e9 for (m, k, n), t in zip(shapes, best)]
+    peak = sum(2 * m * k * n for m, k, n in shapes) / sum(best) / 1e9
+    loop = CoreLoop(Network(sizes, "sigmoid", "cross-entropy", 0, np.float32), train, batch, 0.1, 0.9)
+    loop.run(5)
+    steps = max(5, int(args.chunk_s / (timed(loop.run, 5) / 5)))
+    step_s = median([timed(loop.run, steps) / steps for _ in range(args.rounds)])
+    achieved = flops / step_s / 1e9
+    return {"sizes": list(sizes), "batch": batch, "flops_per_step": flops,
+            "step_ms": step_s * 1e3, "matmul_floor_ms": sum(best) * 1e3,
+            "gflops": achieved, "peak_gflops": peak, "max_shape_gflops": max(per_shape),
+            "percent_of_peak": 100 * achieved / peak,
+            "percent_of_max_shape": 100 * achieved / max(per_shape),
+            "shapes": [{"mkn": list(s), "gflops": g} for s, g in zip(shapes, per_shape)]}
+
+
+# --- 3. time to 98 % -----------------------------------------------------------------------------
+RACE = {"sizes": (784, 512, 10), "activation": "relu", "batch": 128, "lr": 0.1, "momentum": 0.9,
+        "decay": 0.6, "evals_per_epoch": 2, "target": 0.98}
+
+
+def schedule(race, evals_done):
+    """Learning rate for the next segment: η · decay^(epochs done), stepped every segment."""
+    return race["lr"] * race["decay"] ** (evals_done / race["evals_per_epoch"])
+
+
+def race_core(train, test, race, cap_s, max_epochs):
+    net = Network(race["sizes"], race["activation"], "cross-entropy", seed=0, dtype=np.float32)
+    trainer = Trainer(net, train, None, lr=race["lr"], momentum=race["momentum"],
+                      batch_size=race["batch"], seed=0)
+    seg = math.ceil(trainer.steps_per_epoch / race["evals_per_epoch"])
+    return _race(lambda: [trainer.step() for _ in range(min(seg, trainer.steps_left_in_epoch()))],
+                 lambda: net.evaluate(test.images, test.labels)[1],
+                 lambda k: trainer.set_hyper(lr=schedule(race, k)), race, cap_s, max_epochs)
+
+
+def race_torch(train, test, race, cap_s, max_epochs):
+    net = Network(race["sizes"], race["activation"], "cross-entropy", seed=0, dtype=np.float32)
+    loop = TorchLoop(net, train, race["batch"], race["lr"], race["momentum"])
+    steps_per_epoch = math.ceil(len(train.labels) / race["batch"])
+    seg = math.ceil(steps_per_epoch / race["evals_per_epoch"])
+    left = lambda: math.ceil((len(train.labels) - loop.batches.pos) / race["batch"])  # noqa: E731
+    return _race(lambda: loop.run(min(seg, left())), lambda: loop.accuracy(test),
+                 lambda k: loop.set_lr(schedule(race, k)), race, cap_s, max_epochs)
+
+
+def _race(train_segment, accuracy, set_lr, race, cap_s, max_epochs):
+    """Train segment by segment; only the training segments count toward the clock."""
+    clock, curve = 0.0, []
+    for k in range(max_epochs * race["evals_per_epoch"]):
+        set_lr(k)
+        clock += timed(train_segment)
+        acc = accuracy()
+        curve.append((round((k + 1) / race["evals_per_epoch"], 3), round(clock, 3), round(acc, 4)))
+        if acc >= race["target"] or clock > cap_s:
+            break
+    reached = curve[-1][2] >= race["target"]
+    return {"seconds": curve[-1][1] if reached else None, "epochs": curve[-1][0],
+            "accuracy": curve[-1][2], "reached": reached, "curve": curve}
+
+
+# --- report --------------------------------------------------------------------------------------
+def fmt_rate(x):
+    return f"{x:,.0f}" if x == x else "skipped"
+
+
+def report(result):
+    say(f"\nBackprop Lens throughput — {result['machine']['cpu']}, {result['machine']['cores']} cores, "
+        f"load {result['machine']['load_1min']}")
+    b = result["blas"]
+    say(f"numpy {b['numpy']}, BLAS {', '.join(b['blas'])}, env {b['env'] or '{}'}; "
+        f"torch {result['torch'] or 'not installed'}; threads {result['threads']}; data {result['data']}")
+    say("\n1. Training throughput, samples/s (median of interleaved rounds; sigmoid hidden, softmax "
+        "CE, SGD η=0.1 μ=0.9, float32)")
+    say(f"   {'network':<12}{'batch':>6}{'core loop':>13}{'Trainer.step':>14}{'pytorch':>11}"
+        f"{'loop/torch':>12}{'step/torch':>12}{'stats cost':>12}")
+    for t in result["throughput"]:
+        r = t["samples_per_s"]
+        core, trn, pt = r["core loop"], r["core Trainer.step"], r.get("pytorch", float("nan"))
+        say(f"   {'-'.join(map(str, t['sizes'])):<12}{t['batch']:>6}{fmt_rate(core):>13}"
+            f"{fmt_rate(trn):>14}{fmt_rate(pt):>11}{core / pt:>11.2f}x{trn / pt:>11.2f}x"
+            f"{100 * (core / trn - 1):>11.0f}%")
+    g = result["gflops"]
+    say(f"\n2. One core training step, {'-'.join(map(str, g['sizes']))} at batch {g['batch']}: "
+        f"{g['flops_per_step'] / 1e6:.1f} MFLOP in {g['step_ms']:.2f} ms = {g['gflops']:.1f} GFLOP/s")
+    say(f"   np.matmul on the step's shapes: {g['peak_gflops']:.1f} GFLOP/s over the step "
+        f"(floor {g['matmul_floor_ms']:.2f} ms), best single shape {g['max_shape_gflops']:.1f}")
+    say(f"   -> {g['percent_of_peak']:.0f}% of the step's matmul peak "
+        f"({g['percent_of_max_shape']:.0f}% of the best single shape)")
+    say("   per shape (m,k,n) GFLOP/s: " + ", ".join(
+        f"{tuple(s['mkn'])} {s['gflops']:.0f}" for s in g["shapes"]))
+    race = result.get("race")
+    if race:
+        s = race["settings"]
+        say(f"\n3. Time to {100 * s['target']:.0f}% test accuracy (training seconds only; test every "
+            f"1/{s['evals_per_epoch']} epoch)")
+        say(f"   settings: {'-'.join(map(str, s['sizes']))} {s['activation']}, softmax CE, batch "
+            f"{s['batch']}, SGD η={s['lr']}·{s['decay']}^epoch μ={s['momentum']}, via Trainer.step()")
+        for name in ("core", "pytorch"):
+            r = race.get(name)
+            if r is None:
+                say(f"   {name:<8} skipped")
+            elif r["reached"]:
+                say(f"   {name:<8} {r['seconds']:6.2f} s  (epoch {r['epochs']}, test accuracy "
+                    f"{100 * r['accuracy']:.2f}%)")
+            else:
+                say(f"   {name:<8} not reached: {100 * r['accuracy']:.2f}% after {r['epochs']} epochs")
+    say(f"\n(total wall time {result['wall_s']:.0f} s)")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true", help="a ~30 s smoke run")
+    p.add_argument("--json", action="store_true", help="JSON on stdout, the table on stderr")
+    p.add_argument("--threads", type=int, default=1, help="BLAS / torch threads for every contender")
+    p.add_argument("--mnist", default=str(DEFAULT_MNIST), help="folder of the four IDX .gz files")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch")
+    p.add_argument("--no-race", action="store_true", help="skip the time-to-98%% race")
+    p.add_argument("--torch-cap", type=float, default=60.0, help="seconds PyTorch may train in the race")
+    args = p.parse_args(argv)
+    args.rounds = 3 if args.quick else 7
+    args.chunk_s = 0.12 if args.quick else 0.4
+    global OUT
+    OUT = sys.stderr if args.json else sys.stdout
+    started = time.perf_counter()
+    torch = None if args.no_torch else torch_or_none()
+    train, test, source = load_mnist(args.mnist)
+    result = {"machine": machine_description(), "blas": blas_description(), "threads": args.threads,
+              "torch": torch.__version__ if torch else None, "data": source, "quick": args.quick}
+    with threads(args.threads):
+        configs = [((784, 128, 10), 32), ((784, 512, 10), 256)]
+        result["throughput"] = []
+        for sizes, batch in configs:
+            note(f"[throughput {sizes} batch {batch}]")
+            result["throughput"].append(throughput(train, sizes, batch, args, torch is not None))
+        note("[GFLOP/s]")
+        result["gflops"] = gflops(train, args)
+        if not args.no_race:
+            race = dict(RACE)
+            result["race"] = {"settings": race}
+            max_epochs = 1 if args.quick else 30
+            note("[race: core]")
+            result["race"]["core"] = race_core(train, test, race, 60.0, max_epochs)
+            if torch is not None:
+                note("[race: pytorch]")
+                result["race"]["pytorch"] = race_torch(train, test, race, args.torch_cap, max_epochs)
+    result["wall_s"] = time.perf_counter() - started
+    report(result)
+    if args.json:
+        print(json.dumps(result, default=float))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,245 @@
+"""The main window: toolbar, settings, docks of panels, status bar; routes each Snapshot to the panels."""
+from __future__ import annotations
+
+import math
+
+from PyQt6.QtCore import QThread, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+
+from core.control import RunControl
+from gui import theme  # noqa: F401  (pyqtgraph options)
+from gui.panels.activations import ActivationsPanel
+from gui.panels.curves import CurvesPanel
+from gui.panels.gradients import GradientsPanel
+from gui.panels.layout import LayoutPanel
+from gui.panels.neuron import NeuronInspector
+from gui.panels.weights import WeightsPanel
+from gui.settings_tree import build_parameters, make_tree, read_settings
+from gui.training_thread import TrainingThread
+
+DEFAULT_SETTINGS = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
+                    "lr": 0.1, "momentum": 0.9, "l2": 0.0, "batch_size": 32, "delay_ms": 0}
+
+
+class DataLoader(QThread):
+    """Loads the data set off the GUI thread (it may download); reports success or one-line failure."""
+
+    loaded = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, path=None, parent=None):
+        super().__init__(parent)
+        self.path = path
+
+    def run(self):
+        from core.data import DataError, load_mnist
+        try:
+            self.loaded.emit(load_mnist(self.path, progress=False))
+        except DataError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # never a traceback for users
+            self.failed.emit(f"could not load the data: {e}")
+
+
+class MainWindow(QMainWindow):
+    """Backprop Lens' window. Give it ``data`` (an MnistData) or a ``data_path`` to load."""
+
+    snapshot_shown = pyqtSignal(object)   # after every panel has drawn a snapshot
+
+    def __init__(self, settings: dict | None = None, data=None, data_path=None):
+        super().__init__()
+        self.setWindowTitle("Backprop Lens")
+        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
+        self.control = RunControl(self.settings["delay_ms"] / 1000)
+        self.worker: TrainingThread | None = None
+        self.loader: DataLoader | None = None
+        self.last_snapshot = None
+        self._run_id = None
+        self._build_panels()
+        self._build_actions()
+        self._build_settings()
+        self._build_status()
+        self.resize(1600, 1000)
+        if data is not None:
+            self._start(data)
+        else:
+            self.load_data(data_path)
+
+    # --- construction -----------------------------------------------------------------------
+    def _build_panels(self):
+        self.layout_panel = LayoutPanel()
+        self.weights_panel = WeightsPanel()
+        self.curves_panel = CurvesPanel()
+        self.gradients_panel = GradientsPanel()
+        self.activations_panel = ActivationsPanel()
+        self.inspector = NeuronInspector()
+        self.panels = [self.layout_panel, self.weights_panel, self.curves_panel,
+                       self.gradients_panel, self.activations_panel]
+        self.setCentralWidget(self.layout_panel)
+        self.docks = {}
+        self._dock(self.weights_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock(self.curves_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock(self.gradients_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._dock(self.activations_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        inspector_dock = self._dock(self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, "Neuron")
+        self.tabifyDockWidget(self.docks["Weights"], inspector_dock)
+        self.docks["Weights"].raise_()
+        self.layout_panel.neuron_clicked.connect(self.inspect_neuron)
+        self.weights_panel.neuron_clicked.connect(self.inspect_neuron)
+        self.activations_panel.probe_requested.connect(lambda how: self.control.request(probe=how))
+
+    def _dock(self, widget: QWidget, area, title=None) -> QDockWidget:
+        title = title or widget.title
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def _action(self, text, shortcut, tip, slot) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self):
+        bar = self.addToolBar("Training")
+        bar.setObjectName("toolbar-training")
+        self.run_action = self._action("▶ Run", "Space", "Run or pause training", self.toggle_run)
+        self.step_action = self._action("Step", "Right", "Train on one mini-batch", lambda: self.control.step(1))
+        self.epoch_action = self._action("Step epoch", "Shift+Right", "Train to the end of this epoch",
+                                         lambda: self.control.request(step_epoch=True))
+        self.reset_action = self._action("Reset", "Ctrl+R", "New network with the same seed and the settings",
+                                         lambda: self.reset(new_seed=False))
+        self.reseed_action = self._action("Reset (new seed)", "Ctrl+Shift+R", "New network with a new seed",
+                                          lambda: self.reset(new_seed=True))
+        for action in (self.run_action, self.step_action, self.epoch_action, self.reset_action, self.reseed_action):
+            bar.addAction(action)
+
+    def _build_settings(self):
+        self.params = build_parameters(self.settings)
+        self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
+        dock = self._dock(make_tree(self.params), Qt.DockWidgetArea.LeftDockWidgetArea, "Settings")
+        dock.widget().setMinimumWidth(260)
+
+    def _build_status(self):
+        self.status_label = QLabel("Loading data…")
+        self.data_label = QLabel("")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.data_label)
+
+    # --- data and the worker ------------------------------------------------------------------
+    def load_data(self, path=None):
+        """Load a data set in the background; on failure the current data and network stay."""
+        self.status_label.setText("Loading data…")
+        self.loader = DataLoader(path, self)
+        self.loader.loaded.connect(self._start)
+        self.loader.failed.connect(self._on_data_failed)
+        self.loader.start()
+
+    def _on_data_failed(self, message: str):
+        self.status_label.setText(f"Data not loaded: {message}")
+        QMessageBox.warning(self, "Backprop Lens: data not loaded", message)
+
+    def _start(self, data):
+        self._stop_worker()
+        self.data = data
+        self.data_label.setText(data.source)
+        self.control = RunControl(self.settings["delay_ms"] / 1000)
+        self.worker = TrainingThread(data, self.settings, self.control, self)
+        self.worker.snapshot_ready.connect(self._on_snapshot_ready)
+        self.worker.failed.connect(self._on_worker_failed)
+        self.worker.start()
+
+    def _stop_worker(self):
+        if self.worker is not None:
+            self.worker.stop_and_wait(5000)
+            self.worker = None
+
+    # --- buttons ----------------------------------------------------------------------------
+    def toggle_run(self):
+        if self.control.running:
+            self.control.pause()
+        else:
+            self.control.run()
+        self._show_running(self.control.running)
+
+    def _show_running(self, running: bool):
+        self.run_action.setText("⏸ Pause" if running else "▶ Run")
+
+    def reset(self, new_seed=False):
+        try:
+            values = read_settings(self.params)
+        except ValueError as e:
+            QMessageBox.warning(self, "Backprop Lens: settings", str(e))
+            return
+        if new_seed:
+            values["seed"] = (values["seed"] + 1) % 2**31
+            self.params.child("architecture", "seed").setValue(values["seed"])
+        self.settings.update(values)
+        self.control.pause()
+        self._show_running(False)
+        self.control.request(reset={k: values[k] for k in ("hidden", "activation", "cost", "seed")})
+
+    def _on_live_setting_changed(self, *_):
+        values = {name: self.params.child("live", name).value() for name in ("lr", "momentum", "l2", "batch_size")}
+        self.settings.update(values)
+        self.settings["delay_ms"] = self.params.child("live", "delay_ms").value()
+        self.control.set_delay(self.settings["delay_ms"] / 1000)
+        self.control.request(**values)
+
+    def inspect_neuron(self, layer: int, neuron: int):
+        """Open the neuron inspector on hidden neuron ``neuron`` of weight layer ``layer``."""
+        self.inspector.set_neuron(layer, neuron)
+        if self.last_snapshot is not None:
+            self.inspector.show_snapshot(self.last_snapshot)
+        dock = self.docks["Neuron"]
+        dock.show()
+        dock.raise_()
+
+    # --- snapshots --------------------------------------------------------------------------
+    def _on_snapshot_ready(self):
+        snap = self.worker.mailbox.take() if self.worker is not None else None
+        if snap is None:
+            return
+        if snap.extra.get("run_id") != self._run_id:
+            self._run_id = snap.extra.get("run_id")
+            for panel in self.panels:
+                panel.reset()
+        for panel in self.panels:
+            if panel.isVisible():
+                panel.show_snapshot(snap)
+        if self.inspector.isVisible():
+            self.inspector.show_snapshot(snap)
+        self.last_snapshot = snap
+        self._show_status(snap)
+        if snap.status in ("paused", "diverged", "stopped", "error") and self.control.running is False:
+            self._show_running(False)
+        self.snapshot_shown.emit(snap)
+
+    def _show_status(self, snap):
+        last = snap.epochs[-1] if snap.epochs else None
+        test = f"test accuracy {100 * last.test_accuracy:.2f}%" if last and math.isfinite(last.test_accuracy) else ""
+        parts = [snap.status, f"epoch {snap.epoch} ({100 * snap.epoch_fraction:.0f}%)", f"step {snap.step}",
+                 f"cost {snap.cost:.4f}", f"batch accuracy {100 * snap.accuracy:.1f}%", test,
+                 f"{snap.samples_per_second:,.0f} samples/s"]
+        text = "   ".join(p for p in parts if p)
+        if snap.message:
+            text += f"   —   {snap.message}"
+        self.status_label.setText(text)
+
+    def _on_worker_failed(self, message: str):
+        self._show_running(False)
+        QMessageBox.critical(self, "Backprop Lens: training stopped", message)
+
+    # --- closing ----------------------------------------------------------------------------
+    def closeEvent(self, event):
+        self._stop_worker()
+        if self.loader is not None:
+            self.loader.wait(5000)
+        super().closeEvent(event)

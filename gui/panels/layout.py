@@ -1,0 +1,266 @@
+"""Network panel: the probe digit flowing through the network, drawn left to right.
+
+The input is the 28×28 probe image, each later layer a column of nodes coloured by the probe's
+activation, and the strongest weights of every layer pair are drawn as red (positive) and blue
+(negative) lines. Data coordinates: y grows downwards from 0 to ``HEIGHT``; x grows to the right.
+"""
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
+from PyQt6.QtGui import QFont, QPainter, QPicture
+from PyQt6.QtWidgets import QVBoxLayout
+
+from core.snapshot import Snapshot
+from gui import theme
+from gui.panels.base import Panel
+
+HEIGHT = 2.0          # the input image and every node column span y in [0, HEIGHT]
+GAP = 1.1             # horizontal space between neighbouring columns, for the connections
+MAX_ROWS = 40         # a column holds at most this many nodes before wrapping into another one
+MIN_PITCH_ROWS = 10   # short columns keep the node spacing of a 10-node column
+TOP_WEIGHTS = 150     # connections drawn per layer pair
+LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
+NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
+TEXT = (60, 60, 60)
+
+
+# --- geometry and colours (pure NumPy) ---------------------------------------------------------
+def node_grid(n: int, x0: float):
+    """Centres (n, 2) of n nodes packed column by column from x0, their spacing and the block width."""
+    cols = math.ceil(n / MAX_ROWS)
+    rows = math.ceil(n / cols)
+    pitch = HEIGHT / max(rows, MIN_PITCH_ROWS)
+    j = np.arange(n)
+    x = x0 + (j // rows + 0.5) * pitch
+    y = HEIGHT / 2 + (j % rows - (rows - 1) / 2) * pitch
+    return np.column_stack([x, y]), pitch, cols * pitch
+
+
+def pixel_centres(n_pixels: int) -> np.ndarray:
+    """Centres (n, 2) of the pixels of the square input image drawn in [0, HEIGHT]²."""
+    side = math.isqrt(n_pixels)
+    i = np.arange(n_pixels)
+    return np.column_stack([i % side + 0.5, i // side + 0.5]) * (HEIGHT / side)
+
+
+def unit_activation(a, activation: str) -> np.ndarray:
+    """Activations mapped to 0–1 for the colour map; NaN stays NaN.
+
+    sigmoid/softmax are already in 0–1, tanh's −1..1 is shifted, ReLU is divided by the layer's max.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    if activation == "tanh":
+        a = (a + 1.0) / 2.0
+    elif activation == "relu":
+        finite = a[np.isfinite(a)]
+        top = finite.max() if finite.size else 0.0
+        a = a / top if top > 0 else np.where(np.isnan(a), np.nan, 0.0)
+    return np.clip(a, 0.0, 1.0)
+
+
+def activation_brushes(a, activation: str) -> list:
+    """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
+    u = unit_activation(a, activation)
+    rgba = theme.activation_cmap().map(np.nan_to_num(u, nan=0.0), mode="byte")
+    rgba[~np.isfinite(u)] = NEUTRAL
+    return [pg.mkBrush(*c) for c in rgba]
+
+
+def top_weights(W, k: int = TOP_WEIGHTS):
+    """(rows, cols, values) of the k finite weights of largest magnitude, weakest first."""
+    W = np.asarray(W)
+    mag = np.abs(W, dtype=np.float64, where=np.isfinite(W), out=np.full(W.shape, -1.0)).ravel()
+    k = min(k, int(np.count_nonzero(mag >= 0)))
+    if k == 0:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    flat = np.argpartition(mag, mag.size - k)[mag.size - k:]
+    flat = flat[np.argsort(mag[flat])]
+    rows, cols = np.unravel_index(flat, W.shape)
+    return rows, cols, W.ravel()[flat].astype(np.float64)
+
+
+def link_style(values):
+    """RGBA (k, 4) by sign (red positive, blue negative) and pen widths (k,), both growing with |w|."""
+    mag = np.abs(values)
+    rel = mag / mag.max() if mag.size and mag.max() > 0 else np.zeros_like(mag)
+    rgba = np.empty((len(values), 4), dtype=np.uint8)
+    rgba[:, :3] = np.where((values >= 0)[:, None], theme.POSITIVE, theme.NEGATIVE)
+    rgba[:, 3] = (40 + 200 * rel).astype(np.uint8)
+    return rgba, 0.5 + 2.0 * rel
+
+
+class Segments(pg.GraphicsObject):
+    """Many straight lines as one item, each with its own colour and cosmetic width (pixels)."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts = self.ends = np.zeros((0, 2))
+        self.colours = np.zeros((0, 4), dtype=np.uint8)
+        self.widths = np.zeros(0)
+        self._picture = QPicture()
+
+    def setData(self, starts, ends, colours, widths):
+        self.prepareGeometryChange()
+        self.starts, self.ends = np.asarray(starts, float), np.asarray(ends, float)
+        self.colours, self.widths = np.asarray(colours), np.asarray(widths, float)
+        self._picture = self._record()
+        self.update()
+
+    def _record(self) -> QPicture:
+        picture = QPicture()
+        painter = QPainter(picture)
+        for (x0, y0), (x1, y1), c, w in zip(self.starts, self.ends, self.colours, self.widths):
+            pen = pg.mkPen(tuple(int(v) for v in c), width=float(w))
+            pen.setCosmetic(True)
+            painter.setPen(pen)
+            painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
+        painter.end()
+        return picture
+
+    def __len__(self):
+        return len(self.starts)
+
+    def boundingRect(self) -> QRectF:
+        if not len(self.starts):
+            return QRectF()
+        pts = np.vstack([self.starts, self.ends])
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        return QRectF(x0, y0, x1 - x0, y1 - y0).adjusted(-0.05, -0.05, 0.05, 0.05)
+
+    def paint(self, painter, *args):
+        painter.drawPicture(0, 0, self._picture)
+
+
+# --- the panel --------------------------------------------------------------------------------
+class LayoutPanel(Panel):
+    """The whole network for the probe digit: input image, node columns, top weights, outputs.
+
+    ``neuron_clicked(l, j)`` fires when hidden neuron j is clicked; l is the weight layer feeding
+    it (0 for the first hidden layer), so its incoming weights are ``W[l][j]``.
+    """
+
+    title = "Network"
+    neuron_clicked = pyqtSignal(int, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._plot = pg.PlotWidget()
+        item = self._plot.getPlotItem()
+        item.hideAxis("left"), item.hideAxis("bottom")
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        box = item.getViewBox()
+        box.invertY(True)
+        box.setAspectLocked(True)
+        box.setMouseEnabled(x=False, y=False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self._plot)
+        self._sizes = None
+
+    # --- building (only when the architecture changes) -----------------------------------------
+    def _build(self, sizes) -> None:
+        self._plot.clear()
+        self._sizes = tuple(sizes)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setColorMap(theme.grey_cmap())
+        self._image.setRect(QRectF(0, 0, HEIGHT, HEIGHT))
+        self._add(self._image, z=0)
+        self._positions = [pixel_centres(sizes[0])]
+        self._nodes, self._links, self._captions = [], [], []
+        x = HEIGHT + GAP
+        for l, n in enumerate(sizes[1:]):
+            pos, pitch, width = node_grid(n, x)
+            self._positions.append(pos)
+            self._links.append(self._add(Segments(), z=1))
+            self._nodes.append(self._add_nodes(l, pos, pitch))
+            self._captions.append(self._add_text("", (x + width / 2, HEIGHT + 0.06), (0.5, 0), z=4))
+            x += width + GAP
+        self._captions.insert(0, self._add_text("", (HEIGHT / 2, HEIGHT + 0.06), (0.5, 0), z=4))
+        self._header = self._add_text("", (0, -0.06), (0, 1), z=4)
+        self._build_outputs()
+        self._plot.getPlotItem().getViewBox().setRange(
+            xRange=(-0.1, x - GAP + LABEL_ROOM), yRange=(-0.3, HEIGHT + 0.3), padding=0)
+
+    def _add(self, item, z):
+        item.setZValue(z)
+        self._plot.addItem(item)
+        return item
+
+    def _add_nodes(self, l: int, pos, pitch) -> pg.ScatterPlotItem:
+        nodes = pg.ScatterPlotItem(pos=pos, size=0.78 * pitch, pxMode=False,
+                                   pen=pg.mkPen(90, 90, 90, width=0.8), brush=pg.mkBrush(NEUTRAL))
+        if l < len(self._sizes) - 2:  # hidden layers only: their weights are images to inspect
+            nodes.sigClicked.connect(partial(self._on_nodes_clicked, l))
+        return self._add(nodes, z=2)
+
+    def _add_text(self, text, pos, anchor, z) -> pg.TextItem:
+        item = pg.TextItem(text, color=TEXT, anchor=anchor)
+        item.setPos(*pos)
+        return self._add(item, z)
+
+    def _build_outputs(self) -> None:
+        pos = self._positions[-1]
+        pitch = HEIGHT / max(len(pos), MIN_PITCH_ROWS)
+        self._output_labels = [self._add_text("", (x + 0.55 * pitch, y), (0, 0.5), z=4) for x, y in pos]
+
+    # --- drawing a snapshot -------------------------------------------------------------------
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.sizes != self._sizes:
+            self._build(snapshot.sizes)
+        self._show_input(snapshot.probe_a[0])
+        activation = snapshot.config.get("activation", "sigmoid")
+        for l, nodes in enumerate(self._nodes):
+            output = l == len(self._nodes) - 1
+            nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], "sigmoid" if output else activation))
+            self._show_links(l, snapshot.W[l])
+        self._show_outputs(snapshot.probe_a[-1], snapshot.probe_label)
+        self._show_captions(snapshot)
+
+    def _show_input(self, pixels) -> None:
+        side = math.isqrt(len(pixels))
+        image = np.nan_to_num(np.asarray(pixels, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
+        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0))
+
+    def _show_links(self, l: int, W) -> None:
+        rows, cols, values = top_weights(W)
+        colours, widths = link_style(values)
+        self._links[l].setData(self._positions[l][cols], self._positions[l + 1][rows], colours, widths)
+
+    def _show_outputs(self, out, label: int) -> None:
+        out = np.asarray(out, dtype=np.float64)
+        finite = np.where(np.isfinite(out), out, -np.inf)
+        predicted = int(np.argmax(finite)) if np.isfinite(finite).any() else -1
+        pens = [pg.mkPen(90, 90, 90, width=0.8)] * len(out)
+        for k, (text, value) in enumerate(zip(self._output_labels, out)):
+            mark = "   ◀ label" if k == label else ""
+            text.setText(f"{k}  {value:.2f}{mark}", color=theme.ACCENT if k == predicted else TEXT)
+            font = QFont()
+            font.setBold(k == predicted or k == label)
+            text.setFont(font)
+        if predicted >= 0:
+            pens[predicted] = pg.mkPen(theme.ACCENT, width=3)
+        self._nodes[-1].setPen(pens)
+        self._predicted = predicted
+
+    def _show_captions(self, snapshot: Snapshot) -> None:
+        sizes, activation = snapshot.sizes, snapshot.config.get("activation", "")
+        self._captions[0].setText(f"input {sizes[0]}")
+        for l, n in enumerate(sizes[1:-1]):
+            self._captions[l + 1].setText(f"hidden {l + 1}: {n} {activation}")
+        self._captions[-1].setText(f"output {sizes[-1]}")
+        guess = f"predicted {self._predicted}" if self._predicted >= 0 else "no prediction"
+        self._header.setText(f"probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, {guess}")
+
+    # --- interaction --------------------------------------------------------------------------
+    def _on_nodes_clicked(self, l: int, item, points, ev=None) -> None:
+        if len(points):
+            self.neuron_clicked.emit(l, int(points[0].index()))
+
+    def __repr__(self):
+        return f"LayoutPanel(sizes={self._sizes})"

@@ -1,0 +1,179 @@
+"""The training thread: owns the network, obeys a RunControl, publishes Snapshots to the window.
+
+Snapshots go through a one-slot mailbox. The worker never queues more than one: a newer snapshot
+replaces an unread one (keeping its cost points), and the window is signalled only when the slot
+was empty. So Qt's event queue never backs up, however slow drawing is.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+
+import numpy as np
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
+
+from core.control import RunControl
+from core.divergence import DivergenceMonitor, pinned_outputs
+from core.network import Network
+from core.snapshot import merge_points
+from core.trainer import Trainer
+
+MAX_FPS = 30.0
+
+
+class Mailbox:
+    """One snapshot waiting for the window, or none."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._snapshot = None
+
+    def put(self, snapshot) -> bool:
+        """Store ``snapshot``; True when the slot was empty (the window must be told)."""
+        with self._lock:
+            was_empty = self._snapshot is None
+            self._snapshot = snapshot if was_empty else merge_points(self._snapshot, snapshot)
+            return was_empty
+
+    def take(self):
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+            return snapshot
+
+
+class TrainingThread(QThread):
+    """Trains under ``control``; ``snapshot_ready`` says the mailbox holds a snapshot to draw.
+
+    ``settings`` holds the architecture and hyper-parameters (sizes, activation, cost, seed, lr,
+    momentum, l2, batch_size); ``data`` is a core.data.MnistData.
+    """
+
+    snapshot_ready = pyqtSignal()
+    failed = pyqtSignal(str)        # an unexpected error ended training; the message is for people
+
+    def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None):
+        super().__init__(parent)
+        self.data = data
+        self.settings = dict(settings)
+        self.control = control or RunControl()
+        self.mailbox = Mailbox()
+        self.trainer: Trainer | None = None
+        self.run_id = 0
+        self._monitor = DivergenceMonitor()
+        self._last_publish = 0.0
+        self._message = ""
+        self._rng = np.random.default_rng(settings.get("seed", 0))
+        self._build()
+
+    # --- building ---------------------------------------------------------------------------
+    def _build(self):
+        s = self.settings
+        net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
+        self.trainer = Trainer(net, self.data.train, self.data.test, lr=s["lr"], momentum=s["momentum"],
+                               l2=s.get("l2", 0.0), batch_size=s["batch_size"], seed=s["seed"],
+                               probe_index=s.get("probe", 0))
+        self.trainer.record_epoch()  # epoch 0: the untrained network's test figures
+        self._monitor.reset()
+        self._message = ""
+        self.run_id += 1
+
+    # --- the loop ---------------------------------------------------------------------------
+    def run(self):
+        try:
+            from threadpoolctl import threadpool_limits
+            # One BLAS thread trains as fast as two at these sizes and leaves a core to the window.
+            with threadpool_limits(limits=self.settings.get("blas_threads", 1), user_api="blas"):
+                self._loop()
+        except Exception as e:  # a crash must reach the window, not kill the app
+            detail = traceback.format_exception_only(type(e), e)[-1].strip()
+            self._message = f"training stopped by an internal error: {detail}"
+            self.failed.emit(self._message)
+            self._publish("error")
+
+    def _loop(self):
+        control = self.control
+        self._publish("paused")
+        while True:
+            turn = control.wait_for_turn(on_idle=lambda: self._publish("paused"))
+            if turn == "stop":
+                break
+            if turn == "requests":
+                self._apply(control.take_requests())
+                continue
+            self._train_one()
+        self._publish("stopped")
+
+    def _train_one(self):
+        stats = self.trainer.step()
+        reason = self._monitor.update(stats.step, stats.cost)
+        if reason:
+            self.control.pause()
+            self._message = f"Training diverged: {reason}. Reset, or lower the learning rate."
+            self._publish("diverged")
+            return
+        if stats.step % 50 == 0:
+            self._check_pinned(stats)
+        now = time.monotonic()
+        if now - self._last_publish >= 1.0 / MAX_FPS and self.control.running:
+            self._publish("running")
+
+    def _check_pinned(self, stats):
+        if pinned_outputs(stats.trace.output, self.trainer.net.cost.name):
+            self._message = ("Warning: every sigmoid output is pinned at 0 or 1, so σ'(z) ≈ 0 and the "
+                             "network has stopped learning. Reset with a smaller learning rate.")
+
+    def _publish(self, status):
+        if self.trainer is None:
+            return
+        snap = self.trainer.snapshot(status, self._message, self.data.source, {"run_id": self.run_id})
+        self._last_publish = time.monotonic()
+        if self.mailbox.put(snap):
+            self.snapshot_ready.emit()
+
+    # --- requests from the window ----------------------------------------------------------
+    def _apply(self, requests: dict):
+        trainer = self.trainer
+        hyper = {k: requests[k] for k in ("lr", "momentum", "l2", "batch_size") if k in requests}
+        if hyper:
+            trainer.set_hyper(**hyper)
+            self.settings.update(hyper)
+        if "reset" in requests:
+            self.settings.update(requests["reset"])
+            self._build()
+        if "probe" in requests:
+            self._move_probe(requests["probe"])
+        if requests.get("step_epoch"):
+            self.control.step(self.trainer.steps_left_in_epoch())
+        if not self.control.running:
+            self._publish("paused")
+
+    def _move_probe(self, how):
+        trainer = self.trainer
+        n = len(trainer.probe_set.labels)
+        i = trainer.probe_index
+        if how == "next":
+            i += 1
+        elif how == "previous":
+            i -= 1
+        elif how == "random":
+            i = int(self._rng.integers(n))
+        elif how == "mistake":
+            i = self._next_mistake(i)
+        elif isinstance(how, int):
+            i = how
+        trainer.probe_index = i % n
+
+    def _next_mistake(self, start):
+        data = self.trainer.probe_set
+        wrong = (self.trainer.net.predict(data.images) != data.labels).nonzero()[0]
+        if wrong.size == 0:
+            return start
+        later = wrong[wrong > start]
+        return int(later[0] if later.size else wrong[0])
+
+    # --- shutdown ---------------------------------------------------------------------------
+    def stop_and_wait(self, timeout_ms=2000) -> bool:
+        """Ask the loop to end after the current step and wait for it; True once it has ended."""
+        self.control.stop()
+        return self.wait(timeout_ms)

@@ -1,0 +1,105 @@
+"""Drive the real window with pytest-qt: run, pause, step, inspect, close."""
+import threading
+import time
+from types import SimpleNamespace
+
+import pytest
+from PyQt6.QtCore import Qt
+
+from snapshots import synthetic_digits
+
+pytest.importorskip("pyqtgraph")
+from gui.main_window import MainWindow  # noqa: E402
+
+
+def small_data():
+    return SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
+                           source="synthetic test digits", kind="synthetic")
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    yield w
+    w.close()
+
+
+def wait_paused(qtbot, w, step=None):
+    qtbot.waitUntil(lambda: w.last_snapshot.status == "paused" and not w.control.running
+                    and (step is None or w.last_snapshot.step == step), timeout=5000)
+
+
+def test_run_pause_step_advances_exactly_one_and_panels_see_it(qtbot, window):
+    w = window
+    qtbot.keyClick(w, Qt.Key.Key_Space)            # run
+    qtbot.waitUntil(lambda: w.last_snapshot.step > 20, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_Space)            # pause
+    wait_paused(qtbot, w)
+    qtbot.wait(100)
+    paused_at = w.last_snapshot.step
+    with qtbot.waitSignal(w.snapshot_shown, timeout=3000,
+                          check_params_cb=lambda s: s.step == paused_at + 1 and s.status == "paused") as blocker:
+        qtbot.keyClick(w, Qt.Key.Key_Right)        # one mini-batch
+    snap = blocker.args[0]
+    qtbot.wait(100)
+    assert w.last_snapshot.step == paused_at + 1
+    assert w.worker.trainer.step_count == paused_at + 1
+    assert f"step {paused_at + 1}" in w.status_label.text()
+    # the panels drew that very snapshot
+    assert w.curves_panel.steps[-1] == paused_at + 1
+    assert snap is w.last_snapshot
+
+
+def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
+    w = window
+    w.control.step(3)
+    wait_paused(qtbot, w, 3)
+    w.epoch_action.trigger()
+    qtbot.waitUntil(lambda: w.last_snapshot.epoch == 1 and w.last_snapshot.status == "paused", timeout=5000)
+    assert w.last_snapshot.step == w.last_snapshot.steps_per_epoch
+
+
+def test_clicking_a_weight_tile_opens_the_inspector(qtbot, window):
+    w = window
+    w.weights_panel.neuron_clicked.emit(0, 5)
+    qtbot.waitUntil(lambda: w.docks["Neuron"].isVisible(), timeout=2000)
+    assert w.inspector.neuron == (0, 5)
+
+
+def test_live_settings_reach_the_trainer(qtbot, window):
+    w = window
+    w.params.child("live", "lr").setValue(0.37)
+    w.params.child("live", "batch_size").setValue(7)
+    qtbot.waitUntil(lambda: w.worker.trainer.optimizer.lr == pytest.approx(0.37)
+                    and w.worker.trainer.batch_size == 7, timeout=3000)
+
+
+def test_reset_applies_the_architecture(qtbot, window):
+    w = window
+    w.control.step(5)
+    wait_paused(qtbot, w, 5)
+    w.params.child("architecture", "hidden").setValue("12 8")
+    w.params.child("architecture", "activation").setValue("tanh")
+    w.reset_action.trigger()
+    qtbot.waitUntil(lambda: w.last_snapshot.sizes == (784, 12, 8, 10) and w.last_snapshot.step == 0, timeout=5000)
+    assert w.last_snapshot.config["activation"] == "tanh"
+
+
+def test_closing_while_training_stops_the_thread_within_a_second(qtbot):
+    before = {t.ident for t in threading.enumerate()}
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    w.control.run()
+    qtbot.waitUntil(lambda: w.last_snapshot.step > 10, timeout=5000)
+    worker = w.worker
+    began = time.monotonic()
+    w.close()
+    assert worker.isFinished()
+    assert time.monotonic() - began < 1.0
+    qtbot.wait(50)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not left, left
