@@ -36,7 +36,9 @@ class Sigmoid(Activation):
         return a
 
     def prime_from_a(self, a):
-        return a * (1.0 - a)
+        p = np.subtract(1.0, a)  # a(1 − a) with one temporary instead of two
+        p *= a
+        return p
 
 
 class Tanh(Activation):

@@ -387,7 +387,9 @@ def _parse_csv_table(rows: list[tuple[int, str]], fname: str) -> np.ndarray:
     for number, line in rows:
         count = line.count(",") + 1
         if count != PIXELS + 1:
-            raise DataError(f"{fname}: line {number} has {count} values, expected {PIXELS + 1} (a label and {PIXELS} pixels)")
+            raise DataError(
+                f"{fname}: line {number} has {count} values, expected {PIXELS + 1} (a label and {PIXELS} pixels)"
+            )
     try:
         # loadtxt's C parser is ~10x faster than Python loops; the loop below only runs on errors.
         return np.loadtxt([line for _, line in rows], delimiter=",", dtype=np.float64, comments=None, ndmin=2)

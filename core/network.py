@@ -37,7 +37,7 @@ class Gradients:
 
     def neuron_norms(self) -> list:
         """For each layer, ‖∂C/∂W_j‖ of every neuron j's incoming weights."""
-        return [np.sqrt(np.einsum("ij,ij->i", dW, dW)) for dW in self.dW]
+        return [np.sqrt(_row_dots(dW)) for dW in self.dW]
 
     def layer_norms(self) -> np.ndarray:
         """For each layer, the Frobenius norm of ∂C/∂W together with ∂C/∂b."""
@@ -97,10 +97,10 @@ class Network:
             delta[l] = d
         dW, db = [], []
         for l in range(L):
-            g = delta[l].T @ trace.a[l]
-            g *= 1.0 / n
-            dW.append(g)
-            db.append(delta[l].mean(axis=0))
+            # Averaging the small δ (n rows) rather than the large ∂C/∂W saves a pass over the weights.
+            delta_over_n = np.multiply(delta[l], 1.0 / n)
+            dW.append(delta_over_n.T @ trace.a[l])
+            db.append(delta_over_n.sum(axis=0))
         return Gradients(dW=dW, db=db, delta=delta)
 
     def gradients(self, X, Y):
@@ -146,6 +146,13 @@ class Network:
     def __repr__(self):
         return (f"Network(sizes={self.sizes}, activation={self.activation.name!r}, "
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
+
+
+def _row_dots(M: np.ndarray) -> np.ndarray:
+    """Σ_k M[j, k]² for every row j (np.vecdot runs a BLAS dot per row, about twice einsum's speed)."""
+    if hasattr(np, "vecdot"):
+        return np.vecdot(M, M)
+    return np.einsum("ij,ij->i", M, M)
 
 
 def one_hot(labels, n: int = 10, dtype=np.float32) -> np.ndarray:

@@ -56,7 +56,9 @@ class DataServer:
     def start(self) -> "DataServer":
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="DataServer", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="DataServer", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -361,7 +361,9 @@ def test_fashion_missing_folder_says_how_to_get_it(tmp_path):
         load_mnist("fashion", fashion_dir=tmp_path / "none")
 
 
-@pytest.mark.skipif(not HAVE_FASHION, reason=f"Fashion-MNIST is not at {data.FASHION_DIR} (Debian package dataset-fashion-mnist)")
+@pytest.mark.skipif(
+    not HAVE_FASHION, reason=f"Fashion-MNIST is not at {data.FASHION_DIR} (Debian package dataset-fashion-mnist)"
+)
 def test_fashion_mnist_from_debian_package():
     got = load_fashion_mnist()
     assert got.kind == "fashion-mnist" and len(got.train) == 60000 and len(got.test) == 10000

@@ -12,7 +12,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
-from PyQt6.QtGui import QFont, QPainter, QPicture
+from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPicture
 from PyQt6.QtWidgets import QVBoxLayout
 
 from core.snapshot import Snapshot
@@ -20,10 +20,11 @@ from gui import theme
 from gui.panels.base import Panel
 
 HEIGHT = 2.0          # the input image and every node column span y in [0, HEIGHT]
-GAP = 1.1             # horizontal space between neighbouring columns, for the connections
+GAP = 0.9             # horizontal space between neighbouring columns, for the connections
 MAX_ROWS = 40         # a column holds at most this many nodes before wrapping into another one
 MIN_PITCH_ROWS = 10   # short columns keep the node spacing of a 10-node column
-TOP_WEIGHTS = 150     # connections drawn per layer pair
+TOP_WEIGHTS = 150     # connections drawn per layer pair at most ...
+LINK_SHARE = 3        # ... and at most a third of a small pair's weights, so the strongest stand out
 LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
 NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
 TEXT = (60, 60, 60)
@@ -67,8 +68,13 @@ def activation_brushes(a, activation: str) -> list:
     """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
     u = unit_activation(a, activation)
     rgba = theme.activation_cmap().map(np.nan_to_num(u, nan=0.0), mode="byte")
-    rgba[~np.isfinite(u)] = NEUTRAL
-    return [pg.mkBrush(*c) for c in rgba]
+    rgba[~np.isfinite(np.asarray(a, dtype=np.float64))] = NEUTRAL
+    return [QBrush(QColor(*c)) for c in rgba.tolist()]
+
+
+def link_count(W) -> int:
+    """How many of a layer pair's weights to draw."""
+    return min(TOP_WEIGHTS, max(10, np.size(W) // LINK_SHARE))
 
 
 def top_weights(W, k: int = TOP_WEIGHTS):
@@ -114,9 +120,10 @@ class Segments(pg.GraphicsObject):
     def _record(self) -> QPicture:
         picture = QPicture()
         painter = QPainter(picture)
-        for (x0, y0), (x1, y1), c, w in zip(self.starts, self.ends, self.colours, self.widths):
-            pen = pg.mkPen(tuple(int(v) for v in c), width=float(w))
-            pen.setCosmetic(True)
+        for (x0, y0), (x1, y1), (r, g, b, a), w in zip(self.starts.tolist(), self.ends.tolist(),
+                                                       self.colours.tolist(), self.widths.tolist()):
+            pen = QPen(QColor(r, g, b, a), w)
+            pen.setCosmetic(True)  # width in pixels, whatever the zoom
             painter.setPen(pen)
             painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
         painter.end()
@@ -169,8 +176,8 @@ class LayoutPanel(Panel):
         self._sizes = tuple(sizes)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setColorMap(theme.grey_cmap())
-        self._image.setRect(QRectF(0, 0, HEIGHT, HEIGHT))
-        self._add(self._image, z=0)
+        self._image.setOpacity(0.85)  # above the input links, which show through faintly
+        self._add(self._image, z=1.5)
         self._positions = [pixel_centres(sizes[0])]
         self._nodes, self._links, self._captions = [], [], []
         x = HEIGHT + GAP
@@ -225,10 +232,11 @@ class LayoutPanel(Panel):
     def _show_input(self, pixels) -> None:
         side = math.isqrt(len(pixels))
         image = np.nan_to_num(np.asarray(pixels, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
-        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0))
+        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0),
+                             rect=QRectF(0, 0, HEIGHT, HEIGHT))
 
     def _show_links(self, l: int, W) -> None:
-        rows, cols, values = top_weights(W)
+        rows, cols, values = top_weights(W, link_count(W))
         colours, widths = link_style(values)
         self._links[l].setData(self._positions[l][cols], self._positions[l + 1][rows], colours, widths)
 

@@ -1,0 +1,189 @@
+"""Activations panel: every layer's activations for the probe digit, and buttons to pick another probe.
+
+Left: the input image above the 10 outputs; right: one bar chart per hidden layer (x = neuron index),
+its title giving the share of saturated (or, for ReLU, dead) units.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from core.snapshot import Snapshot
+from gui import theme
+from gui.panels.base import Panel
+from gui.panels.layout import activation_brushes
+
+BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
+OTHER = (170, 170, 170)   # output bars other than the prediction
+TITLE_SIZE = "10pt"
+Y_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # ReLU's top follows the layer's maximum
+
+
+def saturation(a, activation: str):
+    """(count, what) of the probe's saturated units: sigmoid a<0.02 or a>0.98, tanh |a|>0.98, ReLU a==0 (dead)."""
+    a = np.asarray(a, dtype=np.float64)
+    if activation == "relu":
+        return int(np.count_nonzero(a == 0)), "dead"
+    if activation == "tanh":
+        return int(np.count_nonzero(np.abs(a) > 0.98)), "saturated"
+    return int(np.count_nonzero((a < 0.02) | (a > 0.98))), "saturated"
+
+
+def y_range(a, activation: str) -> tuple:
+    """The bar axis: sigmoid 0–1, tanh −1–1, ReLU from 0 up to its largest finite activation."""
+    if activation in Y_RANGES:
+        return Y_RANGES[activation]
+    finite = np.asarray(a)[np.isfinite(a)]
+    low = min(0.0, float(finite.min())) if finite.size else 0.0
+    high = max(float(finite.max()) if finite.size else 0.0, 1e-6)
+    return low, 1.05 * high
+
+
+def predicted(out) -> int:
+    """The index of the largest finite output, −1 when there is none."""
+    out = np.where(np.isfinite(out), out, -np.inf)
+    return int(np.argmax(out)) if np.isfinite(out).any() else -1
+
+
+def drawable(values, low: float, high: float) -> np.ndarray:
+    """Bar heights inside the axis range [low, high]: NaN as 0, ±inf as a bar to the edge."""
+    return np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0), low, high)
+
+
+class ActivationsPanel(Panel):
+    """The probe digit's activations in every layer.
+
+    ``probe_requested(kind)`` fires from the toolbar with kind "previous", "next", "random" or
+    "mistake"; the window asks the worker for that probe.
+    """
+
+    title = "Activations"
+    probe_requested = pyqtSignal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._buttons = {}
+        self._probe_label = QLabel("Probe: –")
+        self._graphics = pg.GraphicsLayoutWidget()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._toolbar())
+        layout.addWidget(self._graphics)
+        self._sizes = None
+
+    def _toolbar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        for text, kind in BUTTONS:
+            button = QPushButton(text)
+            button.clicked.connect(lambda _=False, k=kind: self.probe_requested.emit(k))
+            bar.addWidget(button)
+            self._buttons[kind] = button
+        bar.addSpacing(12)
+        bar.addWidget(self._probe_label)
+        bar.addStretch(1)
+        return bar
+
+    # --- building (only when the architecture changes) -----------------------------------------
+    def _build(self, sizes) -> None:
+        self._graphics.clear()
+        self._sizes = tuple(sizes)
+        left = self._graphics.addLayout(row=0, col=0)
+        right = self._graphics.addLayout(row=0, col=1)
+        self._graphics.ci.layout.setColumnStretchFactor(0, 2)
+        self._graphics.ci.layout.setColumnStretchFactor(1, 3)
+        self._build_input(left, sizes[0])
+        left.nextRow()
+        self._build_output(left, sizes[-1])
+        self._hidden_plots, self._hidden_bars = [], []
+        for n in sizes[1:-1]:
+            plot = right.addPlot()
+            right.nextRow()
+            self._hidden_plots.append(plot)
+            self._hidden_bars.append(self._add_bars(plot, n))
+
+    def _build_input(self, layout, n_pixels: int) -> None:
+        layout.addLabel(f"Input ({n_pixels} pixels)", size=TITLE_SIZE)
+        layout.nextRow()
+        box = layout.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setColorMap(theme.grey_cmap())
+        box.addItem(self._image)
+        side = math.isqrt(n_pixels)
+        box.setRange(xRange=(0, side), yRange=(0, side), padding=0.02)
+
+    def _build_output(self, layout, n: int) -> None:
+        accent = "#%02x%02x%02x" % theme.ACCENT
+        plot = layout.addPlot()
+        plot.setTitle(f"Output ({n}): ▼ label, <span style='color:{accent}'>■</span> predicted", size=TITLE_SIZE)
+        plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(n)], []])
+        self._output_bars = self._add_bars(plot, n)
+        plot.setYRange(0, 1.3, padding=0)
+        self._truth = pg.ScatterPlotItem(size=12, symbol="t", brush=pg.mkBrush("k"), pen=None)
+        plot.addItem(self._truth)
+        self._output_values = [pg.TextItem("", color=(60, 60, 60), anchor=(0.5, 1)) for _ in range(n)]
+        font = QFont()
+        font.setPointSize(7)
+        for k, text in enumerate(self._output_values):
+            text.setFont(font)
+            plot.addItem(text)
+
+    @staticmethod
+    def _add_bars(plot, n: int) -> pg.BarGraphItem:
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setXRange(-0.6, n - 0.4, padding=0)
+        plot.getAxis("bottom").setStyle(maxTickLevel=1)  # no ticks between neurons
+        bars = pg.BarGraphItem(x=np.arange(n), height=np.zeros(n), width=0.8, pen=None, brush=OTHER)
+        plot.addItem(bars)
+        return bars
+
+    # --- drawing a snapshot -------------------------------------------------------------------
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.sizes != self._sizes:
+            self._build(snapshot.sizes)
+        self._show_input(snapshot.probe_a[0])
+        activation = snapshot.config.get("activation", "sigmoid")
+        for l, (plot, bars) in enumerate(zip(self._hidden_plots, self._hidden_bars)):
+            self._show_hidden(l, plot, bars, snapshot.probe_a[l + 1], activation)
+        guess = self._show_output(snapshot.probe_a[-1], snapshot.probe_label)
+        self._show_probe_label(snapshot, guess)
+
+    def _show_input(self, pixels) -> None:
+        side = math.isqrt(len(pixels))
+        image = np.nan_to_num(np.asarray(pixels, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
+        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0))
+
+    def _show_hidden(self, l, plot, bars, a, activation) -> None:
+        low, high = y_range(a, activation)
+        bars.setOpts(height=drawable(a, low, high), brushes=activation_brushes(a, activation))
+        plot.setYRange(low, high, padding=0)
+        count, what = saturation(a, activation)
+        share = 100.0 * count / max(len(a), 1)
+        plot.setTitle(size=TITLE_SIZE, title=f"Hidden {l + 1} ({len(a)} {activation}): "
+                                             f"{what} {count}/{len(a)} = {share:.0f}%")
+
+    def _show_output(self, out, label: int) -> int:
+        guess = predicted(out)
+        brushes = [pg.mkBrush(theme.ACCENT if k == guess else OTHER) for k in range(len(out))]
+        self._output_bars.setOpts(height=drawable(out, 0.0, 1.0), brushes=brushes)
+        self._truth.setData([label], [1.2])
+        for k, (text, value) in enumerate(zip(self._output_values, out)):
+            text.setText(f"{value:.2f}")
+            text.setPos(k, float(drawable(value, 0.0, 1.0)))
+        return guess
+
+    def _show_probe_label(self, snapshot: Snapshot, guess: int) -> None:
+        shown = str(guess) if guess >= 0 else "?"
+        self._probe_label.setText(f"Probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, "
+                                  f"predicted {shown}")
+        wrong = guess != snapshot.probe_label
+        self._probe_label.setStyleSheet("color: rgb(200, 40, 40); font-weight: bold;" if wrong else "")
+
+    def __repr__(self):
+        return f"ActivationsPanel(sizes={self._sizes})"

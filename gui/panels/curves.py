@@ -1,0 +1,241 @@
+"""The cost panel: training cost per step (raw and smoothed) and the test figures of every epoch."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+
+from core.history import DecimatingHistory
+from core.snapshot import Snapshot
+from gui import theme
+from gui.panels.base import Panel
+
+SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
+DEFAULT_SPAN = 50
+AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
+
+
+def drawable(values) -> np.ndarray:
+    """``values`` as float64 with ±inf turned into NaN, so curves break there instead of exploding."""
+    out = np.array(values, dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def window_mean(values, width: int) -> np.ndarray:
+    """Centred moving average over ``width`` points that skips non-finite ones (NaN if a window has none).
+
+    O(n) through running sums; |values| above 1e12 count as gaps so a blow-up cannot swamp the sums.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    if width <= 1 or len(y) == 0:
+        return drawable(y)
+    ok = np.isfinite(y) & (np.abs(y) < 1e12)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(ok)])
+    i = np.arange(len(y))
+    lo = np.clip(i - width // 2, 0, len(y))
+    hi = np.clip(i - width // 2 + width, 0, len(y))
+    n = counts[hi] - counts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
+
+
+class DecadeAxis(pg.AxisItem):
+    """An axis whose log mode labels decades first, then 2 and 5, then the other in-betweens, each
+    level only where it fits (pyqtgraph's own log axis labels every in-between when the range spans
+    under three decades, and the labels pile up)."""
+
+    def logTickValues(self, minVal, maxVal, size, stdTicks):
+        lo, hi = math.floor(minVal), math.ceil(maxVal)
+        every = max(1, math.ceil((hi - lo) * 18 / max(size, 1.0)))  # ≥ 18 px per decade label
+        if every > 1:
+            return [(None, [float(d) for d in range(lo, hi + 1) if d % every == 0 and minVal <= d <= maxVal])]
+        levels = []
+        for mantissas in ((1,), (2, 5), (3, 4, 6, 7, 8, 9)):
+            values = [d + math.log10(m) for d in range(lo, hi) for m in mantissas]
+            levels.append((None, [v for v in values if minVal <= v <= maxVal]))
+        return levels
+
+
+class CurvesPanel(Panel):
+    """Training cost per step (thin: every step; thick: smoothed), smoothed batch accuracy, and the
+    test cost and test accuracy (%) after every epoch. x is in steps or epochs (step / steps_per_epoch).
+
+    Per-step points live in bounded histories (``capacity`` points each), so memory stays flat.
+    """
+
+    title = "Cost"
+
+    def __init__(self, parent=None, capacity: int = 4096):
+        super().__init__(parent)
+        self._raw = DecimatingHistory(capacity, columns=2)      # cost, batch accuracy per step
+        self._epochs: tuple = ()
+        self._last_step = -math.inf
+        self._steps_per_epoch = 1
+        self._cost_name = ""
+        self._dirty = False
+        self._build_controls()
+        self._build_plots()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(self._controls)
+        layout.addWidget(self._view, 1)
+
+    # --- construction ------------------------------------------------------------------------
+    def _build_controls(self):
+        self._x_axis = QComboBox(objectName="x_axis")
+        self._x_axis.addItems(["steps", "epochs"])
+        self._log = QCheckBox("log scale", objectName="log_scale")
+        self._smoothing = QComboBox(objectName="smoothing")
+        for span in SMOOTHING_SPANS:
+            self._smoothing.addItem("off" if span == 1 else f"{span} steps", span)
+        self._smoothing.setCurrentIndex(SMOOTHING_SPANS.index(DEFAULT_SPAN))
+        self._batch_acc = QCheckBox("batch accuracy", objectName="batch_accuracy", checked=True)
+        self._x_axis.currentIndexChanged.connect(self._on_x_axis_changed)
+        self._log.toggled.connect(self._on_log_scale_changed)
+        self._smoothing.currentIndexChanged.connect(self._on_smoothing_changed)
+        self._batch_acc.toggled.connect(self._on_batch_accuracy_changed)
+        self._controls = row = QHBoxLayout()
+        for widget in (QLabel("x axis:"), self._x_axis, self._log, QLabel("smoothing:"),
+                       self._smoothing, self._batch_acc):
+            row.addWidget(widget)
+        row.addStretch(1)
+
+    def _build_plots(self):
+        self._view = pg.GraphicsLayoutWidget()
+        self._cost_plot = cost = self._view.addPlot(row=0, col=0,
+                                                    axisItems={"left": DecadeAxis("left")})
+        self._acc_plot = acc = self._view.addPlot(row=1, col=0)
+        self._view.ci.layout.setRowStretchFactor(0, 2)
+        self._view.ci.layout.setRowStretchFactor(1, 1)
+        acc.setXLink(cost)
+        for plot in (cost, acc):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+        cost.setLabel("left", "training cost")
+        acc.setLabel("left", "accuracy", units="%")
+        self._set_x_label()
+        cost.addLegend(offset=(-10, 10), brush=(255, 255, 255, 210), pen=(180, 180, 180))
+        acc.addLegend(offset=(-10, -10), brush=(255, 255, 255, 210), pen=(180, 180, 180))
+        light = (*theme.TRAIN, 90)
+        self._raw_curve = cost.plot(name="cost per step", pen=pg.mkPen(light, width=1))
+        self._raw_curve.setClipToView(True)
+        self._raw_curve.setDownsampling(auto=True, method="peak")
+        self._smooth_curve = cost.plot(name="smoothed", pen=pg.mkPen(theme.TRAIN, width=2.5))
+        self._test_cost = cost.plot(name="test (per epoch)", **self._marker_style())
+        self._acc_curve = acc.plot(name="batch accuracy (smoothed)",
+                                   pen=pg.mkPen(theme.TRAIN, width=2))
+        self._test_acc = acc.plot(name="test accuracy (per epoch)", **self._marker_style())
+
+    @staticmethod
+    def _marker_style() -> dict:
+        return dict(pen=pg.mkPen(theme.TEST, width=1.5), symbol="o", symbolSize=7,
+                    symbolBrush=theme.TEST, symbolPen=pg.mkPen("w", width=1))
+
+    # --- public surface ----------------------------------------------------------------------
+    @property
+    def steps(self) -> np.ndarray:
+        """Step numbers of the stored per-step points (averages of neighbours once thinned)."""
+        return self._raw.x
+
+    @property
+    def costs(self) -> np.ndarray:
+        """The stored training cost per step, aligned with ``steps``."""
+        return self._raw.y[:, 0]
+
+    @property
+    def curves(self) -> dict:
+        """The plot items by role, for tests and exporters: read them, don't restyle them."""
+        return {"cost": self._raw_curve, "smoothed cost": self._smooth_curve,
+                "test cost": self._test_cost, "batch accuracy": self._acc_curve,
+                "test accuracy": self._test_acc}
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Append the snapshot's new per-step points, take its epoch records, redraw if visible."""
+        steps = np.asarray(snapshot.cost_steps, dtype=np.float64)
+        if len(steps) and steps[0] <= self._last_step:
+            self.reset()   # steps went backwards: a new run or a loaded checkpoint
+        self._append(steps, snapshot.cost_values, snapshot.accuracy_values)
+        self._epochs = snapshot.epochs
+        self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
+        self._set_cost_name(str(snapshot.config.get("cost", "")))
+        self._request_draw()
+
+    def reset(self) -> None:
+        """Forget every point (a new run started)."""
+        capacity = self._raw.capacity
+        self._raw = DecimatingHistory(capacity, columns=2)
+        self._epochs = ()
+        self._last_step = -math.inf
+        self._request_draw()
+
+    # --- accumulating ------------------------------------------------------------------------
+    def _append(self, steps, costs, accuracies):
+        costs = np.asarray(costs, dtype=np.float64).tolist()
+        accuracies = np.asarray(accuracies, dtype=np.float64).tolist()
+        for x, c, a in zip(steps.tolist(), costs, accuracies):
+            self._raw.append(x, c, a)
+        if len(steps):
+            self._last_step = float(steps[-1])
+
+    # --- drawing -----------------------------------------------------------------------------
+    def _request_draw(self):
+        # hidden panels keep accumulating but draw only when shown again
+        self._dirty = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._dirty:
+            self._draw()
+
+    def _draw(self):
+        self._dirty = False
+        scale = self._x_scale()
+        x, y = self._raw.x * scale, self._raw.y
+        self._raw_curve.setData(x, drawable(y[:, 0]), connect="finite")
+        width = max(1, round(self._smoothing.currentData() / self._raw.stride))
+        self._smooth_curve.setData(x, window_mean(y[:, 0], width), connect="finite")
+        self._acc_curve.setData(x, window_mean(y[:, 1], width) * 100, connect="finite")
+        steps = np.array([r.step for r in self._epochs], dtype=np.float64) * scale
+        for item, values in ((self._test_cost, [r.test_cost for r in self._epochs]),
+                             (self._test_acc, [100 * r.test_accuracy for r in self._epochs])):
+            values = np.array(values, dtype=np.float64)
+            known = np.isfinite(values)    # a marker needs a value: skip epochs without one
+            item.setData(steps[known], values[known])
+
+    def _x_scale(self) -> float:
+        return 1.0 / self._steps_per_epoch if self._x_axis.currentText() == "epochs" else 1.0
+
+    def _set_x_label(self):
+        label = "epoch" if self._x_axis.currentText() == "epochs" else "step"
+        for plot in (self._cost_plot, self._acc_plot):
+            plot.setLabel("bottom", label)
+
+    def _set_cost_name(self, name: str):
+        if name and name != self._cost_name:
+            self._cost_name = name
+            self._cost_plot.setLabel("left", f"cost ({name})")
+
+    # --- controls ----------------------------------------------------------------------------
+    def _on_x_axis_changed(self, _index):
+        self._set_x_label()
+        self._request_draw()
+        for plot in (self._cost_plot, self._acc_plot):
+            plot.enableAutoRange()
+
+    def _on_log_scale_changed(self, checked: bool):
+        self._cost_plot.setLogMode(y=checked)
+
+    def _on_smoothing_changed(self, _index):
+        self._request_draw()
+
+    def _on_batch_accuracy_changed(self, checked: bool):
+        self._acc_curve.setVisible(checked)
+
+    def __repr__(self):
+        return f"CurvesPanel(points={len(self._raw)}, epochs={len(self._epochs)})"

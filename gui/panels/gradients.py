@@ -1,0 +1,279 @@
+"""The gradients panel: is every layer learning, and at a healthy pace?"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+
+from core.history import DecimatingHistory
+from core.snapshot import Snapshot
+from gui import theme
+from gui.panels.base import Panel
+from gui.panels.curves import DecadeAxis, drawable
+
+HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
+NOT_LEARNING = 1e-6      # keep the health text in step; a neuron whose ‖∂C/∂W_j‖ is below this is not learning this step
+AXIS_WIDTH = 72
+
+
+def saturation_masks(activation: str, a) -> tuple:
+    """(saturated, dead) boolean masks of the units ``a`` of one hidden layer.
+
+    sigmoid saturates below 0.02 and above 0.98, tanh beyond ±0.98 (σ' is nearly 0 there);
+    a ReLU unit with a = 0 is dead for that input. Unknown activations have neither.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    none = np.zeros(a.shape, dtype=bool)
+    finite = np.isfinite(a)            # a blown-up unit is broken, not saturated
+    if activation == "sigmoid":
+        return finite & ((a < 0.02) | (a > 0.98)), none
+    if activation == "tanh":
+        return finite & (np.abs(a) > 0.98), none
+    if activation == "relu":
+        return none, a == 0.0
+    return none, none
+
+
+def not_learning(neuron_norms) -> np.ndarray:
+    """Mask of the neurons whose incoming-weight gradient norm is below ``NOT_LEARNING``."""
+    norms = np.asarray(neuron_norms, dtype=np.float64)
+    return np.isfinite(norms) & (norms < NOT_LEARNING)
+
+
+def health_line(l: int, activation: str, a, neuron_norms) -> str:
+    """One line about hidden layer ``l`` (0-based): its saturated or dead share on the probe digit,
+    and how many of its neurons are not learning on the last batch."""
+    saturated, dead = saturation_masks(activation, a)
+    facts = []
+    if activation == "relu":
+        facts.append(f"{_percent(dead)} dead (a = 0) on the probe")
+    elif activation in ("sigmoid", "tanh"):
+        facts.append(f"{_percent(saturated)} saturated on the probe")
+    idle = not_learning(neuron_norms)
+    facts.append(f"{int(idle.sum())} of {idle.size} not learning")
+    return f"layer {l + 1} ({activation}): " + ", ".join(facts)
+
+
+def _percent(mask) -> str:
+    return f"{100.0 * np.mean(mask):.0f}%" if np.size(mask) else "–"
+
+
+def layer_name(sizes, l: int) -> str:
+    return f"layer {l + 1} ({sizes[l]}→{sizes[l + 1]})"
+
+
+class GradientsPanel(Panel):
+    """Gradient norm per layer over the run (log scale), the per-neuron gradient magnitudes of the
+    last step for one layer, the update-to-weight ratio per layer, and the saturated / dead /
+    not-learning share of each hidden layer."""
+
+    title = "Gradients"
+
+    def __init__(self, parent=None, capacity: int = 4096):
+        super().__init__(parent)
+        self._capacity = capacity
+        self._sizes: tuple = ()
+        self._history = DecimatingHistory(capacity, columns=1)
+        self._last_step = -math.inf
+        self._latest: Snapshot | None = None
+        self._norm_curves: list = []
+        self._ratio_labels: list = []
+        self._ratio_brushes: list = []
+        self._dirty = False
+        self._build()
+
+    # --- construction ------------------------------------------------------------------------
+    def _build(self):
+        self._norm_plot = self._plot("step", "‖∂C/∂(W, b)‖", log_y=True)
+        self._norm_plot.addLegend(offset=(-10, 5), brush=(255, 255, 255, 210), pen=(180, 180, 180),
+                                  colCount=3)
+        self._neuron_plot = self._plot("neuron j", "‖∂C/∂W_j‖, last step")
+        self._bars = pg.BarGraphItem(x=[], height=[], width=0.8, pen=None, brush=theme.TRAIN)
+        self._idle = pg.ScatterPlotItem(symbol="x", size=8, pen=pg.mkPen(theme.TEST, width=2),
+                                        brush=None)
+        self._neuron_plot.addItem(self._bars)
+        self._neuron_plot.addItem(self._idle)
+        self._ratio_plot = self._plot("", "‖ΔW‖ / ‖W‖, last step", log_y=True)
+        self._ratio_plot.setMouseEnabled(x=False, y=False)
+        self._ratio_points = self._ratio_plot.plot(pen=None, symbol="o", symbolSize=11)
+        ref = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0,
+                              pen=pg.mkPen((120, 120, 120), width=1.5, style=Qt.PenStyle.DashLine),
+                              label="typical 1e-3", labelOpts=dict(position=0.5, color=(90, 90, 90),
+                                                                   anchors=[(0.5, 1), (0.5, 1)]))
+        self._ratio_plot.addItem(ref)
+        self._layer = QComboBox(objectName="layer")
+        self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # items come later
+        self._layer.currentIndexChanged.connect(self._on_layer_changed)
+        self._health = QLabel(objectName="health", wordWrap=True)
+        self._health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._arrange()
+
+    def _plot(self, bottom: str, left: str, log_y=False) -> pg.PlotItem:
+        widget = pg.PlotWidget(axisItems={"left": DecadeAxis("left")})
+        plot = widget.getPlotItem()
+        plot.setLabel("bottom", bottom)
+        plot.setLabel("left", left)
+        axis = plot.getAxis("left")
+        axis.setWidth(AXIS_WIDTH)
+        axis.enableAutoSIPrefix(False)     # "×0.001" next to a label reads as a unit; plain numbers
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLogMode(y=log_y)
+        plot.widget = widget
+        return plot
+
+    def _arrange(self):
+        chooser = QHBoxLayout()
+        chooser.addWidget(QLabel("per-neuron gradients of"))
+        chooser.addWidget(self._layer)
+        chooser.addStretch(1)
+        neurons = QVBoxLayout()
+        neurons.addLayout(chooser)
+        neurons.addWidget(self._neuron_plot.widget, 1)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(2, 2, 2, 2)
+        grid.addWidget(self._norm_plot.widget, 0, 0, 1, 2)
+        grid.addLayout(neurons, 1, 0)
+        grid.addWidget(self._ratio_plot.widget, 1, 1)
+        grid.addWidget(self._health, 2, 0, 1, 2)
+        grid.setRowStretch(0, 5)
+        grid.setRowStretch(1, 5)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+
+    def _build_layers(self, sizes: tuple):
+        """(Re)create the per-layer items for a network of ``sizes``."""
+        self._sizes = sizes
+        L = len(sizes) - 1
+        self._history = DecimatingHistory(self._capacity, columns=L)
+        for curve in self._norm_curves:
+            self._norm_plot.removeItem(curve)
+        self._norm_curves = [self._norm_curve(l) for l in range(L)]
+        for label in self._ratio_labels:
+            self._ratio_plot.removeItem(label)
+        self._ratio_labels = [pg.TextItem(anchor=(0.5, 1.2), color=(40, 40, 40)) for _ in range(L)]
+        for label in self._ratio_labels:
+            self._ratio_plot.addItem(label)
+        self._ratio_plot.getAxis("bottom").setTicks([[(l + 1, f"layer {l + 1}") for l in range(L)]])
+        self._ratio_plot.setXRange(0.4, L + 0.6, padding=0)
+        self._ratio_brushes = [pg.mkBrush(theme.layer_colour(l)) for l in range(L)]
+        self._layer.blockSignals(True)
+        self._layer.clear()
+        self._layer.addItems([layer_name(sizes, l) for l in range(L)])
+        self._layer.blockSignals(False)
+
+    def _norm_curve(self, l: int) -> pg.PlotDataItem:
+        curve = self._norm_plot.plot(name=layer_name(self._sizes, l),
+                                     pen=pg.mkPen(theme.layer_colour(l), width=1.5))
+        curve.setClipToView(True)
+        curve.setDownsampling(auto=True, method="peak")
+        return curve
+
+    # --- public surface ----------------------------------------------------------------------
+    @property
+    def steps(self) -> np.ndarray:
+        """Step numbers of the stored gradient-norm points."""
+        return self._history.x
+
+    @property
+    def norms(self) -> np.ndarray:
+        """Stored gradient norms, shape (points, layers), aligned with ``steps``."""
+        return self._history.y
+
+    @property
+    def health_text(self) -> str:
+        """The saturated / dead / not-learning summary currently shown."""
+        return self._health.text()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Append the snapshot's per-step gradient norms; show its last-step figures if visible."""
+        if snapshot.sizes != self._sizes:
+            self._build_layers(snapshot.sizes)
+            self._last_step = -math.inf
+        steps = np.asarray(snapshot.cost_steps, dtype=np.float64)
+        if len(steps) and steps[0] <= self._last_step:
+            self.reset()   # steps went backwards: a new run or a loaded checkpoint
+        values = np.asarray(snapshot.grad_norm_values, dtype=np.float64).reshape(len(steps), -1)
+        for x, row in zip(steps.tolist(), values.tolist()):
+            self._history.append(x, *row)
+        if len(steps):
+            self._last_step = float(steps[-1])
+        self._latest = snapshot
+        self._request_draw()
+
+    def reset(self) -> None:
+        """Forget the gradient history (a new run started)."""
+        self._history = DecimatingHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
+        self._last_step = -math.inf
+        self._latest = None
+        self._request_draw()
+
+    # --- drawing -----------------------------------------------------------------------------
+    def _request_draw(self):
+        # hidden panels keep accumulating but draw only when shown again
+        self._dirty = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._dirty:
+            self._draw()
+
+    def _draw(self):
+        self._dirty = False
+        x, y = self._history.x, self._history.y
+        for l, curve in enumerate(self._norm_curves):
+            curve.setData(x, positive(y[:, l]), connect="finite")
+        self._draw_neurons()
+        self._draw_ratios()
+        self._draw_health()
+
+    def _draw_neurons(self):
+        s, l = self._latest, self._layer.currentIndex()
+        norms = drawable(s.grad_neuron_norms[l]) if s is not None and l >= 0 else np.zeros(0)
+        j = np.arange(len(norms))
+        self._bars.setOpts(x=j, height=np.nan_to_num(norms), brush=theme.layer_colour(max(l, 0)))
+        idle = not_learning(norms)
+        self._idle.setData(j[idle], np.zeros(int(idle.sum())))
+
+    def _draw_ratios(self):
+        s = self._latest
+        ratios = positive(s.update_ratios) if s is not None else np.zeros(0)
+        layers = np.arange(1, len(ratios) + 1, dtype=np.float64)
+        known = np.isfinite(ratios)    # a marker needs a value
+        brushes = [b for b, k in zip(self._ratio_brushes, known) if k]
+        self._ratio_points.setData(layers[known], ratios[known], symbolBrush=brushes)
+        logs = np.log10(ratios)
+        for label, x, r, lg in zip(self._ratio_labels, layers, ratios, logs):
+            label.setText(f"{r:.1e}" if np.isfinite(r) else "–")
+            label.setPos(x, lg if np.isfinite(lg) else math.log10(HEALTHY_RATIO))
+        shown = np.concatenate([logs[np.isfinite(logs)], [math.log10(HEALTHY_RATIO)]])
+        self._ratio_plot.setYRange(shown.min() - 0.7, shown.max() + 0.7, padding=0)
+
+    def _draw_health(self):
+        s = self._latest
+        if s is None:
+            self._health.setText("")
+            return
+        activation = str(s.config.get("activation", ""))
+        lines = [health_line(l, activation, s.probe_a[l + 1], s.grad_neuron_norms[l])
+                 for l in range(len(s.sizes) - 2)]
+        self._health.setText("\n".join(lines) + "\n(not learning: ‖∂C/∂W_j‖ < 1e-6 on the last "
+                             "batch; saturation and death are measured on the probe digit)")
+
+    def _on_layer_changed(self, _index):
+        if self._latest is not None:
+            self._draw_neurons()
+
+    def __repr__(self):
+        return f"GradientsPanel(sizes={self._sizes}, points={len(self._history)})"
+
+
+def positive(values) -> np.ndarray:
+    """``values`` for a log axis: float64 with zero, negative and non-finite entries as NaN."""
+    out = drawable(values)
+    out[~(out > 0)] = np.nan
+    return out

@@ -1,0 +1,154 @@
+"""The Activations panel: bars hold the probe's activations, the toolbar asks for other probes."""
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QPushButton
+
+from gui import theme
+from gui.panels.activations import ActivationsPanel, saturation
+from gui.panels.layout import NEUTRAL
+from tests.snapshots import make_snapshot
+
+PNG_DIR = Path("/tmp/panels")
+
+
+@pytest.fixture(scope="module")
+def one_hidden():
+    return make_snapshot(steps=20)
+
+
+@pytest.fixture(scope="module")
+def two_hidden():
+    return make_snapshot(steps=20, sizes=(784, 16, 12, 10), activation="relu")
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = ActivationsPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    return p
+
+
+def with_probe(snapshot, *activations):
+    """``snapshot`` with its probe activations replaced (the input image is kept)."""
+    return replace(snapshot, probe_a=(snapshot.probe_a[0],) + tuple(np.asarray(a, float) for a in activations))
+
+
+def button(panel, text) -> QPushButton:
+    (found,) = [b for b in panel.findChildren(QPushButton) if b.text() == text]
+    return found
+
+
+def title(plot) -> str:
+    return plot.titleLabel.text
+
+
+def test_input_image_is_the_probe(panel, one_hidden):
+    panel.show_snapshot(one_hidden)
+    np.testing.assert_array_equal(panel._image.image, np.asarray(one_hidden.probe_a[0]).reshape(28, 28))
+    assert tuple(panel._image.levels) == (0.0, 1.0)
+
+
+def test_bar_heights_are_the_probe_activations(panel, two_hidden):
+    panel.show_snapshot(two_hidden)
+    assert len(panel._hidden_bars) == 2
+    for l, bars in enumerate(panel._hidden_bars):
+        np.testing.assert_array_equal(bars.opts["x"], np.arange(len(two_hidden.probe_a[l + 1])))
+        np.testing.assert_allclose(bars.opts["height"], two_hidden.probe_a[l + 1])
+    np.testing.assert_allclose(panel._output_bars.opts["height"], two_hidden.probe_a[-1])
+
+
+def test_bars_are_created_once_per_architecture(panel, one_hidden, two_hidden):
+    panel.show_snapshot(one_hidden)
+    bars = panel._hidden_bars[0]
+    panel.show_snapshot(make_snapshot(steps=2))
+    assert panel._hidden_bars[0] is bars
+    panel.show_snapshot(two_hidden)
+    assert panel._hidden_bars[0] is not bars and len(panel._hidden_bars) == 2
+
+
+def test_prediction_highlighted_and_label_marked(panel, one_hidden):
+    out = np.full(10, 0.02)
+    out[3] = 0.8
+    panel.show_snapshot(replace(with_probe(one_hidden, one_hidden.probe_a[1], out), probe_label=7,
+                                probe_index=123))
+    colours = [b.color().getRgb()[:3] for b in panel._output_bars.opts["brushes"]]
+    assert colours[3] == theme.ACCENT
+    assert all(c != theme.ACCENT for k, c in enumerate(colours) if k != 3)
+    x, y = panel._truth.getData()
+    assert list(x) == [7]
+    assert [t.textItem.toPlainText() for t in panel._output_values][3] == "0.80"
+    assert panel._probe_label.text() == "Probe: test #123, label 7, predicted 3"
+    assert "200, 40, 40" in panel._probe_label.styleSheet()     # a mistake reads red
+
+
+def test_probe_label_for_a_right_answer(panel, one_hidden):
+    out = np.eye(10)[one_hidden.probe_label] * 0.9
+    panel.show_snapshot(with_probe(one_hidden, one_hidden.probe_a[1], out))
+    assert panel._probe_label.text() == (f"Probe: test #{one_hidden.probe_index}, "
+                                         f"label {one_hidden.probe_label}, predicted {one_hidden.probe_label}")
+    assert panel._probe_label.styleSheet() == ""
+
+
+@pytest.mark.parametrize("activation, a, count, word", [
+    ("sigmoid", [0.01, 0.5, 0.99, 0.03, 0.97], 2, "saturated"),
+    ("tanh", [-0.99, 0.0, 0.985, 0.5], 2, "saturated"),
+    ("relu", [0.0, 0.0, 0.0, 2.5], 3, "dead"),
+])
+def test_saturation_counts(activation, a, count, word):
+    assert saturation(np.array(a), activation) == (count, word)
+
+
+def test_saturation_shown_per_hidden_layer(panel, one_hidden):
+    hidden = np.array([0.01, 0.99, 0.5, 0.5] * 4)             # 8 of 16 saturated
+    panel.show_snapshot(with_probe(one_hidden, hidden, one_hidden.probe_a[-1]))
+    assert "saturated 8/16 = 50%" in title(panel._hidden_plots[0])
+
+
+def test_relu_axis_reaches_the_largest_activation(panel, two_hidden):
+    panel.show_snapshot(two_hidden)
+    top = float(np.max(two_hidden.probe_a[1]))
+    low, high = panel._hidden_plots[0].getViewBox().viewRange()[1]
+    assert low == pytest.approx(0.0) and high == pytest.approx(1.05 * top)
+    assert "dead" in title(panel._hidden_plots[0])
+
+
+@pytest.mark.parametrize("text, kind", [("◀ Previous", "previous"), ("Next ▶", "next"),
+                                        ("Random", "random"), ("Next mistake", "mistake")])
+def test_buttons_request_a_probe(panel, qtbot, text, kind):
+    with qtbot.waitSignal(panel.probe_requested, timeout=1000) as blocker:
+        qtbot.mouseClick(button(panel, text), Qt.MouseButton.LeftButton)
+    assert blocker.args == [kind]
+
+
+def test_nan_and_inf_do_not_break_the_bars(panel, one_hidden):
+    hidden = np.array(one_hidden.probe_a[1])
+    hidden[:3] = [np.nan, np.inf, -np.inf]
+    out = np.full(10, np.nan)
+    pixels = np.array(one_hidden.probe_a[0])
+    pixels[:2] = [np.nan, np.inf]
+    snapshot = replace(one_hidden, probe_a=(pixels, hidden, out))
+    panel.show_snapshot(snapshot)
+    heights = panel._hidden_bars[0].opts["height"]
+    assert np.isfinite(heights).all() and heights[0] == 0.0
+    assert heights[1] == 1.0                                  # +inf: a bar to the top of the axis
+    colours = [b.color().getRgb() for b in panel._hidden_bars[0].opts["brushes"]]
+    assert colours[0] == colours[1] == colours[2] == NEUTRAL
+    np.testing.assert_allclose(heights[3:], hidden[3:])
+    assert np.isfinite(panel._output_bars.opts["height"]).all()
+    assert np.isfinite(panel._image.image).all()
+    assert panel._probe_label.text().endswith("predicted ?")
+
+
+def test_render_png(panel, qtbot, two_hidden):
+    PNG_DIR.mkdir(exist_ok=True)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.show_snapshot(two_hidden)
+    path = PNG_DIR / "activations.png"
+    assert panel.grab().save(str(path))
+    assert path.stat().st_size > 5000

@@ -1,0 +1,214 @@
+"""CurvesPanel: the per-step cost, the smoothed cost and the per-epoch test points it draws."""
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PyQt6.QtWidgets import QCheckBox, QComboBox
+
+from gui.panels.curves import CurvesPanel, window_mean
+from tests.snapshots import make_snapshot, make_snapshots
+
+PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = CurvesPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    p.show()
+    return p
+
+
+@pytest.fixture(scope="module")
+def stream():
+    """Three epochs and a half of a real run (300 samples, batch 32: 10 steps an epoch)."""
+    return make_snapshots(count=7, steps_between=5)
+
+
+def feed(panel, snapshots):
+    for s in snapshots:
+        panel.show_snapshot(s)
+
+
+def data(item):
+    """The (x, y) arrays last given to a plot item, empty arrays if none."""
+    x, y = item.getOriginalDataset()
+    return (np.zeros(0), np.zeros(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+
+def control(panel, kind, name):
+    widget = panel.findChild(kind, name)
+    assert widget is not None, name
+    return widget
+
+
+def with_costs(steps, costs, accuracies=None):
+    """A snapshot carrying exactly these per-step points."""
+    base = make_snapshot(steps=1)
+    steps = np.asarray(steps, dtype=np.float64)
+    acc = np.full(len(steps), 0.5) if accuracies is None else np.asarray(accuracies, float)
+    return dataclasses.replace(base, cost_steps=steps, cost_values=np.asarray(costs, float),
+                               accuracy_values=acc, grad_norm_values=np.ones((len(steps), 2)))
+
+
+def test_raw_curve_is_every_cost_in_order(panel, stream):
+    feed(panel, stream)
+    steps = np.concatenate([s.cost_steps for s in stream])
+    costs = np.concatenate([s.cost_values for s in stream])
+    assert len(steps) == 35
+    x, y = data(panel.curves["cost"])
+    np.testing.assert_array_equal(x, steps)
+    np.testing.assert_array_equal(y, costs)
+    np.testing.assert_array_equal(panel.steps, steps)
+    np.testing.assert_array_equal(panel.costs, costs)
+
+
+def test_test_points_are_the_epoch_records(panel, stream):
+    feed(panel, stream)
+    records = stream[-1].epochs
+    assert [r.epoch for r in records] == [0, 1, 2, 3]
+    x, y = data(panel.curves["test cost"])
+    np.testing.assert_array_equal(x, [r.step for r in records])
+    np.testing.assert_allclose(y, [r.test_cost for r in records])
+    x, y = data(panel.curves["test accuracy"])
+    np.testing.assert_array_equal(x, [r.step for r in records])
+    np.testing.assert_allclose(y, [100 * r.test_accuracy for r in records])
+
+
+def test_epochs_axis_divides_steps_by_steps_per_epoch(panel, stream):
+    feed(panel, stream)
+    spe = stream[-1].steps_per_epoch
+    assert spe == 10
+    control(panel, QComboBox, "x_axis").setCurrentText("epochs")
+    steps = np.concatenate([s.cost_steps for s in stream])
+    np.testing.assert_allclose(data(panel.curves["cost"])[0], steps / spe)
+    np.testing.assert_allclose(data(panel.curves["test cost"])[0], [0, 1, 2, 3])
+    np.testing.assert_allclose(data(panel.curves["smoothed cost"])[0], steps / spe)
+    assert panel._cost_plot.getAxis("bottom").labelText == "epoch"
+    control(panel, QComboBox, "x_axis").setCurrentText("steps")
+    np.testing.assert_allclose(data(panel.curves["cost"])[0], steps)
+    assert panel._cost_plot.getAxis("bottom").labelText == "step"
+
+
+def test_log_scale_checkbox_sets_the_cost_axis_log_mode(panel, stream):
+    feed(panel, stream)
+    box = control(panel, QCheckBox, "log_scale")
+    box.setChecked(True)
+    assert panel._cost_plot.getAxis("left").logMode
+    assert panel.curves["cost"].opts["logMode"] == [False, True]
+    assert not panel._acc_plot.getAxis("left").logMode    # accuracy stays linear, in %
+    box.setChecked(False)
+    assert not panel._cost_plot.getAxis("left").logMode
+
+
+def test_window_mean_matches_a_plain_loop():
+    rng = np.random.default_rng(1)
+    y = rng.random(57)
+    y[[3, 4, 30]] = [np.nan, np.inf, -np.inf]
+    for width in (1, 2, 5, 10, 80):
+        expected = []
+        for i in range(len(y)):
+            lo = max(i - width // 2, 0)
+            window = y[lo:i - width // 2 + width]
+            window = window[np.isfinite(window)]
+            expected.append(window.mean() if len(window) else np.nan)
+        if width == 1:
+            expected = np.where(np.isfinite(y), y, np.nan)
+        np.testing.assert_allclose(window_mean(y, width), expected, err_msg=f"width {width}")
+
+
+def test_smoothing_choice_sets_the_window(panel):
+    costs = np.arange(1.0, 41.0)
+    panel.show_snapshot(with_costs(np.arange(1, 41), costs))
+    combo = control(panel, QComboBox, "smoothing")
+    combo.setCurrentText("off")
+    np.testing.assert_array_equal(data(panel.curves["smoothed cost"])[1], costs)
+    combo.setCurrentText("10 steps")
+    smoothed = data(panel.curves["smoothed cost"])[1]
+    np.testing.assert_allclose(smoothed, window_mean(costs, 10))
+    assert smoothed[20] == pytest.approx(np.mean(costs[15:25]))
+    _, acc = data(panel.curves["batch accuracy"])
+    np.testing.assert_allclose(acc, 50.0)                  # batch accuracy in %, smoothed too
+
+
+def test_batch_accuracy_checkbox_hides_the_curve(panel, stream):
+    feed(panel, stream)
+    control(panel, QCheckBox, "batch_accuracy").setChecked(False)
+    assert not panel.curves["batch accuracy"].isVisible()
+    control(panel, QCheckBox, "batch_accuracy").setChecked(True)
+    assert panel.curves["batch accuracy"].isVisible()
+
+
+def test_reset_empties_everything(panel, stream):
+    feed(panel, stream)
+    panel.reset()
+    assert len(panel.steps) == 0 and len(panel.costs) == 0
+    for name, item in panel.curves.items():
+        assert len(data(item)[0]) == 0, name
+    panel.show_snapshot(stream[0])
+    np.testing.assert_array_equal(panel.costs, stream[0].cost_values)
+
+
+def test_steps_going_backwards_start_a_new_history(panel, stream):
+    feed(panel, stream)
+    first_run_again = make_snapshots(count=1, steps_between=3, seed=5)
+    panel.show_snapshot(first_run_again[0])
+    np.testing.assert_array_equal(panel.steps, [1, 2, 3])
+
+
+def test_hidden_panel_accumulates_and_draws_when_shown(qtbot, stream):
+    p = CurvesPanel()
+    qtbot.addWidget(p)
+    feed(p, stream)
+    assert len(p.steps) == 35
+    assert len(data(p.curves["cost"])[0]) == 0
+    p.show()
+    assert len(data(p.curves["cost"])[0]) == 35
+
+
+def test_100000_points_stay_bounded(panel):
+    n = 100_000
+    steps = np.arange(1, n + 1)
+    costs = 2.0 * np.exp(-steps / 20_000.0)
+    panel.show_snapshot(with_costs(steps, costs))
+    stored = len(panel.steps)
+    assert 2048 <= stored <= 4096
+    assert len(data(panel.curves["cost"])[0]) == stored
+    assert panel.steps[0] < 100 and panel.steps[-1] > n - 100
+    # thinning averages neighbours, so the curve keeps its shape and its mean
+    np.testing.assert_allclose(panel.costs, 2.0 * np.exp(-panel.steps / 20_000.0), rtol=1e-3)
+    assert panel.costs.mean() == pytest.approx(costs.mean(), rel=1e-3)
+    panel.show_snapshot(with_costs(np.arange(n + 1, n + 1001), np.ones(1000)))
+    assert len(panel.steps) <= 4096
+
+
+def test_non_finite_costs_neither_raise_nor_break_the_curve(panel):
+    costs = np.array([2.0, 1.5, np.nan, 1.2, np.inf, 1.0, -np.inf, 0.9])
+    panel.show_snapshot(with_costs(np.arange(1, 9), costs))
+    control(panel, QCheckBox, "log_scale").setChecked(True)
+    control(panel, QComboBox, "smoothing").setCurrentText("10 steps")
+    _, drawn = data(panel.curves["cost"])
+    np.testing.assert_array_equal(np.isnan(drawn), ~np.isfinite(costs))   # gaps, not spikes
+    np.testing.assert_array_equal(drawn[np.isfinite(costs)], costs[np.isfinite(costs)])
+    _, smoothed = data(panel.curves["smoothed cost"])
+    assert np.all(np.isfinite(smoothed))               # the window steps over the gaps
+    nan_epoch = dataclasses.replace(with_costs([9], [np.nan]), epochs=(
+        dataclasses.replace(make_snapshots(count=1)[0].epochs[0], test_cost=np.nan),))
+    panel.show_snapshot(nan_epoch)
+    assert len(data(panel.curves["test cost"])[0]) == 0        # an epoch without a test figure
+    panel.show_snapshot(with_costs([10, 11], [np.nan, np.nan]))
+    assert not panel.grab().isNull()
+
+
+def test_renders_a_readable_png(panel, qtbot):
+    feed(panel, make_snapshots(count=50, steps_between=5, lr=0.05))
+    control(panel, QCheckBox, "log_scale").setChecked(True)
+    qtbot.wait(50)                                     # let the layouts settle, as a window would
+    PNG_DIR.mkdir(parents=True, exist_ok=True)
+    image = panel.grab().toImage()
+    assert image.save(str(PNG_DIR / "curves.png"))
+    pixels = {image.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
+    assert len(pixels) > 20                            # drawn, not a blank window
