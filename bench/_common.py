@@ -126,8 +126,19 @@ def timed(fn, *args) -> float:
     return time.perf_counter() - started
 
 
+def timed_both(fn, *args) -> tuple:
+    """(wall seconds, CPU seconds of this process) that ``fn(*args)`` takes.
+
+    With one thread per contender, CPU time barely moves when other jobs share the machine, while
+    wall time stretches: the pair tells a slow contender from a busy machine.
+    """
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn(*args)
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def interleaved(contenders: dict, rounds: int) -> dict:
-    """Call each contender once per round, rotating who goes first; their times per name.
+    """Call each contender once per round, rotating who goes first; (wall, cpu) times per name.
 
     Interleaving spreads the machine's noise (other jobs, turbo, cache) over every contender alike.
     """
@@ -136,7 +147,7 @@ def interleaved(contenders: dict, rounds: int) -> dict:
     for r in range(rounds):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            times[name].append(timed(contenders[name]))
+            times[name].append(timed_both(contenders[name]))
     return times
 
 

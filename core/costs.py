@@ -46,9 +46,9 @@ class CrossEntropyCost:
 
     def output(self, z: np.ndarray) -> np.ndarray:
         # Subtracting the row maximum leaves softmax unchanged and keeps exp from overflowing.
-        e = z - z.max(axis=-1, keepdims=True)
+        e = z - np.maximum.reduce(z, axis=-1, keepdims=True)
         np.exp(e, out=e)
-        e /= e.sum(axis=-1, keepdims=True)
+        e /= np.add.reduce(e, axis=-1, keepdims=True)
         return e
 
     def fn(self, a, y):

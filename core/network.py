@@ -79,7 +79,7 @@ class Network:
         a = [np.asarray(X, dtype=self.dtype)]
         z = []
         for l, (W, b) in enumerate(zip(self.W, self.b)):
-            zl = a[-1] @ W.T
+            zl = _times_transpose(a[-1], W)
             zl += b
             z.append(zl)
             a.append(self.sigma(l)(zl))
@@ -146,6 +146,14 @@ class Network:
     def __repr__(self):
         return (f"Network(sizes={self.sizes}, activation={self.activation.name!r}, "
                 f"cost={self.cost.name!r}, dtype={self.dtype.name})")
+
+
+def _times_transpose(A: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """A @ W.T as a C-ordered array. For a few rows BLAS computes (W @ A.T).T faster (OpenBLAS:
+    5–20 % with its Haswell kernels, up to 2× with AVX-512 ones); for many rows A @ W.T wins."""
+    if A.shape[0] <= 64:
+        return np.ascontiguousarray((W @ A.T).T)
+    return A @ W.T
 
 
 def _row_dots(M: np.ndarray) -> np.ndarray:

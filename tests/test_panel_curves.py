@@ -159,6 +159,13 @@ def test_steps_going_backwards_start_a_new_history(panel, stream):
     np.testing.assert_array_equal(panel.steps, [1, 2, 3])
 
 
+def test_a_snapshot_without_new_points(panel):
+    untrained = make_snapshot(steps=0)                 # the first snapshot of a run, before step 1
+    assert len(untrained.cost_steps) == 0
+    panel.show_snapshot(untrained)
+    assert len(panel.steps) == 0 and len(data(panel.curves["smoothed cost"])[0]) == 0
+
+
 def test_hidden_panel_accumulates_and_draws_when_shown(qtbot, stream):
     p = CurvesPanel()
     qtbot.addWidget(p)

@@ -147,6 +147,31 @@ def test_non_finite_values_neither_raise_nor_draw(panel, stream):
     assert not panel.grab().isNull()
 
 
+def test_a_snapshot_without_new_points(panel):
+    untrained = make_snapshot(steps=0, sizes=SIZES)     # the first snapshot of a run, before step 1
+    assert len(untrained.cost_steps) == 0
+    panel.show_snapshot(untrained)
+    assert len(panel.steps) == 0
+    np.testing.assert_array_equal(panel._bars.opts["height"], np.zeros(12))
+    assert panel.health_text.startswith("layer 1 (sigmoid): ")
+    trained = make_snapshots(count=2, steps_between=3, sizes=SIZES)
+    panel.show_snapshot(trained[0])
+    panel.show_snapshot(dataclasses.replace(trained[1], cost_steps=np.zeros(0),
+                                            grad_norm_values=np.zeros((0, 3))))
+    np.testing.assert_array_equal(panel.steps, [1, 2, 3])
+
+
+def test_a_new_architecture_rebuilds_the_layer_items(panel, stream):
+    feed(panel, stream)
+    panel.show_snapshot(make_snapshots(count=1, sizes=(784, 20, 10))[0])
+    assert len(panel._norm_curves) == 2
+    names = [label.text for _, label in panel._norm_plot.legend.items]
+    assert names == ["layer 1 (784→20)", "layer 2 (20→10)"]
+    assert layer_combo(panel).count() == 2
+    assert panel.norms.shape[1] == 2 and len(panel.steps) == 4   # the old run is forgotten
+    assert len(panel.health_text.splitlines()) == 2                # one hidden layer + the note
+
+
 def test_reset_empties_the_history(panel, stream):
     feed(panel, stream)
     panel.reset()

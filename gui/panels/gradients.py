@@ -15,7 +15,7 @@ from gui.panels.base import Panel
 from gui.panels.curves import DecadeAxis, drawable
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
-NOT_LEARNING = 1e-6      # keep the health text in step; a neuron whose ‖∂C/∂W_j‖ is below this is not learning this step
+NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
 AXIS_WIDTH = 72
 
 
@@ -67,8 +67,8 @@ def layer_name(sizes, l: int) -> str:
 
 class GradientsPanel(Panel):
     """Gradient norm per layer over the run (log scale), the per-neuron gradient magnitudes of the
-    last step for one layer, the update-to-weight ratio per layer, and the saturated / dead /
-    not-learning share of each hidden layer."""
+    last step for one layer, the update-to-weight ratio ‖ΔW‖/‖W‖ per layer against the usual 1e-3,
+    and the saturated / dead / not-learning share of each hidden layer."""
 
     title = "Gradients"
 
@@ -105,14 +105,15 @@ class GradientsPanel(Panel):
                                                                    anchors=[(0.5, 1), (0.5, 1)]))
         self._ratio_plot.addItem(ref)
         self._layer = QComboBox(objectName="layer")
-        self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # items come later
+        # the items arrive with the first snapshot, after the first show
+        self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._layer.currentIndexChanged.connect(self._on_layer_changed)
         self._health = QLabel(objectName="health", wordWrap=True)
         self._health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._arrange()
 
     def _plot(self, bottom: str, left: str, log_y=False) -> pg.PlotItem:
-        widget = pg.PlotWidget(axisItems={"left": DecadeAxis("left")})
+        widget = pg.PlotWidget(self, axisItems={"left": DecadeAxis("left")})  # self keeps it alive
         plot = widget.getPlotItem()
         plot.setLabel("bottom", bottom)
         plot.setLabel("left", left)
@@ -121,7 +122,6 @@ class GradientsPanel(Panel):
         axis.enableAutoSIPrefix(False)     # "×0.001" next to a label reads as a unit; plain numbers
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLogMode(y=log_y)
-        plot.widget = widget
         return plot
 
     def _arrange(self):
@@ -131,12 +131,12 @@ class GradientsPanel(Panel):
         chooser.addStretch(1)
         neurons = QVBoxLayout()
         neurons.addLayout(chooser)
-        neurons.addWidget(self._neuron_plot.widget, 1)
+        neurons.addWidget(self._neuron_plot.getViewWidget(), 1)
         grid = QGridLayout(self)
         grid.setContentsMargins(2, 2, 2, 2)
-        grid.addWidget(self._norm_plot.widget, 0, 0, 1, 2)
+        grid.addWidget(self._norm_plot.getViewWidget(), 0, 0, 1, 2)
         grid.addLayout(neurons, 1, 0)
-        grid.addWidget(self._ratio_plot.widget, 1, 1)
+        grid.addWidget(self._ratio_plot.getViewWidget(), 1, 1)
         grid.addWidget(self._health, 2, 0, 1, 2)
         grid.setRowStretch(0, 5)
         grid.setRowStretch(1, 5)
@@ -166,7 +166,7 @@ class GradientsPanel(Panel):
 
     def _norm_curve(self, l: int) -> pg.PlotDataItem:
         curve = self._norm_plot.plot(name=layer_name(self._sizes, l),
-                                     pen=pg.mkPen(theme.layer_colour(l), width=1.5))
+                                     pen=pg.mkPen(theme.layer_colour(l), width=1))  # wider is slow
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
         return curve
@@ -195,7 +195,8 @@ class GradientsPanel(Panel):
         steps = np.asarray(snapshot.cost_steps, dtype=np.float64)
         if len(steps) and steps[0] <= self._last_step:
             self.reset()   # steps went backwards: a new run or a loaded checkpoint
-        values = np.asarray(snapshot.grad_norm_values, dtype=np.float64).reshape(len(steps), -1)
+        layers = len(self._sizes) - 1
+        values = np.asarray(snapshot.grad_norm_values, dtype=np.float64).reshape(len(steps), layers)
         for x, row in zip(steps.tolist(), values.tolist()):
             self._history.append(x, *row)
         if len(steps):
@@ -261,8 +262,9 @@ class GradientsPanel(Panel):
         activation = str(s.config.get("activation", ""))
         lines = [health_line(l, activation, s.probe_a[l + 1], s.grad_neuron_norms[l])
                  for l in range(len(s.sizes) - 2)]
-        self._health.setText("\n".join(lines) + "\n(not learning: ‖∂C/∂W_j‖ < 1e-6 on the last "
-                             "batch; saturation and death are measured on the probe digit)")
+        threshold = f"1e{math.log10(NOT_LEARNING):.0f}"
+        self._health.setText("\n".join(lines) + f"\n(not learning: ‖∂C/∂W_j‖ < {threshold} on the "
+                             "last batch; saturation and death are measured on the probe digit)")
 
     def _on_layer_changed(self, _index):
         if self._latest is not None:

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QPen
-from PyQt6.QtWidgets import QGraphicsRectItem, QLabel, QVBoxLayout
+from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
+from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBoxLayout
 
 from core.snapshot import Snapshot
 from gui import theme
@@ -58,9 +58,17 @@ def finite_for_display(values: np.ndarray, level: float) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=level, neginf=-level)
 
 
+def nice_steps():
+    """1, 2, 5, 10, 20, 50, …: tick spacings a reader can count in."""
+    scale = 1
+    while True:
+        yield from (scale, 2 * scale, 5 * scale)
+        scale *= 10
+
+
 def index_ticks(n: int, most: int = 16) -> list:
     """Axis ticks at pixel centres 0.5, 1.5, … labelled with the index, at most ``most`` of them."""
-    every = max(1, math.ceil(n / most))
+    every = next(step for step in nice_steps() if step * most >= n)
     return [(i + 0.5, str(i)) for i in range(0, n, every)]
 
 
@@ -125,14 +133,19 @@ class MosaicView:
         self._style_plot()
         self.bar = colour_bar(plot, self.image, "weight")
 
-    def _make_backing(self) -> QGraphicsRectItem:
-        # grey behind the image shows through the NaN gaps, so neighbouring tiles stay apart
-        w, h = self.cols * STEP - GAP, self.rows * STEP - GAP
-        rect = QGraphicsRectItem(0, 0, w, h)
-        rect.setBrush(QBrush(QColor(*GAP_COLOUR)))
-        rect.setPen(QPen(Qt.PenStyle.NoPen))
-        rect.setZValue(-1)
-        return rect
+    def _make_backing(self) -> QGraphicsPathItem:
+        # grey behind the tiles shows through the NaN gaps, so neighbouring tiles stay apart;
+        # it stops at the last tile, so the empty slots of the last row stay blank
+        full_rows, rest = divmod(self.n, self.cols)
+        path = QPainterPath()
+        path.addRect(QRectF(0, 0, self.cols * STEP - GAP, full_rows * STEP - GAP))
+        if rest:
+            path.addRect(QRectF(0, full_rows * STEP - GAP, rest * STEP - GAP, STEP))
+        item = QGraphicsPathItem(path.simplified())
+        item.setBrush(QBrush(QColor(*GAP_COLOUR)))
+        item.setPen(QPen(Qt.PenStyle.NoPen))
+        item.setZValue(-1)
+        return item
 
     def _style_plot(self):
         plot = self.plot
@@ -143,7 +156,7 @@ class MosaicView:
         plot.setAspectLocked(True)
         plot.setMenuEnabled(False)
         plot.hideButtons()
-        plot.setRange(self._backing.rect(), padding=0.01)
+        plot.setRange(QRectF(0, 0, self.cols * STEP - GAP, self.rows * STEP - GAP), padding=0.01)
 
     def show(self, W0: np.ndarray):
         self.level = theme.symmetric_level(W0)
