@@ -254,8 +254,12 @@ def race_core(train, test, race, cap_s, max_epochs):
     trainer = Trainer(net, train, None, lr=race["lr"], momentum=race["momentum"],
                       batch_size=race["batch"], seed=0)
     seg = math.ceil(trainer.steps_per_epoch / race["evals_per_epoch"])
-    return _race(lambda: [trainer.step() for _ in range(min(seg, trainer.steps_left_in_epoch()))],
-                 lambda: net.evaluate(test.images, test.labels)[1],
+
+    def train_segment():  # keeps no StepStats alive: each holds that step's trace and gradients
+        for _ in range(min(seg, trainer.steps_left_in_epoch())):
+            trainer.step()
+
+    return _race(train_segment, lambda: net.evaluate(test.images, test.labels)[1],
                  lambda k: trainer.set_hyper(lr=schedule(race, k)), race, cap_s, max_epochs)
 
 

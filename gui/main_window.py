@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self._build_settings()
         self._build_status()
         self.resize(1600, 1000)
+        self._arrange_docks()
         if data is not None:
             self._start(data)
         else:
@@ -126,6 +127,15 @@ class MainWindow(QMainWindow):
         self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
         dock = self._dock(make_tree(self.params), Qt.DockWidgetArea.LeftDockWidgetArea, "Settings")
         dock.widget().setMinimumWidth(260)
+
+    def _arrange_docks(self):
+        """Give the network layout the middle, weights the right, curves along the bottom."""
+        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.layout_panel.setMinimumSize(420, 380)
+        self.resizeDocks([self.docks["Settings"], self.docks["Weights"]], [250, 560], horizontal)
+        self.resizeDocks([self.docks["Cost"]], [400], vertical)
+        self.resizeDocks([self.docks["Cost"], self.docks["Gradients"], self.docks["Activations"]],
+                         [560, 520, 520], horizontal)
 
     def _build_status(self):
         self.status_label = QLabel("Loading data…")

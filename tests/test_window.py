@@ -3,6 +3,7 @@ import threading
 import time
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
@@ -48,9 +49,10 @@ def test_run_pause_step_advances_exactly_one_and_panels_see_it(qtbot, window):
     assert w.last_snapshot.step == paused_at + 1
     assert w.worker.trainer.step_count == paused_at + 1
     assert f"step {paused_at + 1}" in w.status_label.text()
-    # the panels drew that very snapshot
-    assert w.curves_panel.steps[-1] == paused_at + 1
+    # the panels drew that very snapshot: the weight mosaic shows the paused weights
     assert snap is w.last_snapshot
+    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.worker.trainer.net.W[0][0].reshape(28, 28), rtol=1e-6)
 
 
 def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
