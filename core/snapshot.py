@@ -46,6 +46,7 @@ class Snapshot:
     probe_label: int
     probe_z: tuple
     probe_a: tuple
+    probe_delta: tuple             # δ = ∂C0/∂z of every layer for the probe digit, from Network.backward
     grad_layer_norms: np.ndarray   # ‖∂C/∂(W, b)‖ per layer, last step
     grad_neuron_norms: tuple       # ‖∂C/∂W_j‖ per neuron j, per layer, last step
     update_ratios: np.ndarray      # ‖ΔW‖ / ‖W‖ per layer, last step

@@ -179,6 +179,8 @@ class Trainer:
         net, last = self.net, self.last
         probe = self.probe()
         i = self.probe_index % len(self.probe_set.labels)
+        probe_label = int(self.probe_set.labels[i])
+        probe_grads = net.backward(probe, one_hot([probe_label], net.sizes[-1], net.dtype))
         L = net.n_layers
         if last is not None:
             dW, db = last.grads.dW, last.grads.db
@@ -192,8 +194,9 @@ class Trainer:
             steps_per_epoch=self.steps_per_epoch, status=status, config=self.config(),
             W=tuple(map(frozen, net.W)), b=tuple(map(frozen, net.b)),
             dW=tuple(map(frozen, dW)), db=tuple(map(frozen, db)),
-            probe_index=i, probe_label=int(self.probe_set.labels[i]),
+            probe_index=i, probe_label=probe_label,
             probe_z=tuple(frozen(z[0]) for z in probe.z), probe_a=tuple(frozen(a[0]) for a in probe.a),
+            probe_delta=tuple(frozen(d[0]) for d in probe_grads.delta),
             grad_layer_norms=frozen(layer_norms), grad_neuron_norms=tuple(map(frozen, neuron_norms)),
             update_ratios=frozen(ratios),
             cost_steps=frozen([p[0] for p in pending]),
