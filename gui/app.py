@@ -15,12 +15,23 @@ def settings_from_args(args) -> dict:
     return settings
 
 
+def explicit_settings(args) -> dict:
+    """Only the settings given on the command line, so the rest come from the last session."""
+    from main import build_parser
+    defaults = settings_from_args(build_parser().parse_args([]))
+    return {k: v for k, v in settings_from_args(args).items() if v != defaults[k]}
+
+
 def run_app(args) -> int:
     """Open the window; with --steps N train N mini-batches then pause; with --screenshot save a PNG and exit."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Lens")
     from gui.main_window import MainWindow
-    window = MainWindow(settings_from_args(args), data_path=args.data)
+    from gui.session import Session
+    # A scripted run (--steps/--screenshot) starts clean and leaves the user's session alone.
+    scripted = bool(args.steps or args.screenshot)
+    settings = settings_from_args(args) if scripted else explicit_settings(args)
+    window = MainWindow(settings, data_path=args.data, session=None if scripted else Session())
     window.show()
     if args.steps or args.screenshot:
         _script(window, app, args.steps, args.screenshot)

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import math
+import sys
 
 from PyQt6.QtCore import QThread, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QWidget
+from PyQt6.QtCore import QByteArray
+from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
+import numpy as np
+
+from core.checkpoint import CheckpointError, load_model, save_model
 from core.control import RunControl
+from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.panels.activations import ActivationsPanel
 from gui.panels.curves import CurvesPanel
@@ -47,10 +53,17 @@ class MainWindow(QMainWindow):
 
     snapshot_shown = pyqtSignal(object)   # after every panel has drawn a snapshot
 
-    def __init__(self, settings: dict | None = None, data=None, data_path=None):
+    def __init__(self, settings: dict | None = None, data=None, data_path=None, session=None):
         super().__init__()
         self.setWindowTitle("Backprop Lens")
-        self.settings = {**DEFAULT_SETTINGS, **(settings or {})}
+        self.session = session
+        saved, problem = session.load() if session is not None else ({}, "")
+        self.settings = {**DEFAULT_SETTINGS, **saved.get("settings", {}), **(settings or {})}
+        self.data_path = data_path if data_path is not None else saved.get("data_path")
+        self.message_box = None
+        self.last_good_snapshot = None
+        self._initial_network = None
+        self._diverged_shown_at = None
         self.control = RunControl(self.settings["delay_ms"] / 1000)
         self.worker: TrainingThread | None = None
         self.loader: DataLoader | None = None
@@ -60,12 +73,14 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_settings()
         self._build_status()
+        self._build_menus()
         self.resize(1600, 1000)
         self._arrange_docks()
+        self._restore_session(saved, problem)
         if data is not None:
             self._start(data)
         else:
-            self.load_data(data_path)
+            self.load_data(self.data_path)
 
     # --- construction -----------------------------------------------------------------------
     def _build_panels(self):
@@ -137,6 +152,33 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["Cost"], self.docks["Gradients"], self.docks["Activations"]],
                          [560, 520, 520], horizontal)
 
+    def _build_menus(self):
+        menu = self.menuBar().addMenu("&File")
+        for text, key, slot in (("Open data…", "Ctrl+D", self._ask_open_data),
+                                ("Load model…", "Ctrl+O", self._ask_load_model),
+                                ("Save model…", "Ctrl+S", self._ask_save_model),
+                                ("Quit", "Ctrl+Q", self.close)):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            menu.addAction(action)
+        view = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+
+    def _restore_session(self, saved: dict, problem: str):
+        if self.session is None:
+            return
+        if saved.get("window_geometry"):
+            self.restoreGeometry(QByteArray.fromBase64(saved["window_geometry"].encode()))
+        if saved.get("window_state"):
+            self.restoreState(QByteArray.fromBase64(saved["window_state"].encode()))
+        net, model_problem = self.session.load_model()
+        self._initial_network = net
+        for text in (problem, model_problem):
+            if text:
+                self.notify("warning", "Backprop Lens: last session", text)
+
     def _build_status(self):
         self.status_label = QLabel("Loading data…")
         self.data_label = QLabel("")
@@ -153,15 +195,20 @@ class MainWindow(QMainWindow):
         self.loader.start()
 
     def _on_data_failed(self, message: str):
+        keep = " Training goes on with the data it had." if self.worker is not None else ""
         self.status_label.setText(f"Data not loaded: {message}")
-        QMessageBox.warning(self, "Backprop Lens: data not loaded", message)
+        self.notify("warning", "Backprop Lens: data not loaded", message + keep)
 
     def _start(self, data):
+        if self.worker is not None and self.last_good_snapshot is not None:
+            self._initial_network = network_from_snapshot(self.last_good_snapshot)  # new data, same network
         self._stop_worker()
         self.data = data
+        self.data_path = self.loader.path if self.loader is not None else self.data_path
         self.data_label.setText(data.source)
         self.control = RunControl(self.settings["delay_ms"] / 1000)
-        self.worker = TrainingThread(data, self.settings, self.control, self)
+        self.worker = TrainingThread(data, self.settings, self.control, self, network=self._initial_network)
+        self._initial_network = None
         self.worker.snapshot_ready.connect(self._on_snapshot_ready)
         self.worker.failed.connect(self._on_worker_failed)
         self.worker.start()
@@ -186,7 +233,7 @@ class MainWindow(QMainWindow):
         try:
             values = read_settings(self.params)
         except ValueError as e:
-            QMessageBox.warning(self, "Backprop Lens: settings", str(e))
+            self.notify("warning", "Backprop Lens: settings", str(e))
             return
         if new_seed:
             values["seed"] = (values["seed"] + 1) % 2**31
@@ -227,10 +274,25 @@ class MainWindow(QMainWindow):
         if self.inspector.isVisible():
             self.inspector.show_snapshot(snap)
         self.last_snapshot = snap
+        if all(np.isfinite(W).all() for W in snap.W) and all(np.isfinite(b).all() for b in snap.b):
+            self.last_good_snapshot = snap
         self._show_status(snap)
+        if snap.status == "diverged" and self._diverged_shown_at != (self._run_id, snap.step):
+            self._diverged_shown_at = (self._run_id, snap.step)
+            self._offer_recovery(snap)
         if snap.status in ("paused", "diverged", "stopped", "error") and self.control.running is False:
             self._show_running(False)
         self.snapshot_shown.emit(snap)
+
+    def _offer_recovery(self, snap):
+        lr = snap.config["lr"]
+        self._show_running(False)
+        role = QMessageBox.ButtonRole
+        self.notify("warning", "Backprop Lens: training diverged", snap.message, buttons=(
+            ("Reset", role.AcceptRole, lambda: self.reset()),
+            (f"Lower the learning rate to {lr / 10:g}", role.ActionRole,
+             lambda: self.params.child("live", "lr").setValue(lr / 10)),
+            ("Close", role.RejectRole, lambda: None)))
 
     def _show_status(self, snap):
         last = snap.epochs[-1] if snap.epochs else None
@@ -242,14 +304,98 @@ class MainWindow(QMainWindow):
         if snap.message:
             text += f"   —   {snap.message}"
         self.status_label.setText(text)
+        warn = snap.status in ("diverged", "error") or snap.message.startswith("Warning")
+        self.status_label.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
 
     def _on_worker_failed(self, message: str):
         self._show_running(False)
-        QMessageBox.critical(self, "Backprop Lens: training stopped", message)
+        self.notify("critical", "Backprop Lens: training stopped",
+                    message + "\n\nThe last good weights can still be saved (File ▸ Save model).")
+
+    def notify(self, kind: str, title: str, text: str, buttons=()) -> QMessageBox:
+        """Show a message without blocking the window; ``buttons`` are (label, role, callback)."""
+        icon = {"warning": QMessageBox.Icon.Warning, "critical": QMessageBox.Icon.Critical}.get(
+            kind, QMessageBox.Icon.Information)
+        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, self)
+        for label, role, callback in buttons:
+            box.addButton(label, role).clicked.connect(callback)
+        if not buttons:
+            box.addButton(QMessageBox.StandardButton.Ok)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+        self.message_box = box
+        return box
+
+    # --- files ------------------------------------------------------------------------------
+    def _ask_open_data(self):
+        path = QFileDialog.getExistingDirectory(self, "Folder with the MNIST IDX files")
+        if path:
+            self.load_data(path)
+
+    def _ask_load_model(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Load a model", "", "Models (*.npz)")
+        if path:
+            self.load_model_from(path)
+
+    def _ask_save_model(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save the model", "model.npz", "Models (*.npz)")
+        if path:
+            self.save_model_to(path)
+
+    def load_model_from(self, path) -> bool:
+        """Replace the network by the model in ``path``; on any problem, say so and change nothing."""
+        try:
+            net, _ = load_model(path)
+        except CheckpointError as e:
+            self.notify("warning", "Backprop Lens: model not loaded", f"{e}\n\nThe current network is unchanged.")
+            return False
+        if net.sizes[0] != 784 or net.sizes[-1] != 10:
+            self.notify("warning", "Backprop Lens: model not loaded",
+                        f"{path}: the model maps {net.sizes[0]} inputs to {net.sizes[-1]} outputs; "
+                        "this app needs 784 → 10. The current network is unchanged.")
+            return False
+        self.control.pause()
+        self._show_running(False)
+        self.control.request(load=net)
+        return True
+
+    def save_model_to(self, path) -> bool:
+        """Save the last network whose weights were all finite."""
+        snap = self.last_good_snapshot
+        if snap is None:
+            self.notify("warning", "Backprop Lens: nothing to save", "There is no trained network yet.")
+            return False
+        try:
+            save_model(path, network_from_snapshot(snap), snap.config)
+        except OSError as e:
+            self.notify("warning", "Backprop Lens: model not saved", f"{path}: {e.strerror or e}")
+            return False
+        self.status_label.setText(f"Saved the network at step {snap.step} to {path}")
+        return True
 
     # --- closing ----------------------------------------------------------------------------
     def closeEvent(self, event):
         self._stop_worker()
         if self.loader is not None:
             self.loader.wait(5000)
+        self._save_session()
         super().closeEvent(event)
+
+    def _save_session(self):
+        if self.session is None:
+            return
+        try:
+            self.session.save(self.settings, self.data_path,
+                              bytes(self.saveGeometry().toBase64()).decode(), bytes(self.saveState().toBase64()).decode())
+            snap = self.last_good_snapshot
+            if snap is not None and snap.step > 0 and self.ask_keep_weights():
+                self.session.save_model(network_from_snapshot(snap), snap.config)
+            elif snap is not None and snap.step > 0:
+                self.session.forget_model()
+        except OSError as e:
+            print(f"warning: could not save the session: {e}", file=sys.stderr)
+
+    def ask_keep_weights(self) -> bool:
+        """Ask whether to keep the trained network for the next launch."""
+        answer = QMessageBox.question(self, "Backprop Lens", "Keep the trained network for next time?")
+        return answer == QMessageBox.StandardButton.Yes

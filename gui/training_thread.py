@@ -52,7 +52,7 @@ class TrainingThread(QThread):
     snapshot_ready = pyqtSignal()
     failed = pyqtSignal(str)        # an unexpected error ended training; the message is for people
 
-    def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None):
+    def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None, network=None):
         super().__init__(parent)
         self.data = data
         self.settings = dict(settings)
@@ -64,18 +64,23 @@ class TrainingThread(QThread):
         self._last_publish = 0.0
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
-        self._build()
+        self._build(network)
 
     # --- building ---------------------------------------------------------------------------
-    def _build(self):
+    def _build(self, net: Network | None = None):
+        """A fresh trainer on a new network from the settings, or on ``net`` (a loaded model)."""
         s = self.settings
-        net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
+        if net is None:
+            net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
+        else:
+            s.update(hidden=list(net.sizes[1:-1]), activation=net.activation.name, cost=net.cost.name)
         self.trainer = Trainer(net, self.data.train, self.data.test, lr=s["lr"], momentum=s["momentum"],
                                l2=s.get("l2", 0.0), batch_size=s["batch_size"], seed=s["seed"],
                                probe_index=s.get("probe", 0))
         self.trainer.record_epoch()  # epoch 0: the untrained network's test figures
         self._monitor.reset()
         self._message = ""
+        self._idle_status = "paused"
         self.run_id += 1
 
     # --- the loop ---------------------------------------------------------------------------
@@ -95,7 +100,7 @@ class TrainingThread(QThread):
         control = self.control
         self._publish("paused")
         while True:
-            turn = control.wait_for_turn(on_idle=lambda: self._publish("paused"))
+            turn = control.wait_for_turn(on_idle=lambda: self._publish(self._idle_status))
             if turn == "stop":
                 break
             if turn == "requests":
@@ -106,16 +111,17 @@ class TrainingThread(QThread):
 
     def _train_one(self):
         stats = self.trainer.step()
+        self._idle_status = "paused"
         reason = self._monitor.update(stats.step, stats.cost)
         if reason:
             self.control.pause()
             self._message = f"Training diverged: {reason}. Reset, or lower the learning rate."
-            self._publish("diverged")
+            self._idle_status = "diverged"  # stays the paused state's status until the next step
             return
         if stats.step % 50 == 0:
             self._check_pinned(stats)
         now = time.monotonic()
-        if now - self._last_publish >= 1.0 / MAX_FPS and self.control.running:
+        if now - self._last_publish >= 1.0 / MAX_FPS:
             self._publish("running")
 
     def _check_pinned(self, stats):
@@ -141,12 +147,14 @@ class TrainingThread(QThread):
         if "reset" in requests:
             self.settings.update(requests["reset"])
             self._build()
+        if "load" in requests:
+            self._build(requests["load"])
         if "probe" in requests:
             self._move_probe(requests["probe"])
         if requests.get("step_epoch"):
             self.control.step(self.trainer.steps_left_in_epoch())
         if not self.control.running:
-            self._publish("paused")
+            self._publish(self._idle_status)
 
     def _move_probe(self, how):
         trainer = self.trainer

@@ -1,0 +1,563 @@
+"""Backprop panel: the chain rule for one neuron on the probe digit, every formula with its numbers.
+
+The numbers come from core.inspect.explain_neuron, which reads the core's own forward and backward
+pass; this file only writes them out as maths (Qt rich text: <i>, <sub>, <sup> and Greek letters,
+so nothing beyond Qt is needed) and draws ∂C0/∂w_jk = a_k δ_j.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QFont
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                             QPushButton, QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
+
+from core.inspect import NeuronExplanation, explain_neuron
+from core.snapshot import Snapshot
+from gui import theme
+from gui.panels.base import Panel
+from gui.panels.weights import TILE, colour_bar, finite_for_display
+
+SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+MINUS = "−"
+GOOD, BAD, MUTED = "#2c8c2c", "#c82828", "#666666"
+CHECK_ROWS = 4        # gradient-check entries listed: the bias and the largest weights
+CHECK_DIGITS = 8      # the check shows more digits than elsewhere: agreement beyond 4 is the point
+AGREE = 1e-6          # relative error under which backprop and finite differences agree
+
+
+# --- numbers and symbols ---------------------------------------------------------------------------
+def num(x, digits: int = 4) -> str:
+    """``x`` to ``digits`` significant digits with a real minus sign and 10ⁿ exponents; NaN-safe."""
+    x = float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "∞" if x > 0 else MINUS + "∞"
+    if x == 0:
+        return "0"
+    return _tidy(f"{x:#.{digits}g}".replace(".e", "e").rstrip("."))
+
+
+def plain(x) -> str:
+    """A setting such as η = 0.1 or an integer target y = 1, without padding zeros."""
+    return _tidy(f"{float(x):g}") if math.isfinite(float(x)) else num(x)
+
+
+def _tidy(text: str) -> str:
+    """Real minus signs and 10ⁿ for exponents: '-1.5e-05' → '−1.5×10⁻⁵', '1e-06' → '10⁻⁶'."""
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        power = "10" + str(int(exponent)).translate(SUPERSCRIPT)
+        text = power if mantissa == "1" else f"{mantissa}×{power}"
+    return text.replace("-", MINUS)
+
+
+def term(x, fmt=num) -> str:
+    """``fmt(x)`` in brackets when it would not read cleanly inside a sum or product."""
+    text = fmt(x)
+    return f"({text})" if text.startswith(MINUS) or "×" in text else text
+
+
+def var(name: str, sub="", sup="") -> str:
+    """An italic symbol with optional subscript/superscript (already HTML)."""
+    out = f"<i>{name}</i>" if name.isascii() else name
+    if sub != "":
+        out += f"<sub>{sub}</sub>"
+    if sup != "":
+        out += f"<sup>{sup}</sup>"
+    return out
+
+
+def d(top: str, bottom: str) -> str:
+    """A partial derivative ∂top/∂bottom."""
+    return f"∂{top}/∂{bottom}"
+
+
+K, I = "<i>k</i>", "<i>i</i>"
+C0 = var("C", "0")
+
+
+def sigma_name(activation: str) -> str:
+    return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax"}.get(activation, "σ")
+
+
+def neuron_heading(e: NeuronExplanation, step: int) -> str:
+    kind = f"Output neuron {e.j} (digit {e.j})" if e.is_output else f"Hidden neuron {e.j} of hidden layer {e.layer + 1}"
+    probe = f"test #{e.probe_index}" if e.probe_index >= 0 else "the probe"
+    return (f"{kind} — probe digit {probe}, a {e.probe_label} — {e.activation}, "
+            f"{e.cost} cost — step {step}")
+
+
+# --- the formulas ------------------------------------------------------------------------------------
+def forward_lines(e: NeuronExplanation) -> dict:
+    j = e.j
+    z_line = (f"{var('z', j)} = Σ<sub>{K}</sub> {var('w', f'{j}{K}')} {var('a', K)} + {var('b', j)}"
+              f" = {num(e.weighted_sum)} + {term(e.bias)} = <b>{num(e.z)}</b>")
+    if e.activation == "softmax":
+        a_line = (f"{var('a', j)} = {var('s', j)} = {var('e', sup=var('z', j))} / "
+                  f"Σ<sub>{I}</sub> {var('e', sup=var('z', I))} = <b>{num(e.a)}</b>")
+    else:
+        name = sigma_name(e.activation)
+        a_line = f"{var('a', j)} = σ({var('z', j)}) = {name}({num(e.z)}) = <b>{num(e.a)}</b>"
+    return {"z": z_line, "a": a_line}
+
+
+def cost_lines(e: NeuronExplanation) -> dict:
+    """C0 of the digit and ∂C0/∂a_j: from the cost at the output, from the next layer's δ inside."""
+    j, label = e.j, e.probe_label
+    if e.cost == "quadratic":
+        cost = (f"{C0} = Σ<sub>{I}</sub> ({var('a', I)} {MINUS} {var('y', I)})<sup>2</sup> = "
+                f"<b>{num(e.cost_value)}</b> &nbsp;(the digit is a {label}: {var('y', label)} = 1, other {var('y', I)} = 0)")
+    else:
+        cost = (f"{C0} = {MINUS}Σ<sub>{I}</sub> {var('y', I)} ln {var('s', I)} = {MINUS}ln {var('s', label)}"
+                f" = <b>{num(e.cost_value)}</b> &nbsp;(the digit is a {label})")
+    if not e.is_output:
+        return {"cost": cost, "dC_da": _hidden_dC_da(e)}
+    if e.shortcut:
+        dC = (f"{d(C0, var('z', j))} = {var('s', j)} {MINUS} {var('y', j)} = {num(e.a)} {MINUS} {plain(e.y)}"
+              f" = <b>{num(e.a - e.y)}</b> &nbsp;(softmax with cross-entropy: the σ' factor cancels)")
+    else:
+        dC = (f"{d(C0, var('a', j))} = 2({var('a', j)} {MINUS} {var('y', j)}) = 2({num(e.a)} {MINUS} {plain(e.y)})"
+              f" = <b>{num(e.dC_da)}</b>")
+    return {"cost": cost, "dC_da": dC}
+
+
+def _hidden_dC_da(e: NeuronExplanation) -> str:
+    j = e.j
+    next_is_softmax = e.layer + 1 == e.n_layers - 1 and e.cost == "cross-entropy"
+    via_sigma = "" if next_is_softmax else (
+        f"Σ<sub>{I}</sub> {var('w', f'{I}{j}')} σ'({var('z', I)}) {d(C0, var('a', I))} = ")
+    where = "the output layer" if e.layer + 1 == e.n_layers - 1 else f"hidden layer {e.layer + 2}"
+    return (f"{d(C0, var('a', j))} = {via_sigma}Σ<sub>{I}</sub> {var('w', f'{I}{j}')} δ<sub>{I}</sub>"
+            f" = <b>{num(e.dC_da)}</b> &nbsp;({I} over {where})")
+
+
+def delta_lines(e: NeuronExplanation) -> dict:
+    """σ'(z_j) and δ_j, with the core's δ beside the one rebuilt from the pieces."""
+    j = e.j
+    check = _agreement(e.delta_from_parts, e.delta)
+    if e.shortcut:
+        sigma = f"no σ'({var('z', j)}) here: {var('s', j)} depends on every {var('z', I)}, and the chain through them sums to {var('s', j)} {MINUS} {var('y', j)}"
+        delta = (f"δ<sub>{j}</sub> = {d(C0, var('z', j))} = {var('s', j)} {MINUS} {var('y', j)} = "
+                 f"<b>{num(e.delta_from_parts)}</b> &nbsp;{check}")
+        return {"sigma_prime": sigma, "delta": delta}
+    sigma = f"σ'({var('z', j)}) = {_sigma_prime_rule(e)} = <b>{num(e.sigma_prime)}</b>"
+    delta = (f"δ<sub>{j}</sub> = {d(C0, var('z', j))} = σ'({var('z', j)}) · {d(C0, var('a', j))} = "
+             f"{term(e.sigma_prime)} × {term(e.dC_da)} = <b>{num(e.delta_from_parts)}</b> &nbsp;{check}")
+    return {"sigma_prime": sigma, "delta": delta}
+
+
+def _sigma_prime_rule(e: NeuronExplanation) -> str:
+    a, z = var("a", e.j), var("z", e.j)
+    if e.activation == "tanh":
+        return f"1 {MINUS} {a}<sup>2</sup>"
+    if e.activation == "relu":
+        return f"[{z} &gt; 0]"
+    return f"{a}(1 {MINUS} {a})"
+
+
+def _agreement(mine: float, core: float) -> str:
+    """'(backprop: x ✓)' when the rebuilt value matches the core's, in red with ✗ when not."""
+    same = math.isclose(mine, core, rel_tol=1e-4, abs_tol=1e-12) if math.isfinite(mine + core) else False
+    colour, mark = (GOOD, "✓") if same else (BAD, "✗")
+    return f"<span style='color:{colour}'>(core: {num(core)} {mark})</span>"
+
+
+def gradient_lines(e: NeuronExplanation) -> dict:
+    """This digit's ∂C0/∂b_j and ∂C0/∂w_jk, then the mini-batch average and the step it causes."""
+    j = e.j
+    k = e.z_terms[0].index if e.z_terms else 0
+    a_k = float(e.a_in[k]) if e.a_in.size else float("nan")
+    n = e.batch_size
+    lines = {
+        "db0": f"{d(C0, var('b', j))} = δ<sub>{j}</sub> = <b>{num(e.delta)}</b>",
+        "dw0": (f"{d(C0, var('w', f'{j}{K}'))} = {var('a', K)} δ<sub>{j}</sub>, e.g. {K} = {k}: "
+                f"{term(a_k)} × {term(e.delta)} = <b>{num(e.dC0_dw[k])}</b>"),
+        "batch_db": (f"{d('<i>C</i>', var('b', j))} = <sup>1</sup>/<sub><i>n</i></sub> Σ<sub><i>x</i></sub> "
+                     f"{d(var('C', '<i>x</i>'), var('b', j))} = <b>{num(e.batch_db)}</b> &nbsp;"
+                     f"(last mini-batch, <i>n</i> = {n})"),
+        "update_b": (f"Δ{var('b', j)} = {MINUS}η {d('<i>C</i>', var('b', j))} = {MINUS}{term(e.lr, plain)} × "
+                     f"{term(e.batch_db)} = <b>{num(e.update_b)}</b>"),
+        "update_w": f"Δ{var('w', f'{j}{K}')} = {MINUS}η {d('<i>C</i>', var('w', f'{j}{K}'))}"
+                    + (f" {MINUS} ηλ {var('w', f'{j}{K}')}" if e.l2 > 0 else "")
+                    + f" &nbsp;(η = {plain(e.lr)}; the weights that move most:)",
+    }
+    notes = []
+    if e.momentum > 0:
+        notes.append(f"With momentum μ = {plain(e.momentum)} the step taken adds μ·<i>v</i>, "
+                     f"<i>v</i> being the previous step.")
+    if e.l2 > 0:
+        notes.append(f"L2 decay λ = {plain(e.l2)} adds {MINUS}ηλ<i>w</i> to every weight step.")
+    lines["notes"] = " ".join(notes)
+    return lines
+
+
+def formulas(e: NeuronExplanation) -> dict:
+    """Every formula line of the panel as rich text, keyed by name."""
+    return {**forward_lines(e), **cost_lines(e), **delta_lines(e), **gradient_lines(e)}
+
+
+def top_update_rows(e: NeuronExplanation, top: int = 5) -> list:
+    """(k, a_k δ_j, ∂C/∂w_jk, Δw_jk) of the weights with the largest batch gradient."""
+    size = np.nan_to_num(np.abs(np.asarray(e.batch_dw, np.float64)), nan=-1.0)
+    order = np.argsort(-size, kind="stable")[:top]
+    update = e.update_w
+    return [(str(k), num(e.dC0_dw[k]), num(e.batch_dw[k]), num(update[k])) for k in order]
+
+
+def check_lines(result, name: str) -> tuple:
+    """(summary rich text, rows of (entry, backprop, numeric)) for a core.gradcheck.GradCheck of the
+    neuron called ``name``: the bias first, then the weights with the largest gradient."""
+    err = float(result.relative_error)
+    ok = math.isfinite(err) and err < AGREE
+    colour, mark = (GOOD, "✓ agree") if ok else (BAD, "✗ disagree")
+    count = len(result.weights)
+    which = f"all {count} weights" if count >= result.n_inputs else f"{count} largest of {result.n_inputs} weights"
+    digits = "probe digit" if result.n_samples == 1 else f"{result.n_samples} digits"
+    summary = (f"{name}: {which} + bias, {digits}, ε = {plain(result.eps)}<br>‖<i>g</i><sub>backprop</sub> {MINUS} <i>g</i><sub>numeric</sub>‖ / "
+               f"(‖<i>g</i><sub>backprop</sub>‖ + ‖<i>g</i><sub>numeric</sub>‖) = <b>{num(err)}</b> "
+               f"<span style='color:{colour}'>{mark}</span>")
+    j, bias = result.j, len(result.backprop) - 1
+    size = np.nan_to_num(np.abs(np.asarray(result.backprop[:bias], np.float64)), nan=-1.0)
+    order = [bias] + [int(i) for i in np.argsort(-size, kind="stable")[:CHECK_ROWS - 1]]
+    label = [var("w", f"{j},{k}") for k in result.weights] + [var("b", j)]
+    return summary, [(label[i], num(result.backprop[i], CHECK_DIGITS), num(result.numeric[i], CHECK_DIGITS))
+                     for i in order]
+
+
+# --- widgets ---------------------------------------------------------------------------------------
+def rich_label(text: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def scaled_font(widget: QWidget, factor: float, bold=False, family=None) -> QFont:
+    font = QFont(widget.font())
+    if family:
+        font.setFamily(family)
+    font.setPointSizeF(font.pointSizeF() * factor)
+    font.setBold(bold)
+    return font
+
+
+class _Table(QWidget):
+    """A small table of labels: a rich-text header row, a rule, then up to ``rows`` rows of numbers."""
+
+    def __init__(self, headers, rows: int):
+        super().__init__()
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(16)
+        grid.setVerticalSpacing(1)
+        for c, text in enumerate(headers):
+            grid.addWidget(self._cell(text), 0, c)
+        rule = QFrame()
+        rule.setFrameShape(QFrame.Shape.HLine)
+        rule.setStyleSheet(f"color: {MUTED}")
+        grid.addWidget(rule, 1, 0, 1, len(headers))
+        self.cells = [[self._cell("") for _ in headers] for _ in range(rows)]
+        for r, row in enumerate(self.cells):
+            for c, cell in enumerate(row):
+                grid.addWidget(cell, r + 2, c)
+        grid.setColumnStretch(len(headers), 1)
+        grid.addWidget(QWidget(), 0, len(headers))  # the stretch column keeps the numbers together
+
+    @staticmethod
+    def _cell(text: str) -> QLabel:
+        label = rich_label(text, wrap=False)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return label
+
+    def show_rows(self, rows) -> None:
+        """Fill the table with ``rows`` (tuples of rich text), blanking any rows left over."""
+        for r, cells in enumerate(self.cells):
+            values = rows[r] if r < len(rows) else ("",) * len(cells)
+            for cell, value in zip(cells, values):
+                cell.setText(value)
+
+    def texts(self) -> list:
+        return [[cell.text() for cell in row] for row in self.cells]
+
+
+class _GradientPlot(QStackedWidget):
+    """∂C0/∂w_jk = a_k δ_j: a 28×28 image for a first-layer neuron, signed bars over k otherwise."""
+
+    def __init__(self):
+        super().__init__()
+        self.image_widget = pg.PlotWidget()
+        plot = self.image_widget.getPlotItem()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        plot.addItem(self.image)
+        plot.invertY(True)
+        plot.setAspectLocked(True)
+        for p in (plot,):
+            p.setMenuEnabled(False)
+            p.hideButtons()
+            p.hideAxis("left")
+            p.hideAxis("bottom")
+        plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
+        self.bar = colour_bar(plot, self.image, "<i>a</i><sub><i>k</i></sub> δ<sub><i>j</i></sub>")
+        self.bars_widget = pg.PlotWidget()
+        self.bars_plot = self.bars_widget.getPlotItem()
+        self.positive = pg.BarGraphItem(x=[], height=[], width=0.8, brush=theme.POSITIVE, pen=None)
+        self.negative = pg.BarGraphItem(x=[], height=[], width=0.8, brush=theme.NEGATIVE, pen=None)
+        self.bars_plot.addItem(self.positive)
+        self.bars_plot.addItem(self.negative)
+        self.bars_plot.addLine(y=0, pen=pg.mkPen((90, 90, 90)))
+        self.bars_plot.setMenuEnabled(False)
+        self.bars_plot.setMouseEnabled(False, False)
+        self.bars_plot.hideButtons()
+        self.bars_plot.getAxis("left").enableAutoSIPrefix(False)
+        self.addWidget(self.image_widget)
+        self.addWidget(self.bars_widget)
+        self.level = 1.0
+
+    def show_gradient(self, e: NeuronExplanation) -> None:
+        values = np.asarray(e.dC0_dw, np.float64)
+        self.level = theme.symmetric_level(values, quantile=1.0)
+        shown = finite_for_display(values, self.level)
+        title = f"{d(C0, var('w', f'{e.j}{K}'))} = {var('a', K)} δ<sub>{e.j}</sub> for this digit"
+        image = e.gradient_image
+        if image is not None:
+            self.image.setImage(shown.reshape(TILE, TILE), autoLevels=False)
+            self.image.setLevels((-self.level, self.level))
+            self.bar.setLevels(low=-self.level, high=self.level)
+            self.image_widget.getPlotItem().setTitle(title)
+            self.setCurrentWidget(self.image_widget)
+            return
+        x = np.arange(len(shown))
+        self.positive.setOpts(x=x, height=np.maximum(shown, 0))
+        self.negative.setOpts(x=x, height=np.minimum(shown, 0))
+        self.bars_plot.setRange(xRange=(-0.6, len(shown) - 0.4), yRange=(-self.level, self.level), padding=0.05)
+        self.bars_plot.setTitle(title)
+        self.bars_plot.setLabel("bottom", f"k: neuron of {'hidden layer ' + str(e.layer)}")
+        self.setCurrentWidget(self.bars_widget)
+
+
+SECTIONS = (
+    ("1 · Forward pass: what the neuron computed", ("z", "a")),
+    ("2 · The cost of this digit, and how it depends on the neuron", ("cost", "dC_da")),
+    ("3 · The error δ of the neuron", ("sigma_prime", "delta")),
+    ("4 · Gradient for this one digit", ("db0", "dw0")),
+    ("5 · The mini-batch average and the step", ("batch_db", "update_b", "update_w")),
+)
+CHECK_PROMPT = "Press “Gradient check” to compare backprop with finite differences for this neuron."
+
+
+class BackpropPanel(Panel):
+    """Backpropagation written out for one neuron on the probe digit, refreshed on every snapshot.
+
+    ``set_neuron(l, j)`` picks neuron j of weight layer l (0 = first hidden layer, last = output).
+    ``gradient_check_requested(l, j)`` asks the window to run core.gradcheck.check_neuron on the probe
+    digit; it answers with ``show_gradient_check(result)``. ``step_one_digit_toggled(on)`` asks for
+    mini-batches of one digit.
+    """
+
+    title = "Backprop"
+    gradient_check_requested = pyqtSignal(int, int)
+    step_one_digit_toggled = pyqtSignal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.neuron = (0, 0)
+        self.explanation: NeuronExplanation | None = None
+        self._snapshot: Snapshot | None = None
+        self._sizes = None
+        self.formula_labels: dict = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addLayout(self._build_controls())
+        self.heading = rich_label("Waiting for the first snapshot…")
+        self.heading.setFont(scaled_font(self.heading, 1.15, bold=True))
+        layout.addWidget(self.heading)
+        body = QHBoxLayout()
+        body.addWidget(self._build_formulas(), 3)
+        body.addLayout(self._build_side(), 2)
+        layout.addLayout(body, 1)
+
+    # --- construction -----------------------------------------------------------------------
+    def _build_controls(self) -> QHBoxLayout:
+        self.layer_box = QComboBox(objectName="layer")
+        self.layer_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.neuron_box = QSpinBox(objectName="neuron")
+        self.digit_box = QComboBox(objectName="digit")
+        self.digit_box.addItem("probe digit")
+        self.digit_box.setToolTip("The trainer sends the forward and backward pass of the probe digit; "
+                                  "choose the probe in the Activations panel.")
+        self.check_button = QPushButton("Gradient check", objectName="gradient_check")
+        self.check_button.setToolTip("Compare backprop's gradient of this neuron with finite differences")
+        self.one_digit_box = QCheckBox("Step one digit", objectName="step_one_digit")
+        self.one_digit_box.setToolTip("Train on mini-batches of a single digit")
+        self.layer_box.currentIndexChanged.connect(self._on_layer_changed)
+        self.neuron_box.valueChanged.connect(self._on_neuron_changed)
+        self.check_button.clicked.connect(self._on_check_clicked)
+        self.one_digit_box.toggled.connect(self.step_one_digit_toggled)
+        row = QHBoxLayout()
+        for text, widget in (("Layer", self.layer_box), ("Neuron", self.neuron_box), ("Digit", self.digit_box)):
+            row.addWidget(QLabel(text))
+            row.addWidget(widget)
+            row.addSpacing(10)
+        row.addWidget(self.check_button)
+        row.addWidget(self.one_digit_box)
+        row.addStretch(1)
+        return row
+
+    def _build_formulas(self) -> QScrollArea:
+        content = QWidget()
+        column = QVBoxLayout(content)
+        column.setContentsMargins(0, 0, 8, 0)
+        maths = scaled_font(self, 1.12, family="DejaVu Serif")
+        for title, keys in SECTIONS:
+            column.addWidget(self._section_header(title))
+            for key in keys:
+                label = rich_label()
+                label.setFont(maths)
+                label.setContentsMargins(12, 0, 0, 0)
+                self.formula_labels[key] = label
+                column.addWidget(label)
+        self.update_table = _Table(["<i>k</i>", "<i>a</i><sub><i>k</i></sub> δ<sub><i>j</i></sub> (this digit)",
+                                    "∂<i>C</i>/∂<i>w</i><sub><i>jk</i></sub> (batch)",
+                                    "Δ<i>w</i><sub><i>jk</i></sub>"], 5)
+        self.update_table.setContentsMargins(12, 0, 0, 0)
+        column.addWidget(self.update_table)
+        notes = rich_label()
+        notes.setStyleSheet(f"color: {MUTED}")
+        notes.setContentsMargins(12, 0, 0, 0)
+        self.formula_labels["notes"] = notes
+        column.addWidget(notes)
+        column.addWidget(self._section_header("6 · Gradient check: backprop against finite differences"))
+        self.check_summary = rich_label(CHECK_PROMPT)
+        self.check_table = _Table(["entry", "backprop", "numeric"], CHECK_ROWS)
+        for widget in (self.check_summary, self.check_table):
+            widget.setContentsMargins(12, 0, 0, 0)
+            column.addWidget(widget)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(content)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        return scroll
+
+    def _section_header(self, title: str) -> QLabel:
+        header = rich_label(title)
+        header.setFont(scaled_font(self, 1.0, bold=True))
+        header.setStyleSheet(f"color: rgb{theme.TRAIN}; margin-top: 6px")
+        return header
+
+    def _build_side(self) -> QVBoxLayout:
+        side = QVBoxLayout()
+        self.z_title = rich_label()
+        self.z_table = _Table(["<i>k</i>", "<i>w</i><sub><i>jk</i></sub>", "<i>a</i><sub><i>k</i></sub>",
+                               "<i>w</i><sub><i>jk</i></sub> <i>a</i><sub><i>k</i></sub>"], 5)
+        self.back_title = rich_label()
+        self.back_table = _Table(["<i>i</i>", "<i>w</i><sub><i>ij</i></sub>", "δ<sub><i>i</i></sub>",
+                                  "<i>w</i><sub><i>ij</i></sub> δ<sub><i>i</i></sub>"], 5)
+        self.plot = _GradientPlot()
+        self.plot.setMinimumHeight(220)
+        for widget in (self.z_title, self.z_table, self.back_title, self.back_table):
+            side.addWidget(widget)
+        side.addSpacing(6)
+        side.addWidget(self.plot, 1)
+        return side
+
+    # --- public ------------------------------------------------------------------------------
+    def set_neuron(self, l: int, j: int) -> None:
+        """Explain neuron j of weight layer l; redraws from the last snapshot."""
+        if (int(l), int(j)) != self.neuron:
+            self._clear_check()
+        self.neuron = (int(l), int(j))
+        if self._snapshot is not None:
+            self.show_snapshot(self._snapshot)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self._sync_controls(snapshot.sizes)
+        l, j = self.neuron
+        with np.errstate(all="ignore"):
+            e = explain_neuron(snapshot, l, j)
+            self.explanation = e
+            self.heading.setText(neuron_heading(e, snapshot.step))
+            for key, text in formulas(e).items():
+                self.formula_labels[key].setText(text)
+            self._fill_tables(e)
+            self.plot.show_gradient(e)
+
+    def show_gradient_check(self, result) -> None:
+        """Show a core.gradcheck.GradCheck (or an error message string) from the window."""
+        if isinstance(result, str):
+            self.check_summary.setText(f"<span style='color:{BAD}'>{result}</span>")
+            self.check_table.show_rows([])
+            return
+        summary, rows = check_lines(result, self._neuron_name(result.layer, result.j))
+        self.check_summary.setText(summary)
+        self.check_table.show_rows(rows)
+
+    def reset(self) -> None:
+        self._clear_check()
+
+    # --- internals ----------------------------------------------------------------------------
+    def _neuron_name(self, l: int, j: int) -> str:
+        if self._sizes is not None and l == len(self._sizes) - 2:
+            return f"output neuron {j}"
+        return f"neuron {j} of hidden layer {l + 1}"
+
+    def _fill_tables(self, e: NeuronExplanation):
+        self.z_title.setText(f"<b>Largest terms of</b> {var('z', e.j)} = Σ<sub>{K}</sub> "
+                             f"{var('w', f'{e.j}{K}')} {var('a', K)} + {var('b', e.j)}")
+        self.z_table.show_rows([(str(t.index), num(t.left), num(t.right), num(t.product)) for t in e.z_terms])
+        hidden = not e.is_output
+        self.back_title.setVisible(hidden)
+        self.back_table.setVisible(hidden)
+        if hidden:
+            self.back_title.setText(f"<b>Largest terms of</b> {d(C0, var('a', e.j))} = "
+                                    f"Σ<sub>{I}</sub> {var('w', f'{I}{e.j}')} δ<sub>{I}</sub>")
+            self.back_table.show_rows([(str(t.index), num(t.left), num(t.right), num(t.product))
+                                       for t in e.back_terms])
+        self.update_table.show_rows(top_update_rows(e))
+
+    def _sync_controls(self, sizes: tuple):
+        """Fit the layer list and the neuron range to the network, keeping the choice when it fits."""
+        l, j = self.neuron
+        L = len(sizes) - 1
+        if sizes != self._sizes:
+            self._sizes = sizes
+            self.layer_box.blockSignals(True)
+            self.layer_box.clear()
+            self.layer_box.addItems([f"Hidden {i + 1}" for i in range(L - 1)] + ["Output"])
+            self.layer_box.blockSignals(False)
+        l = min(max(l, 0), L - 1)
+        j = min(max(j, 0), sizes[l + 1] - 1)
+        self.neuron = (l, j)
+        for box, value in ((self.layer_box, l), (self.neuron_box, j)):
+            box.blockSignals(True)
+        self.neuron_box.setRange(0, sizes[l + 1] - 1)
+        self.layer_box.setCurrentIndex(l)
+        self.neuron_box.setValue(j)
+        for box in (self.layer_box, self.neuron_box):
+            box.blockSignals(False)
+
+    def _clear_check(self):
+        self.check_summary.setText(CHECK_PROMPT)
+        self.check_table.show_rows([])
+
+    def _on_layer_changed(self, index: int):
+        if index >= 0:
+            self.set_neuron(index, self.neuron[1])
+
+    def _on_neuron_changed(self, value: int):
+        self.set_neuron(self.neuron[0], value)
+
+    def _on_check_clicked(self):
+        self.check_summary.setText("Checking…")
+        self.check_table.show_rows([])
+        self.gradient_check_requested.emit(*self.neuron)
+
+    def __repr__(self):
+        return f"BackpropPanel(neuron={self.neuron})"
