@@ -221,14 +221,16 @@ def gflops(train, args):
     rng = np.random.default_rng(1)
     flops = step_flops(sizes, batch)
     shapes = step_matmuls(sizes, batch)
-    best = [matmul_best(m, k, n, args.rounds, rng) for m, k, n in shapes]
+    best = [matmul_best(m, k, n, max(7, args.rounds), rng) for m, k, n in shapes]
     per_shape = [2 * m * k * n / t / 1e9 for (m, k, n), t in zip(shapes, best)]
     peak = sum(2 * m * k * n for m, k, n in shapes) / sum(best) / 1e9
     loop = CoreLoop(Network(sizes, "sigmoid", "cross-entropy", 0, np.float32), train, batch, 0.1, 0.9)
     loop.run(5)
-    steps = max(5, int(args.chunk_s / (timed(loop.run, 5) / 5)))
-    runs = [timed_both(loop.run, steps) for _ in range(args.rounds)]
-    # Best round against the best matmul: the same statistic on both sides of the ratio.
+    per_step = timed(loop.run, 5) / 5
+    # Short rounds (~10 ms, like the matmul timings) for as long as the throughput rounds take; the
+    # best round against the best matmul is the same statistic on both sides of the ratio.
+    steps = max(1, int(0.01 / per_step))
+    runs = [timed_both(loop.run, steps) for _ in range(max(10, int(args.rounds * args.chunk_s / 0.01)))]
     step_s = min(wall / steps for wall, _ in runs)
     achieved = flops / step_s / 1e9
     return {"sizes": list(sizes), "batch": batch, "flops_per_step": flops,
@@ -307,6 +309,9 @@ def report(result):
     say(f"numpy {b['numpy']}, BLAS {', '.join(b['blas'])}, env {b['env'] or '{}'}; "
         f"torch {result['torch'] or 'not installed (skipped)'}; {result['threads']} thread(s) each; "
         f"data: {result['data']}")
+    if "OPENBLAS_CORETYPE" in b["env"]:
+        say("(OPENBLAS_CORETYPE pins OpenBLAS's kernel; run with `env -u OPENBLAS_CORETYPE -u "
+            "OPENBLAS_L2_SIZE` to let it pick this CPU's own)")
     say("\n1. Training throughput, samples/s: median of interleaved rounds (sigmoid hidden, softmax "
         "cross-entropy, SGD η=0.1 μ=0.9, float32, same order and initial weights)")
     say(f"   {'network':<11}{'batch':>6}{'core loop':>11}{'Trainer.step':>14}{'pytorch':>10}"

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import math
 import sys
+import time
+from collections import deque
 
 from PyQt6.QtCore import QThread, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtCore import QByteArray
-from PyQt6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGraphicsItem, QLabel, QMainWindow, QMessageBox,
+                             QWidget)
+import pyqtgraph as pg
 
 import numpy as np
 
@@ -69,6 +73,7 @@ class MainWindow(QMainWindow):
         self.loader: DataLoader | None = None
         self.last_snapshot = None
         self._run_id = None
+        self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self._build_panels()
         self._build_actions()
         self._build_settings()
@@ -104,6 +109,14 @@ class MainWindow(QMainWindow):
         self.layout_panel.neuron_clicked.connect(self.inspect_neuron)
         self.weights_panel.neuron_clicked.connect(self.inspect_neuron)
         self.activations_panel.probe_requested.connect(lambda how: self.control.request(probe=how))
+
+    def _cache_static_items(self):
+        """Let Qt keep axes and labels as pixmaps: repainting their text every frame cost more than
+        everything else in a frame (measured in bench/gui_speed.py)."""
+        for view in self.findChildren(pg.GraphicsView):
+            for item in view.scene().items():
+                if isinstance(item, (pg.AxisItem, pg.LabelItem)) and not item.cacheMode().value:
+                    item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def _dock(self, widget: QWidget, area, title=None) -> QDockWidget:
         title = title or widget.title
@@ -264,10 +277,19 @@ class MainWindow(QMainWindow):
         snap = self.worker.mailbox.take() if self.worker is not None else None
         if snap is None:
             return
+        began = time.perf_counter()
+        self._draw(snap)
+        self.frame_times.append((began, time.perf_counter() - began))
+
+    def _draw(self, snap):
         if snap.extra.get("run_id") != self._run_id:
             self._run_id = snap.extra.get("run_id")
             for panel in self.panels:
                 panel.reset()
+            self._pending_cache = True
+        elif getattr(self, "_pending_cache", False):
+            self._pending_cache = False  # items built for a new architecture exist by now
+            self._cache_static_items()
         for panel in self.panels:
             if panel.isVisible():
                 panel.show_snapshot(snap)

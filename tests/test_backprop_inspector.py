@@ -14,7 +14,7 @@ from core.inspect import TOP, explain_neuron
 from core.network import Network, one_hot
 from core.trainer import Trainer
 from gui.panels.backprop import BackpropPanel, formulas, num, plain, term
-from tests.snapshots import make_snapshot, synthetic_digits
+from tests.snapshots import make_snapshot, make_snapshots, synthetic_digits
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 PAIRS = list(itertools.product(["sigmoid", "tanh", "relu"], ["quadratic", "cross-entropy"]))
@@ -199,7 +199,7 @@ def test_panel_writes_the_hidden_neurons_numbers(panel, run):
     assert num(e.a) in f["a"] and num(e.cost_value) in f["cost"]
     assert f"∂C0/∂a5 = " in f["dC_da"] and f"= {num(e.dC_da)}" in f["dC_da"]
     assert f"σ'(z5) = " in f["sigma_prime"] and num(e.sigma_prime) in f["sigma_prime"]
-    assert f"{num(e.delta)} ✓" in f["delta"]
+    assert f"✓ the same as the core's δ from Network.backward: {num(e.delta)}" in f["delta"]
     assert f"= {num(e.delta)}" in f["db0"] and num(e.batch_db) in f["batch_db"]
     assert f"= {num(e.update_b)}" in f["update_b"]
     assert panel.z_table.texts()[0] == [str(e.z_terms[0].index), num(e.z_terms[0].left),
@@ -257,6 +257,21 @@ def test_layer_and_neuron_controls_pick_the_neuron(panel):
     assert panel.digit_box.currentText() == "probe digit"
 
 
+def test_running_snapshots_redraw_at_most_every_interval_and_pauses_always(panel):
+    first, second, third = make_snapshots(count=3, steps_between=2, sizes=(784, 6, 10))
+    panel.min_interval = 60.0
+    panel.show_snapshot(first)
+    panel.show_snapshot(second)  # running, too soon: kept but not drawn
+    assert f"step {first.step}" in text(panel.heading) and panel.explanation.delta == first.probe_delta[0][0]
+    panel.set_neuron(0, 1)  # the user's choice draws at once, from the newest snapshot
+    assert f"step {second.step}" in text(panel.heading)
+    panel.show_snapshot(dataclasses.replace(third, status="paused"))
+    assert f"step {third.step}" in text(panel.heading)
+    panel.min_interval = 0.0
+    panel.show_snapshot(first)
+    assert f"step {first.step}" in text(panel.heading)
+
+
 def test_a_neuron_outside_a_smaller_network_is_clamped(panel):
     panel.set_neuron(1, 15)
     panel.show_snapshot(make_snapshot(steps=1, sizes=(784, 6, 10)))
@@ -284,6 +299,13 @@ def test_gradient_check_button_and_result(panel, qtbot, run):
     assert rows[0][2] == num(result.numeric[-1], 8)
     panel.set_neuron(0, 5)  # another neuron: the old result no longer applies
     assert "Press" in text(panel.check_summary) and panel.check_table.texts()[0] == ["", "", ""]
+    tiny = dataclasses.replace(result, backprop=np.array([1e-9, 2e-9]), numeric=np.array([1.01e-9, 2e-9]),
+                               weights=np.array([7]), relative_error=3e-3, cost=1.0)
+    panel.show_gradient_check(tiny)
+    assert "✓ agree within rounding" in text(panel.check_summary)
+    panel.show_gradient_check(dataclasses.replace(tiny, backprop=np.array([1e-3, 2e-3]),
+                                                  numeric=np.array([1.01e-3, 2e-3])))
+    assert "✗ disagree" in text(panel.check_summary)
     panel.show_gradient_check("no network yet")
     assert "no network yet" in text(panel.check_summary)
 
@@ -327,9 +349,8 @@ def test_momentum_and_l2_are_mentioned():
     np.testing.assert_allclose(e.update_w, -e.lr * (e.batch_dw + 1e-3 * e.w))
 
 
-def test_render_pngs(qtbot):
-    """Screenshots of a hidden and an output neuron after a few steps, for people to look at."""
-    trainer = float64_trainer("sigmoid", "cross-entropy", batch_size=32, steps=20, momentum=0.9)
+def render(qtbot, trainer, suffix=""):
+    """Screenshots of the probe's most affected hidden neuron and of its label's output neuron."""
     snap = trainer.snapshot("paused")
     X = trainer.probe_set.images[snap.probe_index:snap.probe_index + 1]
     Y = one_hot([snap.probe_label], 10, np.float64)
@@ -344,6 +365,19 @@ def test_render_pngs(qtbot):
         panel.show_snapshot(snap)
         panel.show_gradient_check(check_neuron(trainer.net, X, Y, l, j))
         qtbot.wait(10)
-        path = PNG_DIR / f"backprop-{name}.png"
+        path = PNG_DIR / f"backprop-{name}{suffix}.png"
         assert panel.grab().save(str(path))
         assert path.stat().st_size > 10_000
+
+
+def test_render_pngs(qtbot):
+    render(qtbot, float64_trainer("sigmoid", "cross-entropy", batch_size=32, steps=20, momentum=0.9))
+
+
+def test_render_pngs_on_mnist(qtbot, mnist):
+    """The app's default network after 30 steps on the real MNIST (docs/backprop-*.png)."""
+    trainer = Trainer(Network((784, 100, 10), "sigmoid", "cross-entropy", seed=0), mnist.train, mnist.test,
+                      lr=0.1, momentum=0.9, batch_size=32, seed=0)
+    for _ in range(30):
+        trainer.step()
+    render(qtbot, trainer, "-mnist")

@@ -147,8 +147,9 @@ def test_gallery_shows_the_first_mistakes(panel, weak):
 def click_cell(qtbot, panel, true, predicted):
     """A real left click in the middle of the confusion matrix cell (true, predicted)."""
     view = panel._graphics
-    scene_pos = panel._matrix.mapToScene(QPointF(predicted + 0.5, true + 0.5))
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.mapFromScene(scene_pos))
+    where = view.mapFromScene(panel._matrix.mapToScene(QPointF(predicted + 0.5, true + 0.5)))
+    qtbot.mouseMove(view.viewport(), where)
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
 
 
 def test_clicking_a_cell_filters_the_gallery(qtbot, panel, weak):
@@ -156,6 +157,7 @@ def test_clicking_a_cell_filters_the_gallery(qtbot, panel, weak):
     panel.show()
     panel.show_evaluation(ev, data.images)
     qtbot.waitExposed(panel)
+    qtbot.wait(50)  # let the layout settle before mapping cells to the screen
     off = ev.cm - np.diag(np.diag(ev.cm))
     true, predicted = np.unravel_index(np.argmax(off), off.shape)
     click_cell(qtbot, panel, true, predicted)
@@ -224,8 +226,10 @@ def test_render_png(qtbot, request):
     panel.show()
     panel.show_evaluation(ev, test.images, note=note)
     qtbot.waitExposed(panel)
+    qtbot.wait(50)  # the gallery's layout grows on the next turn of the event loop
     PNG_DIR.mkdir(exist_ok=True)
     assert panel.grab().save(str(PNG_DIR / "evaluate.png"))
     off = ev.cm - np.diag(np.diag(ev.cm))
     panel.select_cell(*np.unravel_index(np.argmax(off), off.shape))
+    qtbot.wait(50)
     assert panel.grab().save(str(PNG_DIR / "evaluate_filtered.png"))

@@ -1,4 +1,5 @@
 """core.gradcheck: backprop of one neuron against finite differences, in float64, for every pair."""
+import dataclasses
 import itertools
 
 import numpy as np
@@ -40,7 +41,7 @@ def test_backprop_agrees_with_finite_differences_for_every_layer(activation, cos
     X, Y = probe(trainer)
     for l in range(trainer.net.n_layers):
         result = check_neuron(trainer.net, X, Y, l, live_neuron(trainer, l))
-        assert result.relative_error < 1e-6, (l, result)
+        assert result.relative_error < 1e-6 and result.agrees, (l, result)
         assert np.abs(result.backprop).max() > 1e-6  # a real gradient was checked, not zeros
 
 
@@ -96,7 +97,7 @@ def test_a_wrong_backprop_is_caught(monkeypatch):
 
     monkeypatch.setattr(Network, "backward", one_percent_off)
     result = check_neuron(trainer.net, X, Y, 0, live_neuron(trainer, 0))
-    assert result.relative_error > 1e-3
+    assert result.relative_error > 1e-3 and not result.agrees
 
 
 def test_relative_error_is_zero_for_two_zero_gradients_and_nan_safe():
@@ -104,6 +105,15 @@ def test_relative_error_is_zero_for_two_zero_gradients_and_nan_safe():
     assert relative_error(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 0.0
     assert relative_error(np.array([1.0]), np.array([3.0])) == pytest.approx(0.5)
     assert np.isnan(relative_error(np.array([np.nan]), np.array([1.0])))
+
+
+def test_agreement_allows_for_rounding_when_the_gradient_is_tiny():
+    from core.gradcheck import GradCheck
+    tiny = GradCheck(0, 1, np.array([3]), np.array([1e-9, 2e-9]), np.array([1.01e-9, 2e-9]), 3e-3,
+                     1e-6, 1, 784, cost=1.0)
+    assert tiny.noise == pytest.approx(2.22e-10, rel=1e-2) and tiny.agrees
+    wrong = dataclasses.replace(tiny, backprop=np.array([1e-3, 2e-3]), numeric=np.array([1.01e-3, 2e-3]))
+    assert not wrong.agrees
 
 
 def test_a_dead_relu_neuron_has_zero_gradient_both_ways():

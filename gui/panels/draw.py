@@ -169,6 +169,14 @@ class DrawPanel(Panel):
         font.setBold(True)
         self._answer.setFont(font)
         column.addWidget(self._answer)
+        self._answer_detail = QLabel("")
+        column.addWidget(self._answer_detail)
+        how = QLabel("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its longer "
+                     "side is 20 pixels, and placed in a 28×28 square with its centre of mass in the middle.")
+        how.setWordWrap(True)
+        how.setMaximumWidth(CANVAS)
+        how.setStyleSheet("color: #666;")
+        column.addWidget(how)
         column.addStretch(1)
         return column
 
@@ -251,7 +259,7 @@ class DrawPanel(Panel):
         self._bars.setOpts(height=heights, brushes=[pg.mkBrush(theme.ACCENT if k == top else OTHER)
                                                     for k in range(len(out))])
         for k, (text, value) in enumerate(zip(self._values, out)):
-            text.setText("" if self.output is None else self._format(value))
+            text.setText(self._format(value) if self.output is not None and not value < 0.005 else "")
             text.setPos(k, float(heights[k]))
         self._bar_plot.setTitle(f"Output ({self._output_kind()}), answer in orange", size=TITLE_SIZE)
 
@@ -270,6 +278,7 @@ class DrawPanel(Panel):
 
     def _show_answer(self) -> None:
         top = self._top()
+        detail = ""
         if self._net is None:
             text = "Waiting for the network…"
         elif not self.image.any():
@@ -277,9 +286,11 @@ class DrawPanel(Panel):
         elif top < 0:
             text = "No answer (the outputs are not numbers)"
         else:
-            step = f" at step {self._snapshot.step}" if self._snapshot is not None else ""
-            text = f"It reads: {top}  ({self._format(self.output[top])}){step}"
+            text = f"It reads: {top}  ({self._format(self.output[top])})"
+            if self._snapshot is not None:
+                detail = f"weights of step {self._snapshot.step:,} (epoch {self._snapshot.epoch})"
         self._answer.setText(text)
+        self._answer_detail.setText(detail)
 
     def __repr__(self):
         return f"DrawPanel(drawn={bool(self.image.any())}, network={self._net!r})"

@@ -26,8 +26,9 @@ from gui import theme
 from gui.panels.base import Panel
 
 GALLERY = 40          # thumbnails shown at most
-COLUMNS = 5           # thumbnails per gallery row
+COLUMNS = 4           # thumbnails per gallery row
 THUMB = 56            # thumbnail side in pixels (2× the digit)
+CELL = (94, THUMB + 38)  # a gallery cell in pixels: the picture over two lines of text
 RIGHT = (40, 140, 60)  # diagonal: right answers
 TEXT = (60, 60, 60)
 TITLE_SIZE = "10pt"
@@ -88,9 +89,10 @@ class GalleryCell(QWidget):
         small.setPointSize(7)
         self.heading.setFont(bold)
         self.detail.setFont(small)
+        self.setFixedSize(*CELL)  # fixed, so a crowded gallery scrolls instead of squeezing
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(0)
+        layout.setSpacing(1)
         for label in (self.picture, self.heading, self.detail):
             layout.addWidget(label, alignment=Qt.AlignmentFlag.AlignHCenter)
 
@@ -126,7 +128,7 @@ class EvaluatePanel(Panel):
         self._graphics = pg.GraphicsLayoutWidget()
         splitter.addWidget(self._graphics)
         splitter.addWidget(self._build_gallery())
-        splitter.setSizes([500, 400])
+        splitter.setSizes([470, 430])
         layout.addWidget(splitter, 1)
         self._build_matrix()
         self._build_accuracy()
@@ -207,7 +209,7 @@ class EvaluatePanel(Panel):
         column.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
         self.gallery_label = QLabel("")
-        self.gallery_label.setWordWrap(True)
+        self.gallery_label.setToolTip("Each digit: true→predicted, then its three largest outputs")
         header.addWidget(self.gallery_label, 1)
         self.show_all_button = QPushButton("Show all")
         self.show_all_button.clicked.connect(lambda: self.select_cell(None, None))
@@ -216,6 +218,7 @@ class EvaluatePanel(Panel):
         grid_holder = QWidget()
         grid = QGridLayout(grid_holder)
         grid.setSpacing(2)
+        grid.setContentsMargins(2, 2, 2, 2)
         grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.cells = [GalleryCell() for _ in range(GALLERY)]
         for k, cell in enumerate(self.cells):
@@ -295,8 +298,8 @@ class EvaluatePanel(Panel):
             what = f"Mistakes on true {self.selected[0]}"
         else:
             what = f"True {self.selected[0]} predicted as {self.selected[1]}"
-        first = f", the first {GALLERY} shown" if count > GALLERY else ""
-        return f"<b>{what}</b>: {count:,}{first}. Titles: true→predicted (top three outputs)."
+        first = f" (first {GALLERY} shown)" if count > GALLERY else ""
+        return f"<b>{what}</b>: {count:,}{first}"
 
     def _show_status(self) -> None:
         ev = self.evaluation

@@ -1,0 +1,105 @@
+"""Does watching slow training down? Headless samples/s against the live window's, in one run.
+
+With every panel visible and live, training should keep at least 70% of its headless samples/s
+(784-100-10, batch 32) while the window redraws at least 20 times a second.
+
+    QT_QPA_PLATFORM=offscreen python bench/gui_speed.py [--seconds 10] [--json]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from core.data import load_mnist  # noqa: E402
+from core.network import Network  # noqa: E402
+from core.trainer import Trainer  # noqa: E402
+
+SETTINGS = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
+            "lr": 0.1, "momentum": 0.9, "batch_size": 32}
+
+
+def headless(data, seconds: float) -> float:
+    """Samples/s of Trainer.step (the worker's own code path, statistics included) with one BLAS thread."""
+    net = Network([784, *SETTINGS["hidden"], 10], SETTINGS["activation"], SETTINGS["cost"], seed=0)
+    trainer = Trainer(net, data.train, data.test, lr=SETTINGS["lr"], momentum=SETTINGS["momentum"],
+                      batch_size=SETTINGS["batch_size"])
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(200):
+            trainer.step()  # warm-up
+        began, steps = time.perf_counter(), 0
+        while time.perf_counter() - began < seconds:
+            trainer.step()
+            steps += 1
+    return steps * SETTINGS["batch_size"] / (time.perf_counter() - began)
+
+
+def windowed(data, seconds: float) -> dict:
+    """Samples/s of the worker and frames drawn per second with every panel visible."""
+    from PyQt6.QtWidgets import QApplication
+    from gui.main_window import MainWindow
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(SETTINGS, data=data)
+    window.show()
+    frames = []
+    window.snapshot_shown.connect(lambda snap: frames.append(time.perf_counter()))
+    while window.last_snapshot is None:
+        app.processEvents()
+    visible = [type(p).__name__ for p in window.panels if p.isVisible()]
+    window.control.run()
+    warm_until = time.perf_counter() + 1.0
+    while time.perf_counter() < warm_until:
+        app.processEvents()
+    start_step, began = window.worker.trainer.step_count, time.perf_counter()
+    frames.clear()
+    while time.perf_counter() - began < seconds:
+        app.processEvents()
+    elapsed = time.perf_counter() - began
+    draw_seconds = [d for t, d in window.frame_times if t >= began]
+    steps = window.worker.trainer.step_count - start_step
+    window.close()
+    draw_seconds.sort()
+    return {"samples_per_second": steps * SETTINGS["batch_size"] / elapsed, "fps": len(frames) / elapsed,
+            "median_frame_ms": 1000 * draw_seconds[len(draw_seconds) // 2] if draw_seconds else float("nan"),
+            "visible_panels": visible}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"))
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    data = load_mnist(args.data, progress=False)
+    alone = headless(data, args.seconds)
+    live = windowed(data, args.seconds)
+    alone_after = headless(data, args.seconds)   # before and after, to average out machine noise
+    reference = (alone + alone_after) / 2
+    result = {"headless_samples_per_second": round(reference, 1),
+              "window_samples_per_second": round(live["samples_per_second"], 1),
+              "kept": round(live["samples_per_second"] / reference, 3),
+              "window_fps": round(live["fps"], 1), "median_frame_ms": round(live["median_frame_ms"], 1),
+              "visible_panels": live["visible_panels"], "targets": {"kept": 0.7, "window_fps": 20},
+              "platform": os.environ.get("QT_QPA_PLATFORM", "")}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{'headless samples/s':28} {reference:12,.0f}   (before {alone:,.0f}, after {alone_after:,.0f})")
+        print(f"{'window samples/s':28} {live['samples_per_second']:12,.0f}   kept {100 * result['kept']:.0f}% (target ≥ 70%)")
+        print(f"{'window redraws per second':28} {live['fps']:12.1f}   (target ≥ 20)")
+        print(f"{'median frame (draw) time':28} {live['median_frame_ms']:10.1f} ms")
+        print(f"visible panels: {', '.join(live['visible_panels'])}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,374 @@
+"""The compare panel: change one setting, train a second run B beside the main run A, overlay both.
+
+The panel only asks (``compare_requested`` with the change, e.g. {"lr": 0.5}); the window starts
+run B from the same seed on the same data and feeds its snapshots to ``show_snapshot_b``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                             QVBoxLayout)
+
+from core.history import DecimatingHistory
+from core.snapshot import Snapshot
+from gui.panels.base import Panel
+from gui.panels.curves import AXIS_WIDTH, DecadeAxis, drawable, window_mean
+from gui.settings_tree import parse_hidden
+
+# (key, what the form calls it): the settings a comparison may change
+CHOICES = (("lr", "learning rate η"), ("momentum", "momentum μ"), ("batch_size", "batch size"),
+           ("hidden", "hidden sizes"), ("activation", "hidden activation"), ("cost", "output / cost"))
+OPTIONS = {"activation": ("sigmoid", "tanh", "relu"), "cost": ("cross-entropy", "quadratic")}
+SHORT = {"lr": "lr", "momentum": "momentum", "batch_size": "batch", "hidden": "hidden",
+         "activation": "", "cost": ""}
+COLOURS = {"A": (31, 119, 180), "B": (230, 110, 0)}   # blue for the main run, orange for B
+SYMBOLS = {"A": "o", "B": "s"}
+SMOOTH_SPAN = 50                                        # steps in the smoothing window, at most
+CAPACITY = 2048                                         # per-step points kept per run
+
+
+def _number(key: str, value, kind=float):
+    if isinstance(value, bool):
+        raise ValueError(f"{key} must be a number, not {value!r}")
+    try:
+        number = kind(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} must be a number, not {value!r}") from None
+    if kind is int and isinstance(value, float) and value != number:
+        raise ValueError(f"{key} must be a whole number, not {value!r}")
+    if not math.isfinite(number):
+        raise ValueError(f"{key} must be a finite number, not {value!r}")
+    return number
+
+
+def _validated(key: str, value):
+    """One changed setting as the trainer wants it; ValueError with a sentence for the user."""
+    if key == "lr":
+        lr = _number("learning rate", value)
+        if lr <= 0:
+            raise ValueError(f"the learning rate must be positive, not {lr:g}")
+        return lr
+    if key == "momentum":
+        momentum = _number("momentum", value)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be at least 0 and below 1, not {momentum:g}")
+        return momentum
+    if key == "batch_size":
+        batch = _number("batch size", value, int)
+        if batch < 1:
+            raise ValueError(f"the batch size must be a positive whole number, not {batch}")
+        return batch
+    if key == "hidden":
+        return parse_hidden(value if isinstance(value, str) else " ".join(map(str, value)))
+    if key in OPTIONS:
+        if value not in OPTIONS[key]:
+            raise ValueError(f"{key} must be one of {', '.join(OPTIONS[key])}, not {value!r}")
+        return value
+    raise ValueError(f"a comparison cannot change {key!r}; choose from {', '.join(k for k, _ in CHOICES)}")
+
+
+def compare_settings(base: dict, change: dict) -> dict:
+    """Run B's settings: ``base`` (run A's) with ``change`` validated and applied.
+
+    Raises ValueError when the change is empty, names an unknown setting, holds a bad value
+    (hidden sizes are parsed by ``parse_hidden``; numbers must be positive) or changes nothing.
+    """
+    if not change:
+        raise ValueError("choose a setting to change for run B")
+    parsed = {key: _validated(key, value) for key, value in change.items()}
+    if all(key in base and base[key] == value for key, value in parsed.items()):
+        key = next(iter(parsed))
+        raise ValueError(f"run B would be the same as run A ({describe(key, parsed[key])})")
+    return {**base, **parsed}
+
+
+def settings_of(config: dict) -> dict:
+    """A Snapshot's config in the settings shape (hidden sizes instead of all layer sizes)."""
+    out = {k: v for k, v in config.items() if k != "sizes"}
+    if "sizes" in config:
+        out["hidden"] = list(config["sizes"][1:-1])
+    return out
+
+
+def describe(key: str, value) -> str:
+    """A setting's value as a legend shows it: 'lr 0.1', 'hidden 100 30', 'tanh'."""
+    text = " ".join(map(str, value)) if isinstance(value, (list, tuple)) else (
+        f"{value:g}" if isinstance(value, float) else str(value))
+    return f"{SHORT.get(key, key)} {text}".strip()
+
+
+class RunCurves:
+    """One run's bounded per-step cost history, its epoch records, and its three plot items."""
+
+    def __init__(self, name: str, cost_plot: pg.PlotItem, acc_plot: pg.PlotItem):
+        colour = COLOURS[name]
+        self.name = name
+        self.history = DecimatingHistory(CAPACITY, columns=1)
+        self.epochs: tuple = ()
+        self.config: dict = {}
+        self.last_step = -math.inf
+        self.status = ""
+        self.raw = cost_plot.plot(pen=pg.mkPen((*colour, 70), width=1))
+        self.raw.setClipToView(True)
+        self.raw.setDownsampling(auto=True, method="peak")
+        self.smooth = cost_plot.plot(pen=pg.mkPen(colour, width=2.5), antialias=False)
+        self.test = acc_plot.plot(pen=pg.mkPen(colour, width=2), symbol=SYMBOLS[name], symbolSize=7,
+                                  symbolBrush=colour, symbolPen=pg.mkPen("w", width=1))
+
+    def add(self, snapshot: Snapshot):
+        steps = np.asarray(snapshot.cost_steps, dtype=np.float64)
+        if len(steps) and steps[0] <= self.last_step:
+            self.clear()     # steps went backwards: that run started again
+        for x, c in zip(steps.tolist(), np.asarray(snapshot.cost_values, dtype=np.float64).tolist()):
+            self.history.append(x, c)
+        if len(steps):
+            self.last_step = float(steps[-1])
+        self.epochs, self.config, self.status = snapshot.epochs, snapshot.config, snapshot.status
+
+    def clear(self):
+        self.history = DecimatingHistory(CAPACITY, columns=1)
+        self.epochs, self.config, self.last_step, self.status = (), {}, -math.inf, ""
+
+    @property
+    def steps_seen(self) -> float:
+        return self.last_step if math.isfinite(self.last_step) else 0.0
+
+    def draw(self, span: int):
+        x, y = self.history.x, self.history.y[:, 0]
+        self.raw.setData(x, drawable(y), connect="finite")
+        width = max(1, round(span / self.history.stride))
+        self.smooth.setData(x, window_mean(y, width), connect="finite")
+        done = [r for r in self.epochs if math.isfinite(r.test_accuracy)]
+        self.test.setData(np.array([r.epoch for r in done], dtype=np.float64),
+                          np.array([100 * r.test_accuracy for r in done], dtype=np.float64))
+
+    def label(self, key: str | None) -> str:
+        if not self.config:
+            return f"{self.name}: {'main run' if self.name == 'A' else 'not started'}"
+        if key is None:
+            return f"{self.name}: main run"
+        value = settings_of(self.config).get(key)
+        return f"{self.name}: {describe(key, value)}"
+
+
+class ComparePanel(Panel):
+    """Run A (the main run) and run B (one setting changed) overlaid: smoothed training cost per
+    step and test accuracy per epoch. ``compare_requested(dict)`` asks for run B."""
+
+    title = "Compare"
+    compare_requested = pyqtSignal(dict)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.change: dict | None = None       # what run B changes, once a comparison started
+        self._dirty = False
+        self._build_form()
+        self._build_plots()
+        self.runs = {name: RunCurves(name, self._cost_plot, self._acc_plot) for name in "AB"}
+        self._relabel()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(self._form)
+        layout.addWidget(self._view, 1)
+        layout.addWidget(self.message)
+
+    # --- construction ------------------------------------------------------------------------
+    def _build_form(self):
+        self.setting = QComboBox(objectName="compare_setting")
+        for key, text in CHOICES:
+            self.setting.addItem(text, key)
+        self.value_edit = QLineEdit(objectName="compare_value")
+        self.value_edit.setPlaceholderText("new value")
+        self.value_edit.setMaximumWidth(140)
+        self.value_edit.returnPressed.connect(self._on_start_clicked)
+        self.value_choice = QComboBox(objectName="compare_choice")
+        self.start_button = QPushButton("Start comparison", objectName="compare_start")
+        self.start_button.clicked.connect(self._on_start_clicked)
+        self.log_scale = QCheckBox("log cost", objectName="compare_log")
+        self.log_scale.toggled.connect(self._on_log_scale_changed)
+        self.message = QLabel("Pick one setting and its value for run B, then Start.",
+                              objectName="compare_message")
+        self._form = row = QHBoxLayout()
+        for widget in (QLabel("Run B changes"), self.setting, QLabel("to"), self.value_edit,
+                       self.value_choice, self.start_button, self.log_scale):
+            row.addWidget(widget)
+        row.addStretch(1)
+        self.setting.currentIndexChanged.connect(self._on_setting_changed)
+        self._on_setting_changed()
+
+    def _build_plots(self):
+        self._view = pg.GraphicsLayoutWidget()
+        cost = self._cost_plot = self._view.addPlot(row=0, col=0, axisItems={"left": DecadeAxis("left")})
+        acc = self._acc_plot = self._view.addPlot(row=0, col=1)
+        cost.setTitle("training cost (smoothed over 50 steps)")
+        cost.setLabel("bottom", "step")
+        cost.setLabel("left", "cost")
+        acc.setTitle("test accuracy after each epoch")
+        acc.setLabel("bottom", "epoch")
+        acc.setLabel("left", "accuracy", units="%")
+        for plot in (cost, acc):
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
+            plot.setMenuEnabled(False)
+        self._legends = [plot.addLegend(offset=offset, brush=(255, 255, 255, 210), pen=(180, 180, 180))
+                         for plot, offset in ((cost, (-10, 10)), (acc, (-10, -10)))]
+
+    # --- public surface ----------------------------------------------------------------------
+    @property
+    def curves(self) -> dict:
+        """Plot items by run and role ("A cost", "A smoothed", "A test", same for B): read only."""
+        return {f"{name} {role}": getattr(run, attr) for name, run in self.runs.items()
+                for role, attr in (("cost", "raw"), ("smoothed", "smooth"), ("test", "test"))}
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Feed run A, the main run."""
+        first = not self.runs["A"].config
+        self.runs["A"].add(snapshot)
+        if first:
+            self._on_setting_changed()    # the placeholder shows run A's value
+        self._request_draw()
+
+    def show_snapshot_b(self, snapshot: Snapshot) -> None:
+        """Feed run B, the comparison run."""
+        self.runs["B"].add(snapshot)
+        self._show_b_status(snapshot)
+        self._request_draw()
+
+    def reset(self) -> None:
+        """Forget both runs (a new main run started: B no longer compares with it)."""
+        self.runs["A"].clear()
+        self.clear_b()
+
+    def clear_b(self) -> None:
+        """Forget run B (it ended, or a new comparison starts)."""
+        self.runs["B"].clear()
+        self.change = None
+        self.message.setStyleSheet("")
+        self.message.setText("Pick one setting and its value for run B, then Start.")
+        self._request_draw()
+
+    def request(self, change: dict) -> bool:
+        """Validate ``change`` against run A's settings; if it is good, start afresh and emit
+        ``compare_requested`` with the parsed change. False (and a message) if it is not."""
+        base = settings_of(self.runs["A"].config)
+        try:
+            settings = compare_settings(base, change)
+        except ValueError as e:
+            self.message.setText(f"Not started: {e}")
+            self.message.setStyleSheet("color: #b00020;")
+            return False
+        parsed = {key: settings[key] for key in change}
+        self.clear_b()
+        self.change = parsed
+        self.message.setStyleSheet("")
+        key = next(iter(parsed))
+        self.message.setText(f"Run B: {describe(key, parsed[key])}, starting from the same seed…")
+        self._relabel()
+        self.compare_requested.emit(parsed)
+        return True
+
+    # --- the form ----------------------------------------------------------------------------
+    def _on_setting_changed(self, *_):
+        key = self.setting.currentData()
+        choice = key in OPTIONS
+        self.value_edit.setVisible(not choice)
+        self.value_choice.setVisible(choice)
+        if choice:
+            self.value_choice.clear()
+            self.value_choice.addItems(OPTIONS[key])
+        now = settings_of(self.runs["A"].config).get(key) if hasattr(self, "runs") else None
+        self.value_edit.setPlaceholderText(f"now {describe('', now)}" if now is not None else
+                                           "e.g. 100 30" if key == "hidden" else "new value")
+
+    def _on_start_clicked(self):
+        key = self.setting.currentData()
+        value = self.value_choice.currentText() if key in OPTIONS else self.value_edit.text()
+        self.request({key: value})
+
+    def _on_log_scale_changed(self, checked: bool):
+        self._cost_plot.setLogMode(y=checked)
+
+    def _show_b_status(self, snapshot: Snapshot):
+        if snapshot.status in ("diverged", "error"):
+            self.message.setText(f"Run B {snapshot.status} at step {snapshot.step}. {snapshot.message}")
+            self.message.setStyleSheet("color: #b00020;")
+        else:
+            a_step = self.runs["A"].last_step
+            a_text = f"; run A at step {a_step:.0f}" if math.isfinite(a_step) else ""
+            self.message.setText(f"{self.runs['B'].label(self.changed_key())} — step {snapshot.step}, "
+                                 f"epoch {snapshot.epoch}{a_text}")
+
+    # --- drawing -----------------------------------------------------------------------------
+    def changed_key(self):
+        """The setting B changes: the one requested, else the first that differs between the runs."""
+        if self.change:
+            return next(iter(self.change))
+        a, b = (settings_of(self.runs[name].config) for name in "AB")
+        return next((key for key, _ in CHOICES if b and a.get(key) != b.get(key)), None)
+
+    def _relabel(self):
+        key = self.changed_key()
+        shown = [run for run in self.runs.values() if run.name == "A" or self.change or run.config]
+        labels = tuple((run.name, self._label(run, key)) for run in shown)
+        if labels == getattr(self, "_labels", None):
+            return   # rebuilding a legend makes new text items: only when the words change
+        self._labels = labels
+        for legend in self._legends:
+            legend.clear()
+        for run, (_, text) in zip(shown, labels):
+            self._legends[0].addItem(run.smooth, text)
+            self._legends[1].addItem(run.test, text)
+
+    def _label(self, run: RunCurves, key) -> str:
+        if run.name == "B" and not run.config and self.change:
+            return f"B: {describe(key, self.change[key])}"   # asked for, first snapshot not here yet
+        return run.label(key)
+
+    def _request_draw(self):
+        self._dirty = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._dirty:
+            self._draw()
+
+    def _draw(self):
+        self._dirty = False
+        span = self.smoothing_span
+        for run in self.runs.values():
+            run.draw(span)
+        self._relabel()
+        self._cost_plot.setTitle(f"training cost (smoothed over {span} steps){self._cost_note()}")
+        self._set_cost_axis()
+
+    @property
+    def smoothing_span(self) -> int:
+        """Steps in the centred smoothing window: 50, less while the runs are short (a wide
+        window over few points bends the curve's start), the same for both runs."""
+        longest = max(run.steps_seen for run in self.runs.values())
+        return int(min(SMOOTH_SPAN, max(1, longest // 16)))
+
+    def _cost_note(self) -> str:
+        key = self.changed_key()
+        if key == "cost":
+            return " — different cost functions: compare the test accuracy"
+        if key == "batch_size":
+            return " — a step is a different batch size in each run"
+        return ""
+
+    def _set_cost_axis(self):
+        names = [self.runs[n].config.get("cost") for n in "AB" if self.runs[n].config]
+        label = f"cost ({names[0]})" if names and len(set(names)) == 1 else (
+            f"cost (A: {names[0]}, B: {names[1]})" if names else "cost")
+        if label != self._cost_plot.getAxis("left").labelText:
+            self._cost_plot.setLabel("left", label)
+
+    def __repr__(self):
+        return (f"ComparePanel(change={self.change}, A points={len(self.runs['A'].history)}, "
+                f"B points={len(self.runs['B'].history)})")

@@ -1,0 +1,254 @@
+"""The timeline panel: a slider over the weights saved during the run, to look back at any of them.
+
+Moving the slider emits ``scrubbed`` with a "historical" Snapshot: the latest snapshot with the
+saved weights in place of the live ones and the probe digit's activations recomputed for them. The
+window shows it in the weight, layout and activation panels until "Live" is pressed; training
+carries on meanwhile.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout
+
+from core.network import one_hot
+from core.snapshot import Snapshot, frozen, network_from_snapshot
+from core.timeline import Timeline, TimelineEntry
+from gui import theme
+from gui.panels.base import Panel
+
+NO_POINTS = frozen(np.zeros(0))
+
+
+def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
+    """``latest`` with ``entry``'s weights, step and epoch, and the probe digit's z, a and δ
+    recomputed by the core Network for those weights. Its status is "timeline"; it carries no cost
+    points (they belong to the live run)."""
+    past = replace(latest, W=entry.W, b=entry.b, step=entry.step)
+    net = network_from_snapshot(past)
+    trace = net.forward(np.asarray(latest.probe_a[0])[None, :])
+    grads = net.backward(trace, one_hot([latest.probe_label], net.sizes[-1], net.dtype))
+    epochs = tuple(r for r in latest.epochs if r.step <= entry.step)
+    epoch = epochs[-1].epoch if epochs else 0
+    start = epochs[-1].step if epochs else 0
+    return replace(
+        past, status="timeline", epochs=epochs, epoch=epoch,
+        epoch_fraction=min(1.0, (entry.step - start) / max(latest.steps_per_epoch, 1)),
+        probe_z=tuple(frozen(z[0]) for z in trace.z), probe_a=tuple(frozen(a[0]) for a in trace.a),
+        probe_delta=tuple(frozen(d[0]) for d in grads.delta),
+        cost_steps=NO_POINTS, cost_values=NO_POINTS, accuracy_values=NO_POINTS,
+        grad_norm_values=frozen(np.zeros((0, len(entry.W)))),
+        message=f"weights saved at step {entry.step} (live: step {latest.step})",
+        extra={**latest.extra, "timeline_step": entry.step, "live_step": latest.step})
+
+
+class TimelinePanel(Panel):
+    """A slider over the saved weights, the test accuracy through the run, and a "Live" button.
+
+    ``scrubbed(Snapshot)`` when the slider moves; ``live_requested()`` when "Live" is pressed.
+    """
+
+    title = "Timeline"
+    scrubbed = pyqtSignal(object)
+    live_requested = pyqtSignal()
+
+    def __init__(self, parent=None, capacity: int = 200, every: int = 100):
+        super().__init__(parent)
+        self.timeline = Timeline(capacity, every)
+        self.latest: Snapshot | None = None
+        self.viewed: Snapshot | None = None     # the historical snapshot on show, None when live
+        self._test = None                       # (images, labels) for the historical accuracy
+        self._accuracy: dict = {}               # step → test accuracy of the saved weights there
+        self._dirty = False
+        self._build()
+
+    # --- construction ------------------------------------------------------------------------
+    def _build(self):
+        self.slider = QSlider(Qt.Orientation.Horizontal, objectName="timeline_slider")
+        self.slider.setRange(0, 0)
+        self.slider.setEnabled(False)
+        self.slider.setToolTip("Drag to look at the network as it was earlier in the run")
+        self.slider.valueChanged.connect(self._on_slider_changed)
+        self.live_button = QPushButton("● Live", objectName="live_button")
+        self.live_button.setToolTip("Back to the weights as they are now")
+        self.live_button.setCheckable(True)
+        self.live_button.setChecked(True)
+        self.live_button.clicked.connect(self.go_live)
+        self.label = QLabel("No weights saved yet: run training.", objectName="timeline_label")
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        row = QHBoxLayout()
+        row.addWidget(self.slider, 1)
+        row.addWidget(self.live_button)
+        self._build_plot()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self._view, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.label)
+
+    def _build_plot(self):
+        self._view = pg.PlotWidget()
+        plot = self.plot = self._view.getPlotItem()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("bottom", "step")
+        plot.setLabel("left", "test accuracy", units="%")
+        plot.setMenuEnabled(False)
+        plot.addLegend(offset=(-10, -34), brush=(255, 255, 255, 210), pen=(180, 180, 180))  # above the ticks
+        self._epoch_curve = plot.plot(name="after each epoch", pen=pg.mkPen(theme.TEST, width=1.5),
+                                      symbol="o", symbolSize=6, symbolBrush=theme.TEST,
+                                      symbolPen=pg.mkPen("w", width=1))
+        self._seen_points = plot.plot(name="saved weights you looked at", pen=None, symbol="d",
+                                      symbolSize=9, symbolBrush=theme.ACCENT, symbolPen=pg.mkPen("k", width=0.5))
+        self._saved_ticks = plot.plot(name="saved weights", pen=None, symbol="t1", symbolSize=7,
+                                      symbolBrush=(120, 120, 120), symbolPen=None)
+        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.ACCENT, width=2))
+        self._cursor.setVisible(False)
+        plot.addItem(self._cursor)
+        plot.setYRange(0, 100, padding=0.02)
+        plot.enableAutoRange(axis="y", enable=False)
+        plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
+
+    # --- public surface ----------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """True while the window shows the live weights (no saved weights selected)."""
+        return self.viewed is None
+
+    def set_test_set(self, images, labels):
+        """Images (n, 784) and labels for the test accuracy of saved weights; None for none."""
+        self._test = None if images is None else (images, np.asarray(labels))
+        self._accuracy.clear()
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Offer the snapshot's weights to the timeline (no copy: they are read-only already)."""
+        if snapshot.status == "timeline":
+            return
+        if self.latest is not None and (snapshot.step < self.latest.step or snapshot.sizes != self.latest.sizes):
+            self.reset()  # a new run or a loaded model
+        self.latest = snapshot
+        self.timeline.offer(snapshot.step, snapshot.W, snapshot.b)
+        self._sync_slider()
+        self._show_label()
+        self._request_draw()
+
+    def reset(self) -> None:
+        """Forget every saved entry and go back to live."""
+        was_viewing = self.viewed is not None
+        self.timeline.clear()
+        self._accuracy.clear()
+        self.latest = self.viewed = None
+        self.live_button.setChecked(True)
+        self._sync_slider()
+        self.label.setText("No weights saved yet: run training.")
+        self._request_draw()
+        if was_viewing:
+            self.live_requested.emit()
+
+    def show_step(self, step: int) -> Snapshot:
+        """Select the saved weights nearest to ``step``; emits and returns the historical snapshot."""
+        self.slider.setValue(self.timeline.index_of(step))
+        if self.viewed is None or self.viewed.step != self.timeline.nearest(step).step:
+            self._on_slider_changed(self.slider.value())
+        return self.viewed
+
+    def go_live(self):
+        """Stop looking back: the slider goes to the newest entry and ``live_requested`` is emitted."""
+        self.viewed = None
+        self.live_button.setChecked(True)
+        self._sync_slider()
+        self._show_label()
+        self._request_draw()
+        self.live_requested.emit()
+
+    def test_accuracy(self, step: int) -> float:
+        """The test accuracy (0–1) of the weights saved at ``step``; NaN without a test set."""
+        if self.viewed is not None and self.viewed.step == step:
+            return self._accuracy_of(self.viewed)
+        entry = self.timeline.at(step)
+        return self._accuracy_of(replace(self.latest, W=entry.W, b=entry.b, step=step))
+
+    def _accuracy_of(self, snapshot: Snapshot) -> float:
+        if self._test is None:
+            return math.nan
+        if snapshot.step not in self._accuracy:  # saved weights never change: evaluate once
+            self._accuracy[snapshot.step] = network_from_snapshot(snapshot).evaluate(*self._test)[1]
+        return self._accuracy[snapshot.step]
+
+    # --- slider ------------------------------------------------------------------------------
+    def _sync_slider(self):
+        """Range over the entries; the knob at the newest one when live, else at the viewed step."""
+        n = len(self.timeline)
+        index = n - 1 if self.viewed is None or n == 0 else self.timeline.index_of(self.viewed.step)
+        self.slider.blockSignals(True)
+        self.slider.setRange(0, max(0, n - 1))
+        self.slider.setValue(max(0, index))
+        self.slider.blockSignals(False)
+        self.slider.setEnabled(n > 1)
+
+    def _on_slider_changed(self, index: int):
+        if self.latest is None or not 0 <= index < len(self.timeline):
+            return
+        entry = self.timeline.entries[index]
+        self.viewed = historical_snapshot(self.latest, entry)
+        self.live_button.setChecked(False)
+        self._show_label()
+        self._request_draw()
+        self.scrubbed.emit(self.viewed)
+
+    def _on_plot_clicked(self, event):
+        """A click in the plot picks the saved weights nearest to that step."""
+        box = self.plot.getViewBox()
+        if len(self.timeline) == 0 or not box.sceneBoundingRect().contains(event.scenePos()):
+            return
+        self.show_step(box.mapSceneToView(event.scenePos()).x())
+
+    # --- text and plot -----------------------------------------------------------------------
+    def _show_label(self):
+        if self.latest is None:
+            return
+        t = self.timeline
+        kept = f"{len(t)} saved, one every {t.every} steps"
+        if self.viewed is None:
+            self.label.setText(f"live: step {self.latest.step} — drag the slider to look back ({kept})")
+            return
+        acc = self._accuracy_of(self.viewed)
+        test = "no test set" if math.isnan(acc) else f"test accuracy {100 * acc:.1f}%"
+        self.label.setText(f"step {self.viewed.step} of {self.latest.step} — {test}  ({kept})")
+
+    def _request_draw(self):
+        self._dirty = True
+        if self.isVisible():
+            self._draw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._dirty:
+            self._draw()
+
+    def _draw(self):
+        self._dirty = False
+        records = self.latest.epochs if self.latest is not None else ()
+        known = [(r.step, 100 * r.test_accuracy) for r in records if math.isfinite(r.test_accuracy)]
+        self._epoch_curve.setData(*self._xy(known))
+        seen = sorted((s, 100 * a) for s, a in self._accuracy.items() if math.isfinite(a))
+        self._seen_points.setData(*self._xy(seen))
+        steps = np.asarray(self.timeline.steps, dtype=np.float64)
+        self._saved_ticks.setData(steps, np.full(len(steps), 1.5))
+        self._cursor.setVisible(self.viewed is not None)
+        if self.viewed is not None:
+            self._cursor.setValue(self.viewed.step)
+
+    @staticmethod
+    def _xy(pairs) -> tuple:
+        if not pairs:
+            return np.zeros(0), np.zeros(0)
+        x, y = zip(*pairs)
+        return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+
+    def __repr__(self):
+        state = "live" if self.viewed is None else f"viewing step {self.viewed.step}"
+        return f"TimelinePanel({self.timeline!r}, {state})"
