@@ -291,7 +291,7 @@ class MainWindow(QMainWindow):
             self._pending_cache = False  # items built for a new architecture exist by now
             self._cache_static_items()
         for panel in self.panels:
-            if panel.isVisible():
+            if panel.isVisible() or panel.keeps_history:
                 panel.show_snapshot(snap)
         if self.inspector.isVisible():
             self.inspector.show_snapshot(snap)

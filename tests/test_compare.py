@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from gui.panels.compare import CAPACITY, ComparePanel, compare_settings, describe, settings_of
-from gui.panels.curves import window_mean
+from gui.panels.compare import CAPACITY, ComparePanel, compare_settings, describe, settings_of, smooth
 from tests.snapshots import make_snapshot, make_snapshots
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
@@ -42,6 +41,18 @@ def test_compare_settings_applies_a_valid_change(change, expected):
 def test_compare_settings_rejects_bad_changes(change, message):
     with pytest.raises(ValueError, match=message):
         compare_settings(BASE, change)
+
+
+def test_smooth_is_a_centred_mean_that_shrinks_at_the_start():
+    y = np.array([9.0, 1, 2, 3, 4, 5, 6, 7, np.nan, 9])
+    out = smooth(y, 4)
+    assert out[0] == 9.0                                    # the first point is itself
+    assert out[1] == pytest.approx(np.mean(y[0:3]))         # 0…2
+    assert out[4] == pytest.approx(np.mean(y[2:7]))         # full window: 2…6
+    assert out[7] == pytest.approx(np.mean([5, 6, 7, 9]))   # the NaN is skipped
+    assert out[9] == pytest.approx(np.mean([7, 9]))         # cut off at the end
+    ramp = np.arange(100.0)
+    np.testing.assert_allclose(smooth(ramp, 20)[:90], ramp[:90])   # no lag on a straight line
 
 
 def test_settings_of_a_snapshot_config_and_descriptions():
@@ -116,8 +127,8 @@ def test_b_curves_hold_exactly_the_fed_costs(panel, runs):
         x, y = data(curves[f"{name} cost"])
         np.testing.assert_array_equal(x, steps)
         np.testing.assert_allclose(y, costs, rtol=1e-12)
-        _, smooth = data(curves[f"{name} smoothed"])
-        np.testing.assert_allclose(smooth, window_mean(costs, panel.smoothing_span), rtol=1e-12)
+        _, smoothed = data(curves[f"{name} smoothed"])
+        np.testing.assert_allclose(smoothed, smooth(costs, panel.smoothing_span), rtol=1e-12)
         epochs = stream[-1].epochs
         ex, ey = data(curves[f"{name} test"])
         np.testing.assert_array_equal(ex, [r.epoch for r in epochs])
@@ -126,7 +137,10 @@ def test_b_curves_hold_exactly_the_fed_costs(panel, runs):
     assert not np.allclose(data(curves["A cost"])[1], data(curves["B cost"])[1])
     labels = [label.text for _, label in panel._legends[0].items]
     assert labels == ["A: lr 0.1", "B: lr 0.5"]
-    assert panel.smoothing_span == 10        # 160 steps: a 50-step window would bend the start
+    final = {name: 100 * stream[-1].epochs[-1].test_accuracy for name, stream in (("A", a), ("B", b))}
+    assert [label.text for _, label in panel._legends[1].items] == [
+        f"{name}: lr {lr} — {final[name]:.1f}% after epoch 16" for name, lr in (("A", 0.1), ("B", 0.5))]
+    assert panel.smoothing_span == 5         # 160 steps: a wide window would bend the start
 
 
 def test_clear_b_and_reset(panel, runs):

@@ -180,6 +180,15 @@ def test_a_diagonal_cell_shows_every_mistake_on_that_digit(qtbot, panel, weak):
     assert panel.selected is None
 
 
+def test_reset_forgets_the_evaluation(panel, weak):
+    ev, data = weak
+    panel.show_evaluation(ev, data.images)
+    panel.select_cell(1, 2)
+    panel.reset()
+    assert panel.evaluation is None and panel.selected is None and panel.shown == []
+    assert all(c.isHidden() for c in panel.cells) and not panel._counts[0, 0].toPlainText()
+
+
 def test_refresh_button_asks_for_an_evaluation(qtbot, panel):
     with qtbot.waitSignal(panel.refresh_requested, timeout=1000):
         panel.refresh_button.click()
@@ -188,6 +197,16 @@ def test_refresh_button_asks_for_an_evaluation(qtbot, panel):
 def test_show_snapshot_evaluates_nothing(panel, trained):
     panel.show_snapshot(trained.snapshot("running"))
     assert panel.evaluation is None and "Refresh" in panel.status_label.text()
+
+
+def test_status_says_when_training_has_moved_on(panel, weak, trained):
+    ev, data = weak
+    snap = trained.snapshot("running")
+    panel.show_evaluation(ev, data.images, step=snap.step)
+    panel.show_snapshot(snap)
+    assert "Refresh" not in panel.status_label.text()
+    panel.show_snapshot(dataclasses.replace(snap, step=snap.step + 50))
+    assert f"training is at step {snap.step + 50:,}: Refresh" in panel.status_label.text()
 
 
 def test_runner_evaluates_off_the_gui_thread(qtbot, trained):

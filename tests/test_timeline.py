@@ -218,3 +218,15 @@ def test_clicking_the_plot_picks_the_nearest_saved_weights(qtbot, panel, stream)
 def pg_point(x, y):
     from PyQt6.QtCore import QPointF
     return QPointF(x, y)
+
+
+def test_the_accuracy_curve_covers_every_saved_entry(qtbot, panel, stream):
+    feed(panel, stream)
+    qtbot.waitUntil(lambda: set(panel.quick_accuracy) == set(panel.timeline.steps), timeout=3000)
+    test = synthetic_digits(100, 1)       # fewer than QUICK_SAMPLES: all of them
+    for record in stream[-1].epochs:
+        if record.step in panel.quick_accuracy:
+            assert panel.quick_accuracy[record.step] == pytest.approx(record.test_accuracy, abs=1e-12)
+    x, y = panel._quick_curve.getOriginalDataset()
+    np.testing.assert_array_equal(x, panel.timeline.steps)
+    assert len(test.labels) == 100 and 0 <= y.min() and y.max() <= 100

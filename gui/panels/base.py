@@ -11,6 +11,7 @@ class Panel(QWidget):
     update their data in ``show_snapshot``; they never touch the trainer or the network."""
 
     title = "Panel"
+    keeps_history = False  # True: it must see every snapshot, even hidden (it accumulates points)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError

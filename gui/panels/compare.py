@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdi
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui.panels.base import Panel
-from gui.panels.curves import AXIS_WIDTH, DecadeAxis, drawable, window_mean
+from gui.panels.curves import AXIS_WIDTH, DecadeAxis, drawable
 from gui.settings_tree import parse_hidden
 
 # (key, what the form calls it): the settings a comparison may change
@@ -27,8 +27,10 @@ SHORT = {"lr": "lr", "momentum": "momentum", "batch_size": "batch", "hidden": "h
          "activation": "", "cost": ""}
 COLOURS = {"A": (31, 119, 180), "B": (230, 110, 0)}   # blue for the main run, orange for B
 SYMBOLS = {"A": "o", "B": "s"}
-SMOOTH_SPAN = 50                                        # steps in the smoothing window, at most
+SPANS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)     # smoothing windows, in steps
+POINTS_PER_SPAN = 30                                    # the window is about 1/30 of the run
 CAPACITY = 2048                                         # per-step points kept per run
+SMOOTH_POINTS = 1000                                    # at most this many points on a smoothed curve
 
 
 def _number(key: str, value, kind=float):
@@ -86,6 +88,26 @@ def compare_settings(base: dict, change: dict) -> dict:
     return {**base, **parsed}
 
 
+def smooth(values, width: int) -> np.ndarray:
+    """Moving average over ``width`` points centred on each point, skipping non-finite values.
+
+    Near the start the window shrinks symmetrically (point i averages 0…2i), so the steep first
+    steps are not pulled down by later, lower costs; near the end it is simply cut off, so the
+    newest point does not jump with every step. O(n) through running sums."""
+    y = np.asarray(values, dtype=np.float64)
+    if width <= 1 or len(y) == 0:
+        return drawable(y)
+    ok = np.isfinite(y) & (np.abs(y) < 1e12)
+    sums = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
+    counts = np.concatenate([[0], np.cumsum(ok)])
+    i = np.arange(len(y))
+    half = np.minimum(width // 2, i)
+    lo, hi = i - half, np.minimum(i + half + 1, len(y))
+    n = counts[hi] - counts[lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
+
+
 def settings_of(config: dict) -> dict:
     """A Snapshot's config in the settings shape (hidden sizes instead of all layer sizes)."""
     out = {k: v for k, v in config.items() if k != "sizes"}
@@ -112,7 +134,7 @@ class RunCurves:
         self.config: dict = {}
         self.last_step = -math.inf
         self.status = ""
-        self.raw = cost_plot.plot(pen=pg.mkPen((*colour, 70), width=1))
+        self.raw = cost_plot.plot(pen=pg.mkPen((*colour, 60), width=1))
         self.raw.setClipToView(True)
         self.raw.setDownsampling(auto=True, method="peak")
         self.smooth = cost_plot.plot(pen=pg.mkPen(colour, width=2.5), antialias=False)
@@ -141,10 +163,16 @@ class RunCurves:
         x, y = self.history.x, self.history.y[:, 0]
         self.raw.setData(x, drawable(y), connect="finite")
         width = max(1, round(span / self.history.stride))
-        self.smooth.setData(x, window_mean(y, width), connect="finite")
+        # a thick line over thousands of points aliases into fuzz: one point per half window will do
+        every = max(1, min(width // 2, math.ceil(len(x) / SMOOTH_POINTS)))
+        self.smooth.setData(x[::every], smooth(y, width)[::every], connect="finite")
         done = [r for r in self.epochs if math.isfinite(r.test_accuracy)]
         self.test.setData(np.array([r.epoch for r in done], dtype=np.float64),
                           np.array([100 * r.test_accuracy for r in done], dtype=np.float64))
+
+    def last_accuracy_text(self) -> str:
+        done = [r for r in self.epochs if r.epoch > 0 and math.isfinite(r.test_accuracy)]
+        return f" — {100 * done[-1].test_accuracy:.1f}% after epoch {done[-1].epoch}" if done else ""
 
     def label(self, key: str | None) -> str:
         if not self.config:
@@ -169,6 +197,7 @@ class ComparePanel(Panel):
         self._build_form()
         self._build_plots()
         self.runs = {name: RunCurves(name, self._cost_plot, self._acc_plot) for name in "AB"}
+        self._on_every_step_changed(self.every_step.isChecked())
         self._relabel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -190,11 +219,14 @@ class ComparePanel(Panel):
         self.start_button.clicked.connect(self._on_start_clicked)
         self.log_scale = QCheckBox("log cost", objectName="compare_log")
         self.log_scale.toggled.connect(self._on_log_scale_changed)
+        self.every_step = QCheckBox("every step", objectName="compare_raw")
+        self.every_step.setToolTip("Also draw the unsmoothed cost of every step (noisy)")
+        self.every_step.toggled.connect(self._on_every_step_changed)
         self.message = QLabel("Pick one setting and its value for run B, then Start.",
                               objectName="compare_message")
         self._form = row = QHBoxLayout()
         for widget in (QLabel("Run B changes"), self.setting, QLabel("to"), self.value_edit,
-                       self.value_choice, self.start_button, self.log_scale):
+                       self.value_choice, self.start_button, self.log_scale, self.every_step):
             row.addWidget(widget)
         row.addStretch(1)
         self.setting.currentIndexChanged.connect(self._on_setting_changed)
@@ -289,6 +321,10 @@ class ComparePanel(Panel):
         value = self.value_choice.currentText() if key in OPTIONS else self.value_edit.text()
         self.request({key: value})
 
+    def _on_every_step_changed(self, checked: bool):
+        for run in self.runs.values():
+            run.raw.setVisible(checked)
+
     def _on_log_scale_changed(self, checked: bool):
         self._cost_plot.setLogMode(y=checked)
 
@@ -313,15 +349,15 @@ class ComparePanel(Panel):
     def _relabel(self):
         key = self.changed_key()
         shown = [run for run in self.runs.values() if run.name == "A" or self.change or run.config]
-        labels = tuple((run.name, self._label(run, key)) for run in shown)
+        labels = tuple((run.name, self._label(run, key), run.last_accuracy_text()) for run in shown)
         if labels == getattr(self, "_labels", None):
             return   # rebuilding a legend makes new text items: only when the words change
         self._labels = labels
         for legend in self._legends:
             legend.clear()
-        for run, (_, text) in zip(shown, labels):
+        for run, (_, text, _) in zip(shown, labels):
             self._legends[0].addItem(run.smooth, text)
-            self._legends[1].addItem(run.test, text)
+            self._legends[1].addItem(run.test, text + run.last_accuracy_text())
 
     def _label(self, run: RunCurves, key) -> str:
         if run.name == "B" and not run.config and self.change:
@@ -346,13 +382,21 @@ class ComparePanel(Panel):
         self._relabel()
         self._cost_plot.setTitle(f"training cost (smoothed over {span} steps){self._cost_note()}")
         self._set_cost_axis()
+        self._set_epoch_ticks()
+
+    def _set_epoch_ticks(self):
+        last = max((r.epoch for run in self.runs.values() for r in run.epochs), default=0)
+        every = next(n for n in (1, 2, 5, 10, 20, 50, 100, 200, 500, 10**9) if last / n <= 12)
+        ticks = [[(float(e), str(e)) for e in range(0, last + 1, every)], []]
+        self._acc_plot.getAxis("bottom").setTicks(ticks)   # whole epochs only: 0.5 means nothing here
 
     @property
     def smoothing_span(self) -> int:
-        """Steps in the centred smoothing window: 50, less while the runs are short (a wide
-        window over few points bends the curve's start), the same for both runs."""
+        """Steps in the centred smoothing window, the same for both runs: about 1/30 of the longer
+        run (rounded down to 1, 2, 5, 10…), so the curves stay readable as the runs grow and a
+        wide window never bends the start of a short run."""
         longest = max(run.steps_seen for run in self.runs.values())
-        return int(min(SMOOTH_SPAN, max(1, longest // 16)))
+        return max(span for span in SPANS if span <= max(1, longest / POINTS_PER_SPAN))
 
     def _cost_note(self) -> str:
         key = self.changed_key()

@@ -120,7 +120,8 @@ class EvaluatePanel(Panel):
         self.selected = None          # (true, predicted) filtering the gallery, or None for all
         self.shown = []               # the mistakes in the gallery, in order
         self._note = ""
-        self._step = None
+        self._step = None             # the latest snapshot's step
+        self._evaluated_step = None   # the step of the weights evaluated
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_toolbar())
@@ -236,9 +237,24 @@ class EvaluatePanel(Panel):
         self._step = snapshot.step
         self._show_status()
 
-    def show_evaluation(self, evaluation: Evaluation, dataset_images, note: str = "") -> None:
-        """Draw ``evaluation``; ``dataset_images`` (N, 784) are the digits it was computed on."""
-        self.evaluation, self.images, self._note = evaluation, dataset_images, note
+    def reset(self) -> None:
+        """A new run started: the evaluation shown belongs to the old network, so forget it."""
+        self.evaluation, self.images, self._note, self.selected = None, None, "", None
+        self._evaluated_step = None
+        self._selection.hide()
+        self._matrix.setImage(cell_colours(np.zeros((10, 10))), autoLevels=False)
+        for text in self._counts.flat:
+            text.setText("")
+        self._accuracy_bars.setOpts(height=np.zeros(10), y0=0)
+        for text in self._accuracy_values:
+            text.setText("")
+        self._show_gallery()
+        self._show_status()
+
+    def show_evaluation(self, evaluation: Evaluation, dataset_images, note: str = "", step=None) -> None:
+        """Draw ``evaluation``; ``dataset_images`` (N, 784) are the digits it was computed on, ``step``
+        the training step of the weights evaluated (to say when training has moved on), ``note`` any words."""
+        self.evaluation, self.images, self._note, self._evaluated_step = evaluation, dataset_images, note, step
         cm = np.asarray(evaluation.cm)
         self._matrix.setImage(cell_colours(cm), autoLevels=False)
         dark = cell_colours(cm)[..., :3].mean(axis=2) < 150
@@ -310,6 +326,10 @@ class EvaluatePanel(Panel):
                 f"{len(ev.mistakes):,} mistakes")
         if self._note:
             text += f" ({self._note})"
+        if self._evaluated_step is not None:
+            text += f", weights of step {self._evaluated_step:,}"
+            if self._step is not None and self._step != self._evaluated_step:
+                text += f"; training is at step {self._step:,}: Refresh to update"
         self.status_label.setText(text)
 
     def __repr__(self):

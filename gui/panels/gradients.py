@@ -71,6 +71,9 @@ class GradientsPanel(Panel):
     and the saturated / dead / not-learning share of each hidden layer."""
 
     title = "Gradients"
+    # feed every snapshot, hidden or not: the per-step points are in no other snapshot, and the
+    # panel only accumulates while hidden, drawing when it is shown again
+    keeps_history = True
 
     def __init__(self, parent=None, capacity: int = 4096):
         super().__init__(parent)
