@@ -14,7 +14,8 @@ from core.network import Network
 
 
 # --- a network from frozen weights -------------------------------------------------------------
-def network_from_weights(W, b, activation="sigmoid", cost="cross-entropy", reuse: Network | None = None) -> Network:
+def network_from_weights(W, b, activation="sigmoid", cost="cross-entropy",
+                         reuse: Network | None = None) -> Network:
     """A Network whose layers are ``W[l]`` (n_out, n_in) and ``b[l]``, shared, not copied.
 
     The arrays may be read-only (a Snapshot's are): forward passes work, training would fail loudly,

@@ -10,7 +10,7 @@ from PyQt6.QtCore import QThread, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtCore import QByteArray
 from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGraphicsItem, QLabel, QMainWindow, QMessageBox,
-                             QWidget)
+                             QSlider, QWidget)
 import pyqtgraph as pg
 
 import numpy as np
@@ -149,6 +149,27 @@ class MainWindow(QMainWindow):
                                           lambda: self.reset(new_seed=True))
         for action in (self.run_action, self.step_action, self.epoch_action, self.reset_action, self.reseed_action):
             bar.addAction(action)
+        bar.addSeparator()
+        self._build_slow_motion(bar)
+
+    def _build_slow_motion(self, bar):
+        """A slider for the delay between steps, with [ and ] to go faster or slower."""
+        label = QLabel(" Slow motion: ")
+        self.slow_slider = QSlider(Qt.Orientation.Horizontal)
+        self.slow_slider.setRange(0, 1000)
+        self.slow_slider.setSingleStep(50)
+        self.slow_slider.setFixedWidth(160)
+        self.slow_slider.setValue(int(self.settings["delay_ms"]))
+        self.slow_slider.setToolTip("Delay between mini-batches while running, 0–1000 ms ([ faster, ] slower)")
+        self.slow_value = QLabel(f"{self.slow_slider.value()} ms/step")
+        self.slow_slider.valueChanged.connect(lambda ms: self.params.child("live", "delay_ms").setValue(ms))
+        for widget in (label, self.slow_slider, self.slow_value):
+            bar.addWidget(widget)
+        step = self.slow_slider.pageStep()
+        self.slower_action = self._action("Slower", "]", "More delay between steps",
+                                          lambda: self.slow_slider.setValue(self.slow_slider.value() + step))
+        self.faster_action = self._action("Faster", "[", "Less delay between steps",
+                                          lambda: self.slow_slider.setValue(self.slow_slider.value() - step))
 
     def _build_settings(self):
         self.params = build_parameters(self.settings)
@@ -261,6 +282,10 @@ class MainWindow(QMainWindow):
         self.settings.update(values)
         self.settings["delay_ms"] = self.params.child("live", "delay_ms").value()
         self.control.set_delay(self.settings["delay_ms"] / 1000)
+        self.slow_slider.blockSignals(True)
+        self.slow_slider.setValue(int(self.settings["delay_ms"]))
+        self.slow_slider.blockSignals(False)
+        self.slow_value.setText(f"{self.settings['delay_ms']} ms/step")
         self.control.request(**values)
 
     def inspect_neuron(self, layer: int, neuron: int):

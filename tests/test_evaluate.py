@@ -222,7 +222,8 @@ def test_runner_evaluates_off_the_gui_thread(qtbot, trained):
 
 def test_runner_reports_errors_as_signals(qtbot, trained):
     runner = EvaluationRunner()
-    bad = dataclasses.replace(trained.snapshot("paused"), config={**trained.snapshot().config, "cost": "nope"})
+    snap = trained.snapshot("paused")
+    bad = dataclasses.replace(snap, config={**snap.config, "cost": "nope"})
     with qtbot.waitSignal(runner.failed, timeout=10000) as blocker:
         runner.request(bad, trained.test)
     assert "nope" in blocker.args[0]

@@ -105,3 +105,20 @@ def test_closing_while_training_stops_the_thread_within_a_second(qtbot):
     qtbot.wait(50)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
     assert not left, left
+
+
+def test_slow_motion_slider_and_keys_set_the_delay(qtbot, window):
+    w = window
+    w.slow_slider.setValue(200)
+    assert w.params.child("live", "delay_ms").value() == 200
+    assert w.control._delay == pytest.approx(0.2)
+    qtbot.keyClick(w, Qt.Key.Key_BracketLeft)          # faster
+    assert w.slow_slider.value() < 200
+    assert w.control._delay == pytest.approx(w.slow_slider.value() / 1000)
+
+
+def test_toolbar_actions_have_shortcuts_and_tooltips(window):
+    for action in (window.run_action, window.step_action, window.epoch_action, window.reset_action,
+                   window.reseed_action, window.slower_action, window.faster_action):
+        assert not action.shortcut().isEmpty()
+        assert action.shortcut().toString() in action.toolTip()

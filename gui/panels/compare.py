@@ -89,7 +89,7 @@ def compare_settings(base: dict, change: dict) -> dict:
 
 
 def smooth(values, width: int) -> np.ndarray:
-    """Moving average over ``width`` points centred on each point, skipping non-finite values.
+    """Moving average over 2·(width // 2) + 1 points centred on each point, skipping non-finite ones.
 
     Near the start the window shrinks symmetrically (point i averages 0…2i), so the steep first
     steps are not pulled down by later, lower costs; near the end it is simply cut off, so the
@@ -137,7 +137,7 @@ class RunCurves:
         self.raw = cost_plot.plot(pen=pg.mkPen((*colour, 60), width=1))
         self.raw.setClipToView(True)
         self.raw.setDownsampling(auto=True, method="peak")
-        self.smooth = cost_plot.plot(pen=pg.mkPen(colour, width=2.5), antialias=False)
+        self.smooth = cost_plot.plot(pen=pg.mkPen(colour, width=2.5), antialias=True)
         self.test = acc_plot.plot(pen=pg.mkPen(colour, width=2), symbol=SYMBOLS[name], symbolSize=7,
                                   symbolBrush=colour, symbolPen=pg.mkPen("w", width=1))
 
@@ -163,9 +163,11 @@ class RunCurves:
         x, y = self.history.x, self.history.y[:, 0]
         self.raw.setData(x, drawable(y), connect="finite")
         width = max(1, round(span / self.history.stride))
-        # a thick line over thousands of points aliases into fuzz: one point per half window will do
-        every = max(1, min(width // 2, math.ceil(len(x) / SMOOTH_POINTS)))
-        self.smooth.setData(x[::every], smooth(y, width)[::every], connect="finite")
+        # a moving average has no detail finer than its window: a point per quarter window keeps
+        # its shape, and so few points can be drawn antialiased at no cost
+        every = max(1, width // 4, math.ceil(len(x) / SMOOTH_POINTS))
+        keep = np.unique(np.r_[np.arange(0, len(x), every), len(x) - 1]) if len(x) else np.zeros(0, int)
+        self.smooth.setData(x[keep], smooth(y, width)[keep], connect="finite")   # ends at the newest
         done = [r for r in self.epochs if math.isfinite(r.test_accuracy)]
         self.test.setData(np.array([r.epoch for r in done], dtype=np.float64),
                           np.array([100 * r.test_accuracy for r in done], dtype=np.float64))

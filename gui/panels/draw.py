@@ -171,8 +171,9 @@ class DrawPanel(Panel):
         column.addWidget(self._answer)
         self._answer_detail = QLabel("")
         column.addWidget(self._answer_detail)
-        how = QLabel("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its longer "
-                     "side is 20 pixels, and placed in a 28×28 square with its centre of mass in the middle.")
+        how = QLabel("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its "
+                     "longer side is 20 pixels, and placed in a 28×28 square with its centre of mass "
+                     "in the middle.")
         how.setWordWrap(True)
         how.setMaximumWidth(CANVAS)
         how.setStyleSheet("color: #666;")
@@ -269,7 +270,8 @@ class DrawPanel(Panel):
         return int(np.argmax(np.where(np.isfinite(self.output), self.output, -np.inf)))
 
     def _output_kind(self) -> str:
-        return "sigmoid" if self._net is not None and self._net.cost.name == "quadratic" else "softmax probability"
+        quadratic = self._net is not None and self._net.cost.name == "quadratic"
+        return "sigmoid" if quadratic else "softmax probability"
 
     def _format(self, value: float) -> str:
         if not np.isfinite(value):

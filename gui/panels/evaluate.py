@@ -59,7 +59,8 @@ def thumbnail(pixels) -> QPixmap:
     grey = (255 - 255 * np.clip(np.nan_to_num(np.asarray(pixels, np.float32)), 0, 1)).astype(np.uint8)
     grey = np.ascontiguousarray(grey.reshape(28, 28))
     image = QImage(grey.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()  # own the pixels
-    return QPixmap.fromImage(image).scaled(THUMB, THUMB, transformMode=Qt.TransformationMode.FastTransformation)
+    return QPixmap.fromImage(image).scaled(
+        THUMB, THUMB, transformMode=Qt.TransformationMode.FastTransformation)
 
 
 class ConfusionImage(pg.ImageItem):
@@ -254,7 +255,8 @@ class EvaluatePanel(Panel):
     def show_evaluation(self, evaluation: Evaluation, dataset_images, note: str = "", step=None) -> None:
         """Draw ``evaluation``; ``dataset_images`` (N, 784) are the digits it was computed on, ``step``
         the training step of the weights evaluated (to say when training has moved on), ``note`` any words."""
-        self.evaluation, self.images, self._note, self._evaluated_step = evaluation, dataset_images, note, step
+        self.evaluation, self.images, self._note = evaluation, dataset_images, note
+        self._evaluated_step = step
         cm = np.asarray(evaluation.cm)
         self._matrix.setImage(cell_colours(cm), autoLevels=False)
         dark = cell_colours(cm)[..., :3].mean(axis=2) < 150
