@@ -15,26 +15,28 @@ from core.network import Network
 
 # --- a network from frozen weights -------------------------------------------------------------
 def network_from_weights(W, b, activation="sigmoid", cost="cross-entropy",
-                         reuse: Network | None = None) -> Network:
+                         reuse: Network | None = None, seed: int = 0) -> Network:
     """A Network whose layers are ``W[l]`` (n_out, n_in) and ``b[l]``, shared, not copied.
 
     The arrays may be read-only (a Snapshot's are): forward passes work, training would fail loudly,
     which is what we want. Use ``.copy()`` for a network to train. ``reuse``, when it has the same
-    architecture, is given the new weights instead of building (and randomly initialising) another.
+    architecture, is given the new weights instead of building (and randomly initialising) another;
+    ``seed`` is only recorded (``config()``), the weights are the ones given.
     """
     W, b = [np.asarray(w) for w in W], [np.asarray(v) for v in b]
     sizes = (W[0].shape[1], *(w.shape[0] for w in W))
     if not _same_architecture(reuse, sizes, activation, cost, W[0].dtype):
-        reuse = Network(sizes, activation, cost, dtype=W[0].dtype)
-    reuse.W, reuse.b = W, b
+        reuse = Network(sizes, activation, cost, seed=seed, dtype=W[0].dtype)
+    reuse.W, reuse.b, reuse.seed = W, b, seed
     return reuse
 
 
 def network_from_snapshot(snapshot, reuse: Network | None = None) -> Network:
-    """A Network holding ``snapshot``'s weights (read-only, shared) with its activation and cost."""
+    """A Network holding ``snapshot``'s weights (read-only, shared: nothing is copied) with its
+    activation, cost and seed. For a network to train or keep, take ``.copy()`` of it."""
     config = snapshot.config
     return network_from_weights(snapshot.W, snapshot.b, config.get("activation", "sigmoid"),
-                                config.get("cost", "cross-entropy"), reuse)
+                                config.get("cost", "cross-entropy"), reuse, config.get("seed", 0))
 
 
 def _same_architecture(net, sizes, activation, cost, dtype) -> bool:

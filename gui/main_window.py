@@ -20,6 +20,7 @@ from core.control import RunControl
 from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.panels.activations import ActivationsPanel
+from gui.panels.backprop import BackpropPanel
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradients import GradientsPanel
 from gui.panels.layout import LayoutPanel
@@ -95,8 +96,9 @@ class MainWindow(QMainWindow):
         self.gradients_panel = GradientsPanel()
         self.activations_panel = ActivationsPanel()
         self.inspector = NeuronInspector()
+        self.backprop_panel = BackpropPanel()
         self.panels = [self.layout_panel, self.weights_panel, self.curves_panel,
-                       self.gradients_panel, self.activations_panel]
+                       self.gradients_panel, self.activations_panel, self.backprop_panel]
         self.setCentralWidget(self.layout_panel)
         self.docks = {}
         self._dock(self.weights_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -105,10 +107,14 @@ class MainWindow(QMainWindow):
         self._dock(self.activations_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         inspector_dock = self._dock(self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, "Neuron")
         self.tabifyDockWidget(self.docks["Weights"], inspector_dock)
+        backprop_dock = self._dock(self.backprop_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Weights"], backprop_dock)
         self.docks["Weights"].raise_()
         self.layout_panel.neuron_clicked.connect(self.inspect_neuron)
         self.weights_panel.neuron_clicked.connect(self.inspect_neuron)
         self.activations_panel.probe_requested.connect(lambda how: self.control.request(probe=how))
+        self.backprop_panel.gradient_check_requested.connect(lambda l, j: self.control.request(gradcheck=(l, j)))
+        self.backprop_panel.step_one_digit_toggled.connect(self._on_step_one_digit_toggled)
 
     def _cache_static_items(self):
         """Let Qt keep axes and labels as pixmaps: repainting their text every frame cost more than
@@ -245,6 +251,7 @@ class MainWindow(QMainWindow):
         self._initial_network = None
         self.worker.snapshot_ready.connect(self._on_snapshot_ready)
         self.worker.failed.connect(self._on_worker_failed)
+        self.worker.gradient_checked.connect(self.backprop_panel.show_gradient_check)
         self.worker.start()
 
     def _stop_worker(self):
@@ -288,9 +295,17 @@ class MainWindow(QMainWindow):
         self.slow_value.setText(f"{self.settings['delay_ms']} ms/step")
         self.control.request(**values)
 
+    def _on_step_one_digit_toggled(self, on: bool):
+        """Mini-batches of one digit (the batch-size setting shows 1), or back to the size before."""
+        batch = self.params.child("live", "batch_size")
+        if on:
+            self._batch_before_one_digit = batch.value()
+        batch.setValue(1 if on else getattr(self, "_batch_before_one_digit", batch.value()))
+
     def inspect_neuron(self, layer: int, neuron: int):
-        """Open the neuron inspector on hidden neuron ``neuron`` of weight layer ``layer``."""
+        """Open the neuron inspector on neuron ``neuron`` fed by weight layer ``layer`` (hidden or output)."""
         self.inspector.set_neuron(layer, neuron)
+        self.backprop_panel.set_neuron(layer, neuron)
         if self.last_snapshot is not None:
             self.inspector.show_snapshot(self.last_snapshot)
         dock = self.docks["Neuron"]

@@ -15,7 +15,8 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from core.control import RunControl
 from core.divergence import DivergenceMonitor, pinned_outputs
-from core.network import Network
+from core.gradcheck import check_neuron
+from core.network import Network, one_hot
 from core.snapshot import merge_points
 from core.trainer import Trainer
 
@@ -51,6 +52,7 @@ class TrainingThread(QThread):
 
     snapshot_ready = pyqtSignal()
     failed = pyqtSignal(str)        # an unexpected error ended training; the message is for people
+    gradient_checked = pyqtSignal(object)  # a core.gradcheck.GradCheck, or why it could not run (str)
 
     def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None, network=None):
         super().__init__(parent)
@@ -151,10 +153,23 @@ class TrainingThread(QThread):
             self._build(requests["load"])
         if "probe" in requests:
             self._move_probe(requests["probe"])
+        if "gradcheck" in requests:
+            self._check_gradient(*requests["gradcheck"])
         if requests.get("step_epoch"):
             self.control.step(self.trainer.steps_left_in_epoch())
         if not self.control.running:
             self._publish(self._idle_status)
+
+    def _check_gradient(self, layer: int, j: int):
+        """Backprop against finite differences for neuron j of weight layer ``layer`` on the probe digit."""
+        trainer = self.trainer
+        data = trainer.probe_set
+        i = trainer.probe_index % len(data.labels)
+        Y = one_hot(data.labels[i:i + 1], trainer.net.sizes[-1])
+        try:
+            self.gradient_checked.emit(check_neuron(trainer.net, data.images[i:i + 1], Y, layer, j))
+        except IndexError:
+            self.gradient_checked.emit(f"no neuron {j} in weight layer {layer} of this network")
 
     def _move_probe(self, how):
         trainer = self.trainer

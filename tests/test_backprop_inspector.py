@@ -381,3 +381,30 @@ def test_render_pngs_on_mnist(qtbot, mnist):
     for _ in range(30):
         trainer.step()
     render(qtbot, trainer, "-mnist")
+
+
+def test_window_runs_the_gradient_check_and_steps_one_digit(qtbot):
+    """The window's wiring (the patch to main_window / training_thread): skipped until it is in."""
+    from types import SimpleNamespace
+    from gui.main_window import MainWindow
+    if not hasattr(MainWindow, "_on_step_one_digit_toggled"):
+        pytest.skip("the Backprop panel is not wired into the window yet")
+    data = SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
+                           source="synthetic test digits", kind="synthetic")
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=data)
+    qtbot.addWidget(w)
+    w.show()
+    w.docks["Backprop"].raise_()
+    panel = w.backprop_panel
+    qtbot.waitUntil(lambda: panel.explanation is not None, timeout=5000)
+    w.inspect_neuron(0, 3)
+    assert panel.neuron == (0, 3)
+    with qtbot.waitSignal(w.worker.gradient_checked, timeout=5000) as blocker:
+        panel.check_button.click()
+    assert (blocker.args[0].layer, blocker.args[0].j) == (0, 3)
+    qtbot.waitUntil(lambda: "agree" in panel.check_summary.text(), timeout=3000)
+    panel.one_digit_box.setChecked(True)
+    qtbot.waitUntil(lambda: w.worker.trainer.batch_size == 1, timeout=3000)
+    panel.one_digit_box.setChecked(False)
+    qtbot.waitUntil(lambda: w.worker.trainer.batch_size == 10, timeout=3000)
+    w.close()

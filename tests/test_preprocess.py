@@ -121,6 +121,7 @@ def test_network_from_snapshot_shares_the_frozen_weights_and_reuses_a_network():
     net = network_from_snapshot(snap)
     assert net.sizes == snap.sizes and net.cost.name == snap.config["cost"]
     assert all(w is s for w, s in zip(net.W, snap.W))
+    assert net.config() == {k: snap.config[k] for k in net.config()}
     assert network_from_snapshot(make_snapshot(steps=4), reuse=net) is net
     other = network_from_weights(snap.W, snap.b, "relu", "quadratic", reuse=net)
     assert other is not net and other.activation.name == "relu"

@@ -200,6 +200,7 @@ class ComparePanel(Panel):
         self._build_plots()
         self.runs = {name: RunCurves(name, self._cost_plot, self._acc_plot) for name in "AB"}
         self._on_every_step_changed(self.every_step.isChecked())
+        self._on_log_scale_changed(self.log_scale.isChecked())
         self._relabel()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -219,7 +220,8 @@ class ComparePanel(Panel):
         self.value_choice = QComboBox(objectName="compare_choice")
         self.start_button = QPushButton("Start comparison", objectName="compare_start")
         self.start_button.clicked.connect(self._on_start_clicked)
-        self.log_scale = QCheckBox("log cost", objectName="compare_log")
+        # on a log axis the gap between two runs' late costs is as visible as the early fall
+        self.log_scale = QCheckBox("log cost", objectName="compare_log", checked=True)
         self.log_scale.toggled.connect(self._on_log_scale_changed)
         self.every_step = QCheckBox("every step", objectName="compare_raw")
         self.every_step.setToolTip("Also draw the unsmoothed cost of every step (noisy)")
@@ -242,6 +244,8 @@ class ComparePanel(Panel):
         cost.setLabel("bottom", "step")
         cost.setLabel("left", "cost")
         acc.setTitle("test accuracy after each epoch")
+        for col in (0, 1):
+            self._view.ci.layout.setColumnStretchFactor(col, 1)
         acc.setLabel("bottom", "epoch")
         acc.setLabel("left", "accuracy", units="%")
         for plot in (cost, acc):
@@ -382,7 +386,12 @@ class ComparePanel(Panel):
         for run in self.runs.values():
             run.draw(span)
         self._relabel()
-        self._cost_plot.setTitle(f"training cost (smoothed over {span} steps){self._cost_note()}")
+        note = self._cost_note()
+        title = f"training cost (smoothed over {span} steps)"
+        if note:   # a second, smaller line: a long title would squeeze the other plot
+            title += f"<br><span style='font-size:8pt; color:#b05000'>{note}</span>"
+        if title != self._cost_plot.titleLabel.text:
+            self._cost_plot.setTitle(title)
         self._set_cost_axis()
         self._set_epoch_ticks()
 
@@ -403,9 +412,9 @@ class ComparePanel(Panel):
     def _cost_note(self) -> str:
         key = self.changed_key()
         if key == "cost":
-            return " — different cost functions: compare the test accuracy"
+            return "different cost functions: compare the test accuracy"
         if key == "batch_size":
-            return " — a step is a different batch size in each run"
+            return "a step is a different batch size in each run: compare per epoch"
         return ""
 
     def _set_cost_axis(self):

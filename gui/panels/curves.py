@@ -16,6 +16,7 @@ SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in step
 DEFAULT_SPAN = 50
 SMOOTH_POINTS = 1000                       # at most this many points on a smoothed curve
 AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
+NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 
 
 def drawable(values) -> np.ndarray:
@@ -42,6 +43,97 @@ def window_mean(values, width: int) -> np.ndarray:
     n = counts[hi] - counts[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
+
+
+# --- view ranges that change rarely ---------------------------------------------------------------
+# Redrawing an axis (its ticks, labels and grid) costs more than everything else in a frame, and it
+# happens whenever the view range moves. So a live plot does not auto-range on every snapshot: its
+# x range grows in round steps and its y range follows the data only when the data leaves it or
+# fills too little of it.
+
+def nice_ceil(value: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ ``value`` (> 0)."""
+    if not (value > 0 and math.isfinite(value)):
+        return 1.0
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(n for n in NICE if n * scale >= value * (1 - 1e-12)) * scale
+
+
+def grown_end(current, needed: float, headroom: float = 1.25) -> float:
+    """The right end of an x axis that only grows in steps: ``current`` while it still holds
+    ``needed`` (and is not 8× too long, as after a reset), else a round number a quarter beyond it."""
+    if current is not None and needed <= current and needed * 8 > current:
+        return current
+    return nice_ceil(max(needed, 1e-12) * headroom)
+
+
+def stable_span(current, lo: float, hi: float, margin: float, slack: float = 2.5,
+                floor: float | None = None, ceiling: float | None = None):
+    """A (low, high) holding [lo, hi]: ``current`` while it still holds them and is at most ``slack``
+    times the needed width, else [lo, hi] widened by ``margin`` on each side (and kept inside
+    [floor, ceiling] when the data is)."""
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return current
+    margin = margin if margin > 0 else max(abs(hi), 1.0) * 0.1
+    if current is not None:
+        a, b = current
+        if a <= lo and b >= hi and b - a <= slack * (hi - lo + 2 * margin):
+            return current
+    a, b = lo - margin, hi + margin
+    if floor is not None and lo >= floor:
+        a = max(a, floor)
+    if ceiling is not None and hi <= ceiling:
+        b = min(b, ceiling)
+    return a, b
+
+
+def finite_bounds(*arrays):
+    """(min, max) over the finite values of ``arrays``; (nan, nan) when there are none."""
+    parts = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
+    values = np.concatenate(parts) if parts else np.zeros(0)
+    values = values[np.isfinite(values)]
+    return (float(values.min()), float(values.max())) if values.size else (math.nan, math.nan)
+
+
+class RangeKeeper:
+    """Sets the ranges of some ViewBoxes while they follow the data, and keeps out of the way once
+    the user pans or zooms one of them; the auto-range button ("A") or menu makes them follow again.
+
+    ``set(box, x=…, y=…)`` applies a range only when it differs from the last one it applied."""
+
+    def __init__(self, *boxes):
+        self.boxes = boxes
+        self.following = True
+        self._applied = {}
+        for box in boxes:
+            box.disableAutoRange()
+            box.sigRangeChangedManually.connect(self._on_manual)
+
+    def _on_manual(self, *_):
+        self.following = False
+
+    def follow(self) -> bool:
+        """True when the ranges are ours to set (auto-range asked for again counts as yes)."""
+        for box in self.boxes:
+            if any(box.autoRangeEnabled()):
+                box.disableAutoRange()
+                self.following = True
+                self._applied.clear()
+        return self.following
+
+    def set(self, box, x=None, y=None):
+        ranges = {}
+        if x is not None and self._applied.get((id(box), 0)) != tuple(x):
+            ranges["xRange"] = tuple(x)
+        if y is not None and self._applied.get((id(box), 1)) != tuple(y):
+            ranges["yRange"] = tuple(y)
+        if ranges:
+            box.setRange(**ranges, padding=0.0)
+            self._applied.update({(id(box), 0 if k == "xRange" else 1): v for k, v in ranges.items()})
+
+    def forget(self):
+        """Apply the next ranges even if equal to the last (the view was changed elsewhere)."""
+        self._applied.clear()
 
 
 class DecadeAxis(pg.AxisItem):
