@@ -46,8 +46,9 @@ class NeuronExplanation:
     n_layers: int
     activation: str               # σ of this layer: sigmoid, tanh, relu, or softmax for the output
     cost: str                     # quadratic or cross-entropy
-    probe_index: int
+    probe_index: int              # test-set row of the digit, −1 for a mini-batch digit
     probe_label: int
+    train_index: int              # training-set row for a mini-batch digit, else −1
     # forward
     w: np.ndarray                 # w_jk, this neuron's incoming weights
     bias: float                   # b_j
@@ -66,7 +67,7 @@ class NeuronExplanation:
     delta: float                  # δ_j = ∂C0/∂z_j from the core's backward pass
     dC0_dw: np.ndarray            # ∂C0/∂w_jk = a_k δ_j for every k
     # the mini-batch and the update
-    batch_dw: np.ndarray          # ∂C/∂w_jk averaged over the last mini-batch (the core's dW row)
+    batch_dw: np.ndarray          # ∂C/∂w_jk averaged over the next mini-batch (else the last one)
     batch_db: float               # ∂C/∂b_j likewise
     lr: float                     # η
     momentum: float               # μ: when > 0 the real step also adds μ·v, the previous step
@@ -109,14 +110,40 @@ class NeuronExplanation:
                 f"delta={self.delta:.4g})")
 
 
-def explain_neuron(source, layer: int, j: int) -> NeuronExplanation:
-    """Explain neuron ``j`` of weight layer ``layer`` on the probe digit.
+def digit_view(snapshot, digit=None):
+    """``snapshot`` seen through one digit: the probe (``digit`` None) or row ``digit`` of the next
+    mini-batch, whose z, a and δ the trainer traced through the current weights.
+
+    When the snapshot carries the next mini-batch, its averaged gradient stands in for dW and db:
+    that is the gradient the next step will apply.
+    """
+    batch = getattr(snapshot, "next_batch", None)
+    if batch is None:
+        if digit is not None:
+            raise IndexError("this snapshot carries no mini-batch")
+        return snapshot
+    fields = {name: getattr(snapshot, name) for name in ("W", "b", "config", "probe_index", "probe_label",
+                                                          "probe_z", "probe_a", "probe_delta")}
+    fields.update(dW=batch.dW, db=batch.db, batch_size=len(batch))
+    if digit is not None:
+        k = int(digit)
+        if not 0 <= k < len(batch):
+            raise IndexError(f"the mini-batch has {len(batch)} digits, not {k + 1}")
+        fields.update(probe_index=-1, probe_label=int(batch.labels[k]), train_index=int(batch.indices[k]),
+                      probe_z=tuple(z[k] for z in batch.z), probe_a=tuple(a[k] for a in batch.a),
+                      probe_delta=tuple(d[k] for d in batch.delta))
+    return SimpleNamespace(**fields)
+
+
+def explain_neuron(source, layer: int, j: int, digit=None) -> NeuronExplanation:
+    """Explain neuron ``j`` of weight layer ``layer`` on the probe digit, or on digit ``digit`` of
+    the next mini-batch.
 
     ``source`` is a Snapshot, or any object or mapping with its fields W, b, dW, db, probe_z,
     probe_a, probe_delta, probe_label and config (activation, cost, lr; momentum, l2, batch_size
     optional). Raises IndexError for a neuron that is not in the network.
     """
-    s = SimpleNamespace(**source) if isinstance(source, Mapping) else source
+    s = SimpleNamespace(**source) if isinstance(source, Mapping) else digit_view(source, digit)
     L = len(s.W)
     l, j = int(layer), int(j)
     if not (0 <= l < L and 0 <= j < s.W[l].shape[0]):
@@ -141,7 +168,9 @@ def explain_neuron(source, layer: int, j: int) -> NeuronExplanation:
         delta=float(delta), dC0_dw=a_in * delta,
         batch_dw=np.asarray(s.dW[l][j]), batch_db=float(s.db[l][j]),
         lr=float(config["lr"]), momentum=float(config.get("momentum", 0.0)),
-        l2=float(config.get("l2", 0.0)), batch_size=int(config.get("batch_size", 0)),
+        l2=float(config.get("l2", 0.0)),
+        batch_size=int(getattr(s, "batch_size", config.get("batch_size", 0))),
+        train_index=int(getattr(s, "train_index", -1)),
         **backward)
 
 

@@ -25,6 +25,26 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class BatchTrace:
+    """The next mini-batch through the current network: what the next step will compute and apply.
+
+    ``z``/``a``/``delta`` are per layer with one row per digit (``a[0]`` the images); ``dW``/``db``
+    are the batch averages, the gradient the next step will use (before momentum and L2).
+    """
+
+    indices: np.ndarray    # rows of the training set
+    labels: np.ndarray
+    z: tuple
+    a: tuple
+    delta: tuple
+    dW: tuple
+    db: tuple
+
+    def __len__(self):
+        return len(self.labels)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The exact state of training at ``step``, with read-only copies of everything a panel draws.
 
@@ -59,6 +79,7 @@ class Snapshot:
     message: str = ""              # why training paused or stopped, when it did
     data_source: str = ""
     extra: dict = field(default_factory=dict)
+    next_batch: BatchTrace | None = None  # the mini-batch the next step trains on, traced now
 
     @property
     def cost(self) -> float:

@@ -10,7 +10,7 @@ import numpy as np
 from core.history import DecimatingHistory
 from core.network import Gradients, Network, Trace, one_hot
 from core.optim import SGD
-from core.snapshot import EpochRecord, Snapshot, frozen
+from core.snapshot import BatchTrace, EpochRecord, Snapshot, frozen
 
 
 @dataclass
@@ -68,6 +68,20 @@ class Trainer:
 
     def steps_left_in_epoch(self) -> int:
         return math.ceil((len(self.train.labels) - self._pos) / self.batch_size)
+
+    def peek_batch(self) -> np.ndarray:
+        """Indices of the mini-batch the next step will train on, without taking it."""
+        return self._order[self._pos:self._pos + self.batch_size]
+
+    def trace_next_batch(self) -> BatchTrace:
+        """Forward and backward pass of the next mini-batch through the current weights."""
+        idx = self.peek_batch()
+        labels = self.train.labels[idx]
+        trace = self.net.forward(self.train.images[idx])
+        grads = self.net.backward(trace, one_hot(labels, self.net.sizes[-1], self.net.dtype))
+        f = lambda arrays: tuple(map(frozen, arrays))  # noqa: E731
+        return BatchTrace(frozen(idx), frozen(labels), f(trace.z), f(trace.a), f(grads.delta),
+                          f(grads.dW), f(grads.db))
 
     def next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (the last one of an epoch may be smaller)."""
@@ -204,7 +218,7 @@ class Trainer:
             accuracy_values=frozen([p[2] for p in pending]),
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
             epochs=tuple(self.epochs), samples_per_second=self._speed, message=message,
-            data_source=data_source, extra=dict(extra or {}))
+            data_source=data_source, extra=dict(extra or {}), next_batch=self.trace_next_batch())
 
     def __repr__(self):
         return (f"Trainer({self.net!r}, {self.optimizer!r}, batch_size={self.batch_size}, "

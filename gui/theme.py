@@ -31,12 +31,43 @@ def grey_cmap() -> pg.ColorMap:
 
 def symmetric_level(values, quantile=0.99) -> float:
     """A colour scale ±L centred on zero that ignores the top 1% of outliers and non-finite values."""
-    finite = np.abs(np.asarray(values, dtype=np.float64))
-    finite = finite[np.isfinite(finite)]
-    if finite.size == 0:
+    mag = np.abs(np.asarray(values))                # float32 stays float32: |x| is exact either way
+    if mag.dtype.kind != "f":
+        mag = mag.astype(np.float64)
+    mag = mag.ravel()
+    if not np.isfinite(mag).all():
+        mag = mag[np.isfinite(mag)]
+    if mag.size == 0:
         return 1.0
-    level = float(np.quantile(finite, quantile))
+    # np.quantile's linear interpolation, on a partition rather than a full float64 copy
+    position = quantile * (mag.size - 1)
+    below = int(position)
+    above = min(below + 1, mag.size - 1)
+    part = np.partition(mag, (below, above))
+    low, high = float(part[below]), float(part[above])
+    level = low + (high - low) * (position - below)
     return level if level > 0 else 1.0
+
+
+# 1, 1.1, …, 9 × 10^k: round levels about 10% apart
+LEVEL_STEPS = (1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 2.2, 2.5, 2.8, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5,
+               6.0, 7.0, 8.0, 9.0, 10.0)
+
+
+def steady_level(level: float, shown: float | None = None, slack: float = 1.2) -> float:
+    """The level a live colour scale shows for ``level``: ``shown`` while it still covers ``level``
+    and is at most ``slack`` times it, else ``level`` rounded up to one of LEVEL_STEPS.
+
+    A colour bar whose range moves redraws its axis, which costs more than the image itself; this
+    way it moves every few seconds rather than on every frame, and never clips more than ``level``.
+    """
+    if not (level > 0 and np.isfinite(level)):
+        return 1.0
+    if shown is not None and level <= shown <= slack * level:
+        return shown
+    scale = 10.0 ** np.floor(np.log10(level))
+    step = next(step for step in LEVEL_STEPS if step * scale >= level * (1 - 1e-9))
+    return float(f"{step * scale:.3g}")
 
 
 def layer_colour(l: int):

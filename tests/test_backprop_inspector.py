@@ -1,4 +1,5 @@
 """The Backprop inspector: core.inspect reads the core's own numbers, and the panel writes them out."""
+import copy
 import dataclasses
 import itertools
 import os
@@ -65,9 +66,35 @@ def test_delta_and_gradients_are_the_cores(run):
         assert e.dC0_db == e.delta
         # a batch of one: the core's averaged dW is this digit's ∂C0/∂w_jk = a_k δ_j
         np.testing.assert_allclose(e.dC0_dw, probe_grads.dW[l][j], rtol=1e-14, atol=0)
-        np.testing.assert_array_equal(e.batch_dw, snap.dW[l][j])
-        assert e.batch_db == snap.db[l][j]
+        # the mini-batch average is the gradient the next step will apply: the core's on that batch
+        np.testing.assert_array_equal(e.batch_dw, snap.next_batch.dW[l][j])
+        assert e.batch_db == snap.next_batch.db[l][j]
         assert e.cost_value == pytest.approx(cost, rel=1e-14)
+
+
+def test_a_digit_of_the_next_mini_batch_is_explained_from_the_cores_trace(run):
+    trainer, snap, _, _, _ = run
+    batch = snap.next_batch
+    np.testing.assert_array_equal(batch.indices, trainer.peek_batch())
+    X = trainer.train.images[batch.indices]
+    Y = one_hot(batch.labels, 10, np.float64)
+    trace = trainer.net.forward(X)
+    grads = trainer.net.backward(trace, Y)
+    for l, j in every_neuron(snap):
+        np.testing.assert_array_equal(batch.dW[l], grads.dW[l])
+        for k in (0, len(batch) - 1):
+            e = explain_neuron(snap, l, j, digit=k)
+            assert e.train_index == batch.indices[k] and e.probe_label == batch.labels[k]
+            assert e.delta == grads.delta[l][k][j] and e.z == trace.z[l][k][j]
+            assert e.delta_from_parts == pytest.approx(e.delta, rel=1e-10, abs=1e-15)
+            np.testing.assert_allclose(e.dC0_dw, trace.a[l][k] * grads.delta[l][k][j], rtol=1e-14)
+    # the step then applies exactly −η times that average (plain SGD)
+    other = copy.deepcopy(trainer)  # the fixture is shared: step a copy
+    if other.optimizer.momentum == 0 and other.optimizer.l2 == 0:
+        other.step()
+        for l in range(len(other.net.W)):
+            np.testing.assert_allclose(other.net.W[l] - trainer.net.W[l], -other.optimizer.lr * batch.dW[l],
+                                       rtol=1e-10, atol=1e-15)
 
 
 def test_delta_is_sigma_prime_times_dC_da(run):
@@ -122,8 +149,8 @@ def test_update_is_minus_lr_times_the_batch_gradient(run):
     trainer, snap, _, _, _ = run
     e = explain_neuron(snap, 1, 4)
     assert e.lr == 0.3 == snap.config["lr"]
-    np.testing.assert_array_equal(e.update_w, -0.3 * snap.dW[1][4])
-    assert e.update_b == -0.3 * snap.db[1][4]
+    np.testing.assert_array_equal(e.update_w, -0.3 * snap.next_batch.dW[1][4])
+    assert e.update_b == -0.3 * snap.next_batch.db[1][4]
 
 
 def test_gradient_check_is_tight_and_matches_the_explanation(run):
@@ -205,8 +232,8 @@ def test_panel_writes_the_hidden_neurons_numbers(panel, run):
     assert panel.z_table.texts()[0] == [str(e.z_terms[0].index), num(e.z_terms[0].left),
                                         num(e.z_terms[0].right), num(e.z_terms[0].product)]
     assert panel.back_table.isVisible() and panel.back_table.texts()[0][3] == num(e.back_terms[0].product)
-    k = int(np.argmax(np.abs(snap.dW[1][5])))
-    assert panel.update_table.texts()[0] == [str(k), num(e.dC0_dw[k]), num(snap.dW[1][5][k]), num(e.update_w[k])]
+    k = int(np.argmax(np.abs(snap.next_batch.dW[1][5])))
+    assert panel.update_table.texts()[0] == [str(k), num(e.dC0_dw[k]), num(snap.next_batch.dW[1][5][k]), num(e.update_w[k])]
     assert "Hidden neuron 5 of hidden layer 2" in text(panel.heading)
     assert panel.layer_box.count() == 3 and panel.layer_box.currentIndex() == 1
     assert panel.neuron_box.maximum() == 7 and panel.neuron_box.value() == 5
@@ -408,3 +435,15 @@ def test_window_runs_the_gradient_check_and_steps_one_digit(qtbot):
     panel.one_digit_box.setChecked(False)
     qtbot.waitUntil(lambda: w.worker.trainer.batch_size == 10, timeout=3000)
     w.close()
+
+
+def test_panel_explains_a_digit_of_the_next_mini_batch(panel, run):
+    _, snap, _, _, _ = run
+    panel.set_neuron(0, 3)
+    panel.show_snapshot(snap)
+    assert panel.digit_box.count() == len(snap.next_batch) + 1
+    panel.digit_box.setCurrentIndex(3)                 # mini-batch digit 3 → row 2
+    e = explain_neuron(snap, 0, 3, digit=2)
+    assert panel.explanation.train_index == snap.next_batch.indices[2] == e.train_index
+    assert f"training digit #{e.train_index} of the next mini-batch" in text(panel.heading)
+    assert f"= {num(e.delta)}" in text(panel.formula_labels["db0"])

@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.layout import activation_brushes
+from gui.panels.layout import activation_brushes, changed
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
@@ -75,6 +75,7 @@ class ActivationsPanel(Panel):
         layout.addLayout(self._toolbar())
         layout.addWidget(self._graphics)
         self._sizes = None
+        self._shown = {}   # what each item shows, to skip unchanged updates (each costs a relayout)
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
@@ -92,6 +93,7 @@ class ActivationsPanel(Panel):
     def _build(self, sizes) -> None:
         self._graphics.clear()
         self._sizes = tuple(sizes)
+        self._shown = {}
         left = self._graphics.addLayout(row=0, col=0)
         right = self._graphics.addLayout(row=0, col=1)
         self._graphics.ci.layout.setColumnStretchFactor(0, 2)
@@ -157,24 +159,27 @@ class ActivationsPanel(Panel):
     def _show_input(self, pixels) -> None:
         side = math.isqrt(len(pixels))
         image = np.nan_to_num(np.asarray(pixels, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
-        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0))
+        if changed(self._shown, "input", image):   # the probe digit changes only when another is picked
+            self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0))
 
     def _show_hidden(self, l, plot, bars, a, activation) -> None:
         low, high = y_range(a, activation)
         bars.setOpts(height=drawable(a, low, high), brushes=activation_brushes(a, activation))
-        plot.setYRange(low, high, padding=0)
+        plot.setYRange(low, high, padding=0)   # a no-op when unchanged (sigmoid, tanh)
         count, what = saturation(a, activation)
         share = 100.0 * count / max(len(a), 1)
-        plot.setTitle(size=TITLE_SIZE, title=f"Hidden {l + 1} ({len(a)} {activation}): "
-                                             f"{what} {count}/{len(a)} = {share:.0f}%")
+        title = f"Hidden {l + 1} ({len(a)} {activation}): {what} {count}/{len(a)} = {share:.0f}%"
+        if changed(self._shown, ("title", l), title):
+            plot.setTitle(size=TITLE_SIZE, title=title)
 
     def _show_output(self, out, label: int) -> int:
         guess = predicted(out)
         brushes = [pg.mkBrush(theme.ACCENT if k == guess else OTHER) for k in range(len(out))]
         self._output_bars.setOpts(height=drawable(out, 0.0, 1.0), brushes=brushes)
-        self._truth.setData([label], [1.2])
+        if changed(self._shown, "truth", label):
+            self._truth.setData([label], [1.2])
         for k, (text, value) in enumerate(zip(self._output_values, out)):
-            text.setText(f"{value:.2f}")
+            text.setText(f"{value:.2f}")                     # no-ops when unchanged
             text.setPos(k, float(drawable(value, 0.0, 1.0)))
         return guess
 
@@ -183,7 +188,8 @@ class ActivationsPanel(Panel):
         self._probe_label.setText(f"Probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, "
                                   f"predicted {shown}")
         wrong = guess != snapshot.probe_label
-        self._probe_label.setStyleSheet("color: rgb(200, 40, 40); font-weight: bold;" if wrong else "")
+        if changed(self._shown, "wrong", wrong):   # a new style sheet re-polishes the widget: only on change
+            self._probe_label.setStyleSheet("color: rgb(200, 40, 40); font-weight: bold;" if wrong else "")
 
     def __repr__(self):
         return f"ActivationsPanel(sizes={self._sizes})"

@@ -89,8 +89,11 @@ def sigma_name(activation: str) -> str:
 def neuron_heading(e: NeuronExplanation, step: int) -> str:
     kind = (f"Output neuron {e.j} (digit {e.j})" if e.is_output
             else f"Hidden neuron {e.j} of hidden layer {e.layer + 1}")
-    probe = f"test #{e.probe_index}" if e.probe_index >= 0 else "the probe"
-    return (f"{kind} — probe digit {probe}, a {e.probe_label} — {e.activation}, "
+    if e.train_index >= 0:
+        which = f"training digit #{e.train_index} of the next mini-batch"
+    else:
+        which = "probe digit " + (f"test #{e.probe_index}" if e.probe_index >= 0 else "the probe")
+    return (f"{kind} — {which}, a {e.probe_label} — {e.activation}, "
             f"{e.cost} cost — step {step}")
 
 
@@ -186,7 +189,7 @@ def gradient_lines(e: NeuronExplanation) -> dict:
                 f"{term(a_k)} × {term(e.delta)} = <b>{num(e.dC0_dw[k])}</b>"),
         "batch_db": (f"{d('<i>C</i>', var('b', j))} = <sup>1</sup>/<sub><i>n</i></sub> Σ<sub><i>x</i></sub> "
                      f"{d(var('C', '<i>x</i>'), var('b', j))} = <b>{num(e.batch_db)}</b> &nbsp;"
-                     f"(last mini-batch, <i>n</i> = {n})"),
+                     f"(the next mini-batch, <i>n</i> = {n})"),
         "update_b": (f"Δ{var('b', j)} = {MINUS}η {d('<i>C</i>', var('b', j))} = "
                      f"{MINUS}{term(e.lr, plain)} × {term(e.batch_db)} = <b>{num(e.update_b)}</b>"),
         "update_w": f"Δ{var('w', f'{j}{K}')} = {MINUS}η {d('<i>C</i>', var('w', f'{j}{K}'))}"
@@ -426,8 +429,10 @@ class BackpropPanel(Panel):
         self.neuron_box = QSpinBox(objectName="neuron")
         self.digit_box = QComboBox(objectName="digit")
         self.digit_box.addItem("probe digit")
-        self.digit_box.setToolTip("The trainer sends the forward and backward pass of the probe digit; "
-                                  "choose the probe in the Activations panel.")
+        self.digit_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.digit_box.setToolTip("The probe digit (choose it in the Activations panel), or one digit of "
+                                  "the mini-batch the next step will train on")
+        self.digit_box.currentIndexChanged.connect(self._on_digit_changed)
         self.check_button = QPushButton("Gradient check", objectName="gradient_check")
         self.check_button.setToolTip("Compare backprop's gradient of this neuron with finite differences")
         self.one_digit_box = QCheckBox("Step one digit", objectName="step_one_digit")
@@ -523,11 +528,31 @@ class BackpropPanel(Panel):
         self._last_draw = now
         self._draw(snapshot)
 
+    @property
+    def digit(self):
+        """None for the probe digit, else the row of the next mini-batch being explained."""
+        return None if self.digit_box.currentIndex() <= 0 else self.digit_box.currentIndex() - 1
+
+    def _sync_digits(self, snapshot: Snapshot):
+        n = len(snapshot.next_batch) if snapshot.next_batch is not None else 0
+        if self.digit_box.count() != n + 1:
+            self.digit_box.blockSignals(True)
+            keep = min(self.digit_box.currentIndex(), n)
+            self.digit_box.clear()
+            self.digit_box.addItems(["probe digit"] + [f"mini-batch digit {k + 1} of {n}" for k in range(n)])
+            self.digit_box.setCurrentIndex(max(keep, 0))
+            self.digit_box.blockSignals(False)
+
+    def _on_digit_changed(self, _index):
+        if self._snapshot is not None:
+            self._draw(self._snapshot)
+
     def _draw(self, snapshot: Snapshot) -> None:
         self._sync_controls(snapshot.sizes)
+        self._sync_digits(snapshot)
         l, j = self.neuron
         with np.errstate(all="ignore"):
-            e = explain_neuron(snapshot, l, j)
+            e = explain_neuron(snapshot, l, j, self.digit)
             self.explanation = e
             set_text(self.heading, neuron_heading(e, snapshot.step))
             for key, text in formulas(e).items():

@@ -9,14 +9,14 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                              QVBoxLayout)
 
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui.panels.base import Panel
-from gui.panels.curves import AXIS_WIDTH, DecadeAxis, drawable
+from gui.panels.curves import DecadeAxis, drawable
 from gui.settings_tree import parse_hidden
 
 # (key, what the form calls it): the settings a comparison may change
@@ -30,6 +30,8 @@ SYMBOLS = {"A": "o", "B": "s"}
 SPANS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000)     # smoothing windows, in steps
 POINTS_PER_SPAN = 30                                    # the window is about 1/30 of the run
 CAPACITY = 2048                                         # per-step points kept per run
+TITLE_SIZE = "9pt"
+AXIS_WIDTH = 56                                         # px: narrow axes, as two plots share a dock
 SMOOTH_POINTS = 1000                                    # at most this many points on a smoothed curve
 
 
@@ -123,6 +125,17 @@ def describe(key: str, value) -> str:
     return f"{SHORT.get(key, key)} {text}".strip()
 
 
+class Title(pg.LabelItem):
+    """A plot title that does not set the plot's minimum width: in a narrow dock it is clipped
+    instead of pushing the other plot out of view (a PlotItem's own title would)."""
+
+    def updateMin(self):
+        super().updateMin()
+        self.setMinimumWidth(0)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, self._sizeHint[Qt.SizeHint.MinimumSize][1])
+        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, self._sizeHint[Qt.SizeHint.PreferredSize][1])
+
+
 class RunCurves:
     """One run's bounded per-step cost history, its epoch records, and its three plot items."""
 
@@ -174,7 +187,7 @@ class RunCurves:
 
     def last_accuracy_text(self) -> str:
         done = [r for r in self.epochs if r.epoch > 0 and math.isfinite(r.test_accuracy)]
-        return f" — {100 * done[-1].test_accuracy:.1f}% after epoch {done[-1].epoch}" if done else ""
+        return f" — {100 * done[-1].test_accuracy:.1f}%" if done else ""   # the latest epoch's
 
     def label(self, key: str | None) -> str:
         if not self.config:
@@ -190,6 +203,7 @@ class ComparePanel(Panel):
     step and test accuracy per epoch. ``compare_requested(dict)`` asks for run B."""
 
     title = "Compare"
+    keeps_history = True    # run A's curve must cover the run even while the panel is hidden
     compare_requested = pyqtSignal(dict)
 
     def __init__(self, parent=None):
@@ -206,7 +220,7 @@ class ComparePanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(self._form)
         layout.addWidget(self._view, 1)
-        layout.addWidget(self.message)
+        layout.addLayout(self._footer)
 
     # --- construction ------------------------------------------------------------------------
     def _build_form(self):
@@ -215,7 +229,7 @@ class ComparePanel(Panel):
             self.setting.addItem(text, key)
         self.value_edit = QLineEdit(objectName="compare_value")
         self.value_edit.setPlaceholderText("new value")
-        self.value_edit.setMaximumWidth(140)
+        self.value_edit.setMaximumWidth(110)
         self.value_edit.returnPressed.connect(self._on_start_clicked)
         self.value_choice = QComboBox(objectName="compare_choice")
         self.start_button = QPushButton("Start comparison", objectName="compare_start")
@@ -228,22 +242,30 @@ class ComparePanel(Panel):
         self.every_step.toggled.connect(self._on_every_step_changed)
         self.message = QLabel("Pick one setting and its value for run B, then Start.",
                               objectName="compare_message")
+        self.message.setWordWrap(True)
         self._form = row = QHBoxLayout()
         for widget in (QLabel("Run B changes"), self.setting, QLabel("to"), self.value_edit,
-                       self.value_choice, self.start_button, self.log_scale, self.every_step):
+                       self.value_choice, self.start_button):
             row.addWidget(widget)
         row.addStretch(1)
+        # the view options sit beside the message, so the top row stays narrow enough for a dock
+        self._footer = QHBoxLayout()
+        self._footer.addWidget(self.message, 1)
+        self._footer.addWidget(self.log_scale)
+        self._footer.addWidget(self.every_step)
         self.setting.currentIndexChanged.connect(self._on_setting_changed)
         self._on_setting_changed()
 
     def _build_plots(self):
         self._view = pg.GraphicsLayoutWidget()
-        cost = self._cost_plot = self._view.addPlot(row=0, col=0, axisItems={"left": DecadeAxis("left")})
-        acc = self._acc_plot = self._view.addPlot(row=0, col=1)
-        cost.setTitle("training cost (smoothed over 50 steps)")
+        self._titles = [Title(text, size=TITLE_SIZE) for text in ("training cost, smoothed",
+                                                                   "test accuracy per epoch")]
+        for col, title in enumerate(self._titles):
+            self._view.addItem(title, row=0, col=col)
+        cost = self._cost_plot = self._view.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
+        acc = self._acc_plot = self._view.addPlot(row=1, col=1)
         cost.setLabel("bottom", "step")
         cost.setLabel("left", "cost")
-        acc.setTitle("test accuracy after each epoch")
         for col in (0, 1):
             self._view.ci.layout.setColumnStretchFactor(col, 1)
         acc.setLabel("bottom", "epoch")
@@ -387,11 +409,11 @@ class ComparePanel(Panel):
             run.draw(span)
         self._relabel()
         note = self._cost_note()
-        title = f"training cost (smoothed over {span} steps)"
+        title = f"training cost, smoothed ({span} steps)"
         if note:   # a second, smaller line: a long title would squeeze the other plot
             title += f"<br><span style='font-size:8pt; color:#b05000'>{note}</span>"
-        if title != self._cost_plot.titleLabel.text:
-            self._cost_plot.setTitle(title)
+        if title != self._titles[0].text:
+            self._titles[0].setText(title, size=TITLE_SIZE)
         self._set_cost_axis()
         self._set_epoch_ticks()
 
@@ -412,9 +434,9 @@ class ComparePanel(Panel):
     def _cost_note(self) -> str:
         key = self.changed_key()
         if key == "cost":
-            return "different cost functions: compare the test accuracy"
+            return "different costs: compare accuracy"
         if key == "batch_size":
-            return "a step is a different batch size in each run: compare per epoch"
+            return "steps differ in size: compare per epoch"
         return ""
 
     def _set_cost_axis(self):

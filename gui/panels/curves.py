@@ -229,6 +229,8 @@ class CurvesPanel(Panel):
         self._test_cost = cost.plot(name="test (per epoch)", **self._marker_style())
         self._acc_curve = acc.plot(name="batch accuracy (smoothed)", **thick)
         self._test_acc = acc.plot(name="test accuracy (per epoch)", **self._marker_style())
+        self._ranges = RangeKeeper(cost.getViewBox(), acc.getViewBox())
+        self._x_end = self._cost_y = self._acc_y = None
 
     @staticmethod
     def _marker_style() -> dict:
@@ -270,6 +272,7 @@ class CurvesPanel(Panel):
         self._raw = DecimatingHistory(capacity, columns=2)
         self._epochs = ()
         self._last_step = -math.inf
+        self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh
         self._request_draw()
 
     # --- accumulating ------------------------------------------------------------------------
@@ -302,14 +305,39 @@ class CurvesPanel(Panel):
         # a smoothed curve keeps its shape at one point per half window; thick lines cost per point
         every = max(1, min(width // 2, math.ceil(len(x) / SMOOTH_POINTS)))
         xs = x[::every]
+        acc = window_mean(y[:, 1], width)[::every] * 100
         self._smooth_curve.setData(xs, window_mean(y[:, 0], width)[::every], connect="finite")
-        self._acc_curve.setData(xs, window_mean(y[:, 1], width)[::every] * 100, connect="finite")
+        self._acc_curve.setData(xs, acc, connect="finite")
         steps = np.array([r.step for r in self._epochs], dtype=np.float64) * scale
+        shown = []
         for item, values in ((self._test_cost, [r.test_cost for r in self._epochs]),
                              (self._test_acc, [100 * r.test_accuracy for r in self._epochs])):
             values = np.array(values, dtype=np.float64)
             known = np.isfinite(values)    # a marker needs a value: skip epochs without one
             item.setData(steps[known], values[known], symbolSize=7 if len(steps) <= 40 else 4)
+            shown.append((steps[known], values[known]))
+        if self._ranges.follow():
+            self._follow(x, y[:, 0], acc, shown)
+
+    def _follow(self, x, costs, acc, tests):
+        """Show the whole run, moving the view (and so redrawing the axes) only in coarse steps."""
+        (test_x, test_cost), (_, test_acc) = tests
+        end = max(float(x[-1]) if len(x) else 0.0, float(test_x[-1]) if len(test_x) else 0.0)
+        if end > 0:
+            self._x_end = grown_end(self._x_end, end)
+            self._ranges.set(self._cost_plot.getViewBox(), x=(0.0, self._x_end))
+        if self._log.isChecked():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                lo, hi = finite_bounds(np.log10(costs), np.log10(test_cost))
+            self._cost_y = stable_span(self._cost_y, lo, hi, margin=max(0.08 * (hi - lo), 0.05))
+        else:
+            lo, hi = finite_bounds(costs, test_cost)
+            self._cost_y = stable_span(self._cost_y, lo, hi, margin=0.08 * (hi - lo), floor=0.0)
+        lo, hi = finite_bounds(acc, test_acc)
+        self._acc_y = stable_span(self._acc_y, lo, hi, margin=max(0.08 * (hi - lo), 1.0),
+                                  floor=-1.0, ceiling=101.0)
+        self._ranges.set(self._cost_plot.getViewBox(), y=self._cost_y)
+        self._ranges.set(self._acc_plot.getViewBox(), y=self._acc_y)
 
     def _x_scale(self) -> float:
         return 1.0 / self._steps_per_epoch if self._x_axis.currentText() == "epochs" else 1.0
@@ -327,12 +355,15 @@ class CurvesPanel(Panel):
     # --- controls ----------------------------------------------------------------------------
     def _on_x_axis_changed(self, _index):
         self._set_x_label()
+        self._x_end = None
+        self._ranges.following = True     # the whole run, in the new unit
+        self._ranges.forget()
         self._request_draw()
-        for plot in (self._cost_plot, self._acc_plot):
-            plot.enableAutoRange()
 
     def _on_log_scale_changed(self, checked: bool):
-        self._cost_plot.setLogMode(y=checked)
+        self._cost_plot.setLogMode(y=checked)   # asks for auto-range: the plot follows again
+        self._cost_y = None
+        self._request_draw()
 
     def _on_smoothing_changed(self, _index):
         self._request_draw()

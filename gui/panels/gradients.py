@@ -12,7 +12,8 @@ from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import DecadeAxis, drawable
+from gui.panels.curves import (DecadeAxis, RangeKeeper, drawable, finite_bounds, grown_end,
+                               stable_span)
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
@@ -86,6 +87,9 @@ class GradientsPanel(Panel):
         self._ratio_labels: list = []
         self._ratio_brushes: list = []
         self._dirty = False
+        self._x_end = self._norm_y = self._neuron_y = self._ratio_y = None
+        self._health_text = None
+        self._idle_shown = None
         self._build()
 
     # --- construction ------------------------------------------------------------------------
@@ -111,6 +115,9 @@ class GradientsPanel(Panel):
         # the items arrive with the first snapshot, after the first show
         self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._layer.currentIndexChanged.connect(self._on_layer_changed)
+        self._norm_ranges = RangeKeeper(self._norm_plot.getViewBox())
+        self._neuron_ranges = RangeKeeper(self._neuron_plot.getViewBox())
+        self._ratio_ranges = RangeKeeper(self._ratio_plot.getViewBox())
         self._health = QLabel(objectName="health", wordWrap=True)
         self._health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._arrange()
@@ -160,7 +167,7 @@ class GradientsPanel(Panel):
         for label in self._ratio_labels:
             self._ratio_plot.addItem(label)
         self._ratio_plot.getAxis("bottom").setTicks([[(l + 1, f"layer {l + 1}") for l in range(L)]])
-        self._ratio_plot.setXRange(0.4, L + 0.6, padding=0)
+        self._ratio_ranges.set(self._ratio_plot.getViewBox(), x=(0.4, L + 0.6))
         self._ratio_brushes = [pg.mkBrush(theme.layer_colour(l)) for l in range(L)]
         self._layer.blockSignals(True)
         self._layer.clear()
@@ -212,6 +219,7 @@ class GradientsPanel(Panel):
         self._history = DecimatingHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
         self._last_step = -math.inf
         self._latest = None
+        self._x_end = self._norm_y = None   # the next run's data sets them afresh
         self._request_draw()
 
     # --- drawing -----------------------------------------------------------------------------
@@ -229,19 +237,44 @@ class GradientsPanel(Panel):
     def _draw(self):
         self._dirty = False
         x, y = self._history.x, self._history.y
-        for l, curve in enumerate(self._norm_curves):
-            curve.setData(x, positive(y[:, l]), connect="finite")
+        shown = [positive(y[:, l]) for l in range(len(self._norm_curves))]
+        for curve, values in zip(self._norm_curves, shown):
+            curve.setData(x, values, connect="finite")
+        if self._norm_ranges.follow():
+            self._follow_norms(x, shown)
         self._draw_neurons()
         self._draw_ratios()
         self._draw_health()
+
+    def _follow_norms(self, x, norms):
+        """The whole run on a log scale; the view moves (and the axes are redrawn) in coarse steps."""
+        box = self._norm_plot.getViewBox()
+        if len(x) and x[-1] > 0:
+            self._x_end = grown_end(self._x_end, float(x[-1]))
+            self._norm_ranges.set(box, x=(0.0, self._x_end))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo, hi = finite_bounds(*[np.log10(n) for n in norms])
+        self._norm_y = stable_span(self._norm_y, lo, hi, margin=max(0.08 * (hi - lo), 0.1))
+        self._norm_ranges.set(box, y=self._norm_y)
 
     def _draw_neurons(self):
         s, l = self._latest, self._layer.currentIndex()
         norms = drawable(s.grad_neuron_norms[l]) if s is not None and l >= 0 else np.zeros(0)
         j = np.arange(len(norms))
-        self._bars.setOpts(x=j, height=np.nan_to_num(norms), brush=theme.layer_colour(max(l, 0)))
+        heights = np.nan_to_num(norms)
+        self._bars.setOpts(x=j, height=heights, brush=theme.layer_colour(max(l, 0)))
         idle = not_learning(norms)
-        self._idle.setData(j[idle], np.zeros(int(idle.sum())))
+        if self._idle_shown is None or not np.array_equal(self._idle_shown, idle):
+            self._idle_shown = idle
+            self._idle.setData(j[idle], np.zeros(int(idle.sum())))
+        if self._neuron_ranges.follow() and len(j):
+            box = self._neuron_plot.getViewBox()
+            self._neuron_ranges.set(box, x=(-0.6, len(j) - 0.4))
+            lo, hi = finite_bounds(heights)
+            lo, hi = min(lo, 0.0), max(hi, 1e-12)
+            self._neuron_y = stable_span(self._neuron_y, lo, hi, margin=0.25 * (hi - lo), slack=3.0,
+                                         floor=0.0)
+            self._neuron_ranges.set(box, y=self._neuron_y)
 
     def _draw_ratios(self):
         s = self._latest
@@ -255,19 +288,26 @@ class GradientsPanel(Panel):
             label.setText(f"{r:.1e}" if np.isfinite(r) else "–")
             label.setPos(x, lg if np.isfinite(lg) else math.log10(HEALTHY_RATIO))
         shown = np.concatenate([logs[np.isfinite(logs)], [math.log10(HEALTHY_RATIO)]])
-        self._ratio_plot.setYRange(shown.min() - 0.7, shown.max() + 0.7, padding=0)
+        # the labels sit above their points: keep ~0.3 decades above the top one, 0.7 on refits
+        lo, hi = float(shown.min()) - 0.2, float(shown.max()) + 0.3
+        self._ratio_y = stable_span(self._ratio_y, lo, hi, margin=0.5, slack=2.0)
+        self._ratio_ranges.set(self._ratio_plot.getViewBox(), y=self._ratio_y)
 
     def _draw_health(self):
         s = self._latest
         if s is None:
+            self._health_text = ""
             self._health.setText("")
             return
         activation = str(s.config.get("activation", ""))
         lines = [health_line(l, activation, s.probe_a[l + 1], s.grad_neuron_norms[l])
                  for l in range(len(s.sizes) - 2)]
         threshold = f"1e{math.log10(NOT_LEARNING):.0f}"
-        self._health.setText("\n".join(lines) + f"\n(not learning: ‖∂C/∂W_j‖ < {threshold} on the "
-                             "last batch; saturation and death are measured on the probe digit)")
+        text = "\n".join(lines) + (f"\n(not learning: ‖∂C/∂W_j‖ < {threshold} on the last batch; "
+                                   "saturation and death are measured on the probe digit)")
+        if text != self._health_text:   # a new text re-lays out the panel: only when it changed
+            self._health_text = text
+            self._health.setText(text)
 
     def _on_layer_changed(self, _index):
         if self._latest is not None:

@@ -7,12 +7,14 @@ activation, and the strongest weights of every layer pair are drawn as red (posi
 from __future__ import annotations
 
 import math
+import time
 from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPicture
+from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
+from PyQt6.QtGui import QBrush, QColor, QFont, QPen
+from PyQt6.QtWidgets import QGraphicsItem
 from PyQt6.QtWidgets import QVBoxLayout
 
 from core.snapshot import Snapshot
@@ -28,6 +30,8 @@ LINK_SHARE = 3        # ... and at most a third of a small pair's weights, so th
 LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
 NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
 TEXT = (60, 60, 60)
+LINK_INTERVAL = 0.25  # s: while training runs, the links are redrawn at most this often (they
+                      # change slowly, and 300 antialiased lines are the costliest thing drawn)
 
 
 # --- geometry and colours (pure NumPy) ---------------------------------------------------------
@@ -100,47 +104,79 @@ def link_style(values):
     return rgba, 0.5 + 2.0 * rel
 
 
+def changed(shown: dict, key, value) -> bool:
+    """True, remembering ``value`` in ``shown``, when it differs from the last ``value`` for ``key``:
+    panels skip updating items whose content is the same (each update costs a repaint or a relayout)."""
+    old = shown.get(key, None)
+    same = (old is not None and np.array_equal(old, value)) if isinstance(value, np.ndarray) \
+        else (key in shown and old == value)
+    if not same:
+        shown[key] = value
+    return not same
+
+
 class Segments(pg.GraphicsObject):
-    """Many straight lines as one item, each with its own colour and cosmetic width (pixels)."""
+    """Many straight lines as one item, each with its own colour and cosmetic width (pixels).
+
+    Lines whose colour and width agree after rounding (alpha to 8 levels of 255, width to 1/8 px)
+    share one pen and one drawLines call, drawn weakest first. The item keeps its last rendering
+    as a pixmap, so repainting it because a node above it changed costs one blit.
+    """
 
     def __init__(self):
         super().__init__()
         self.starts = self.ends = np.zeros((0, 2))
         self.colours = np.zeros((0, 4), dtype=np.uint8)
         self.widths = np.zeros(0)
-        self._picture = QPicture()
+        self._groups = []
+        self._rect = QRectF()
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def setData(self, starts, ends, colours, widths):
         self.prepareGeometryChange()
         self.starts, self.ends = np.asarray(starts, float), np.asarray(ends, float)
         self.colours, self.widths = np.asarray(colours), np.asarray(widths, float)
-        self._picture = self._record()
+        self._rect = self._bounds()
+        self._groups = None   # pens and lines are made when next painted
         self.update()
 
-    def _record(self) -> QPicture:
-        picture = QPicture()
-        painter = QPainter(picture)
-        for (x0, y0), (x1, y1), (r, g, b, a), w in zip(self.starts.tolist(), self.ends.tolist(),
-                                                       self.colours.tolist(), self.widths.tolist()):
-            pen = QPen(QColor(r, g, b, a), w)
+    def _group(self) -> list:
+        """[(pen, [QLineF, …])] with one entry per distinct rounded style, weakest first."""
+        if not len(self.starts):
+            return []
+        rgba = np.asarray(self.colours, dtype=np.int64).reshape(-1, 4).copy()
+        rgba[:, 3] = np.clip((rgba[:, 3] + 4) // 8 * 8, 0, 255)
+        eighths = np.maximum(np.round(self.widths * 8), 1).astype(np.int64)
+        keys = np.column_stack([eighths, rgba[:, 3], rgba[:, :3]])
+        styles, which = np.unique(keys, axis=0, return_inverse=True)
+        coords = np.hstack([self.starts, self.ends]).tolist()
+        which = np.ravel(which)
+        groups = []
+        for g, (w8, a, r, gr, b) in enumerate(styles.tolist()):
+            pen = QPen(QColor(r, gr, b, a), w8 / 8)
             pen.setCosmetic(True)  # width in pixels, whatever the zoom
-            painter.setPen(pen)
-            painter.drawLine(QPointF(x0, y0), QPointF(x1, y1))
-        painter.end()
-        return picture
+            groups.append((pen, [QLineF(*coords[i]) for i in np.flatnonzero(which == g).tolist()]))
+        return groups
 
     def __len__(self):
         return len(self.starts)
 
-    def boundingRect(self) -> QRectF:
+    def _bounds(self) -> QRectF:
         if not len(self.starts):
             return QRectF()
         pts = np.vstack([self.starts, self.ends])
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         return QRectF(x0, y0, x1 - x0, y1 - y0).adjusted(-0.05, -0.05, 0.05, 0.05)
 
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._rect)
+
     def paint(self, painter, *args):
-        painter.drawPicture(0, 0, self._picture)
+        if self._groups is None:
+            self._groups = self._group()
+        for pen, lines in self._groups:
+            painter.setPen(pen)
+            painter.drawLines(lines)
 
 
 # --- the panel --------------------------------------------------------------------------------
@@ -169,11 +205,15 @@ class LayoutPanel(Panel):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._plot)
         self._sizes = None
+        self._links_drawn_at = -math.inf   # time.monotonic() of the last links update
+        self._shown = {}                   # what each item shows, to skip unchanged updates
 
     # --- building (only when the architecture changes) -----------------------------------------
     def _build(self, sizes) -> None:
         self._plot.clear()
         self._sizes = tuple(sizes)
+        self._links_drawn_at = -math.inf
+        self._shown = {}
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setColorMap(theme.grey_cmap())
         self._image.setOpacity(0.85)  # above the input links, which show through faintly
@@ -222,18 +262,25 @@ class LayoutPanel(Panel):
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])
         activation = snapshot.config.get("activation", "sigmoid")
+        now = time.monotonic()
+        # while training runs the links lag by at most LINK_INTERVAL; any other snapshot is exact
+        links = snapshot.status != "running" or now - self._links_drawn_at >= LINK_INTERVAL
         for l, nodes in enumerate(self._nodes):
             output = l == len(self._nodes) - 1
             nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], "sigmoid" if output else activation))
-            self._show_links(l, snapshot.W[l])
+            if links:
+                self._show_links(l, snapshot.W[l])
+        if links:
+            self._links_drawn_at = now
         self._show_outputs(snapshot.probe_a[-1], snapshot.probe_label)
         self._show_captions(snapshot)
 
     def _show_input(self, pixels) -> None:
         side = math.isqrt(len(pixels))
         image = np.nan_to_num(np.asarray(pixels, dtype=np.float32), nan=0.5, posinf=1.0, neginf=0.0)
-        self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0),
-                             rect=QRectF(0, 0, HEIGHT, HEIGHT))
+        if changed(self._shown, "input", image):   # the probe digit changes only when another is picked
+            self._image.setImage(image.reshape(side, side), autoLevels=False, levels=(0.0, 1.0),
+                                 rect=QRectF(0, 0, HEIGHT, HEIGHT))
 
     def _show_links(self, l: int, W) -> None:
         rows, cols, values = top_weights(W, link_count(W))
@@ -244,16 +291,20 @@ class LayoutPanel(Panel):
         out = np.asarray(out, dtype=np.float64)
         finite = np.where(np.isfinite(out), out, -np.inf)
         predicted = int(np.argmax(finite)) if np.isfinite(finite).any() else -1
-        pens = [pg.mkPen(90, 90, 90, width=0.8)] * len(out)
+        marks = changed(self._shown, "marks", (predicted, label))   # colours, fonts, pens follow these two
         for k, (text, value) in enumerate(zip(self._output_labels, out)):
             mark = "   ◀ label" if k == label else ""
-            text.setText(f"{k}  {value:.2f}{mark}", color=theme.ACCENT if k == predicted else TEXT)
-            font = QFont()
-            font.setBold(k == predicted or k == label)
-            text.setFont(font)
-        if predicted >= 0:
-            pens[predicted] = pg.mkPen(theme.ACCENT, width=3)
-        self._nodes[-1].setPen(pens)
+            if marks:
+                text.setColor(theme.ACCENT if k == predicted else TEXT)
+                font = QFont()
+                font.setBold(k == predicted or k == label)
+                text.setFont(font)
+            text.setText(f"{k}  {value:.2f}{mark}")   # a no-op when the text is the same
+        if marks:
+            pens = [pg.mkPen(90, 90, 90, width=0.8)] * len(out)
+            if predicted >= 0:
+                pens[predicted] = pg.mkPen(theme.ACCENT, width=3)
+            self._nodes[-1].setPen(pens)
         self._predicted = predicted
 
     def _show_captions(self, snapshot: Snapshot) -> None:

@@ -9,7 +9,7 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QV
 
 from core.snapshot import Snapshot
 from gui import theme
-from gui.panels.weights import TILE, colour_bar, finite_for_display, fmt
+from gui.panels.weights import TILE, colour_bar, finite_for_display, fmt, set_bar_levels, shown_level
 
 # (key, label) of each number shown, in order
 NUMBERS = (
@@ -57,6 +57,7 @@ class _ImageRow:
         self.weights, self.weights_bar = self._add("Weights w_j", "weight")
         self.grad, self.grad_bar = self._add("Gradient ∂C/∂w_j", "last batch")
         self.product, self.product_bar = self._add("w_j × probe (Σ + b = z)", "contribution to z")
+        self.levels = [1.0, 1.0, 1.0]
 
     def _add(self, title, label):
         widget = pg.PlotWidget(title=title)
@@ -73,14 +74,15 @@ class _ImageRow:
         plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
         return image, colour_bar(plot, image, label)
 
-    def show(self, w: np.ndarray, g: np.ndarray, x: np.ndarray):
+    def show(self, w: np.ndarray, g: np.ndarray, x: np.ndarray, live: bool = False):
+        """Draw the three images; ``live`` (training runs) holds their colour scales steady."""
         shown = ((self.weights, self.weights_bar, w), (self.grad, self.grad_bar, g),
                  (self.product, self.product_bar, w * x))
-        for image, bar, values in shown:
-            level = theme.symmetric_level(values)
-            image.setImage(finite_for_display(values, level).reshape(TILE, TILE), autoLevels=False)
-            image.setLevels((-level, level))
-            bar.setLevels(low=-level, high=level)
+        for k, (image, bar, values) in enumerate(shown):
+            level = self.levels[k] = shown_level(values, self.levels[k], live)
+            image.setImage(finite_for_display(values, level).reshape(TILE, TILE), autoLevels=False,
+                           levels=(-level, level))
+            set_bar_levels(bar, level)
 
 
 class _SignedBars:
@@ -97,14 +99,20 @@ class _SignedBars:
         plot.setMouseEnabled(False, False)
         plot.getAxis("left").enableAutoSIPrefix(False)  # "×0.001" on a unitless axis only confuses
         plot.getAxis("left").setWidth(72)  # room for "-0.0015" beside the label; both charts align
+        self.level = None
 
-    def show(self, values: np.ndarray):
+    def show(self, values: np.ndarray, live: bool = False):
+        """Draw ``values``; ``live`` (training runs) moves the y range only in round steps."""
         level = theme.symmetric_level(values, quantile=1.0)
         v = finite_for_display(values, level)
+        if live:
+            level = theme.steady_level(level, self.level)
         x = np.arange(len(v))
         self.positive.setOpts(x=x, height=np.maximum(v, 0))
         self.negative.setOpts(x=x, height=np.minimum(v, 0))
+        # setRange ignores a range equal to the current one, so a steady level redraws no axis
         self.plot.setRange(xRange=(-0.6, len(v) - 0.4), yRange=(-level, level), padding=0.05)
+        self.level = level
 
 
 class _BarPair:
@@ -116,10 +124,12 @@ class _BarPair:
         self.weights.plot.setLabel("left", "weight")
         self.grad.plot.setLabel("left", "gradient")
 
-    def show(self, w: np.ndarray, g: np.ndarray, source_layer: int):
-        self.weights.show(w)
-        self.grad.show(g)
-        self.grad.plot.setLabel("bottom", f"from neuron k of hidden layer {source_layer}")
+    def show(self, w: np.ndarray, g: np.ndarray, source_layer: int, live: bool = False):
+        self.weights.show(w, live)
+        self.grad.show(g, live)
+        label = f"from neuron k of hidden layer {source_layer}"
+        if self.grad.plot.getAxis("bottom").labelText != label:
+            self.grad.plot.setLabel("bottom", label)
 
 
 class NeuronInspector(QWidget):
@@ -185,11 +195,12 @@ class NeuronInspector(QWidget):
 
     def _draw(self, s: Snapshot, l: int, j: int):
         w, g = s.W[l][j], s.dW[l][j]
+        live = s.status == "running"
         if l == 0 and w.size == TILE * TILE:
-            self.images.show(w, g, s.probe_a[0])
+            self.images.show(w, g, s.probe_a[0], live)
             self.stack.setCurrentWidget(self.image_view)
         else:
-            self.bars.show(w, g, l)
+            self.bars.show(w, g, l, live)
             self.stack.setCurrentWidget(self.bar_view)
 
     def __repr__(self):

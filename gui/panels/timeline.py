@@ -57,6 +57,7 @@ class TimelinePanel(Panel):
     """
 
     title = "Timeline"
+    keeps_history = True    # it saves weights from every snapshot, shown or not
     scrubbed = pyqtSignal(object)
     live_requested = pyqtSignal()
 
@@ -87,6 +88,7 @@ class TimelinePanel(Panel):
         self.live_button.clicked.connect(self.go_live)
         self.label = QLabel("No weights saved yet: run training.", objectName="timeline_label")
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setWordWrap(True)   # a long line must not widen the dock
         row = QHBoxLayout()
         row.addWidget(self.slider, 1)
         row.addWidget(self.live_button)
@@ -104,13 +106,14 @@ class TimelinePanel(Panel):
         plot.setLabel("bottom", "step")
         plot.setLabel("left", "test accuracy", units="%")
         plot.setMenuEnabled(False)
-        plot.addLegend(offset=(-10, -34), brush=(255, 255, 255, 210), pen=(180, 180, 180))  # above the ticks
-        self._quick_curve = plot.plot(name=f"saved weights, first {QUICK_SAMPLES} test digits",
+        plot.addLegend(offset=(-10, -34), brush=(255, 255, 255, 210), pen=(180, 180, 180),  # above the ticks
+                       labelTextSize="8pt", verSpacing=-6)
+        self._quick_curve = plot.plot(name=f"saved weights ({QUICK_SAMPLES} test digits)",
                                       pen=pg.mkPen(theme.TRAIN, width=2))
         # epochs apart, a line between the markers would hide how fast accuracy rose in between
-        self._epoch_curve = plot.plot(name="after each epoch (whole test set)", pen=None, symbol="o",
+        self._epoch_curve = plot.plot(name="epoch ends (all test digits)", pen=None, symbol="o",
                                       symbolSize=8, symbolBrush=theme.TEST, symbolPen=pg.mkPen("w", width=1))
-        self._seen_points = plot.plot(name="looked at (whole test set)", pen=None, symbol="d",
+        self._seen_points = plot.plot(name="looked at (all test digits)", pen=None, symbol="d",
                                       symbolSize=9, symbolBrush=theme.ACCENT, symbolPen=pg.mkPen("k", width=0.5))
         self._saved_ticks = plot.plot(name="saved weights", pen=None, symbol="t1", symbolSize=7,
                                       symbolBrush=(120, 120, 120), symbolPen=None)

@@ -107,6 +107,18 @@ def colour_bar(plot: pg.PlotItem, image: pg.ImageItem, label: str) -> pg.ColorBa
     return bar
 
 
+def shown_level(values, shown: float, live: bool) -> float:
+    """The colour-scale level for ``values``: exact, or while training runs a round one held
+    steady (theme.steady_level), so the colour bar's axis is not redrawn on every frame."""
+    level = theme.symmetric_level(values)
+    return theme.steady_level(level, shown) if live else level
+
+
+def set_bar_levels(bar: pg.ColorBarItem, level: float):
+    if tuple(bar.levels()) != (-level, level):   # moving the bar redraws its axis
+        bar.setLevels(low=-level, high=level)
+
+
 def outline(colour=theme.ACCENT, width=2) -> QGraphicsRectItem:
     """A hidden, unfilled rectangle for marking the selected neuron."""
     rect = QGraphicsRectItem()
@@ -158,12 +170,12 @@ class MosaicView:
         plot.hideButtons()
         plot.setRange(QRectF(0, 0, self.cols * STEP - GAP, self.rows * STEP - GAP), padding=0.01)
 
-    def show(self, W0: np.ndarray):
-        self.level = theme.symmetric_level(W0)
+    def show(self, W0: np.ndarray, live: bool = False):
+        """Draw ``W0``; ``live`` (training runs) rounds the colour scale and holds it steady."""
+        self.level = shown_level(W0, self.level, live)
         shown = finite_for_display(W0, self.level)
-        self.image.setImage(mosaic(shown, self.cols), autoLevels=False)
-        self.image.setLevels((-self.level, self.level))
-        self.bar.setLevels(low=-self.level, high=self.level)
+        self.image.setImage(mosaic(shown, self.cols), autoLevels=False, levels=(-self.level, self.level))
+        set_bar_levels(self.bar, self.level)
 
     def index_at(self, x: float, y: float):
         return tile_at(x, y, self.n, self.cols)
@@ -204,11 +216,11 @@ class HeatMapView:
         plot.hideButtons()
         plot.setRange(QRectF(0, 0, self.n_in, self.n_out), padding=0)
 
-    def show(self, W: np.ndarray):
-        self.level = theme.symmetric_level(W)
-        self.image.setImage(finite_for_display(W, self.level), autoLevels=False)
-        self.image.setLevels((-self.level, self.level))
-        self.bar.setLevels(low=-self.level, high=self.level)
+    def show(self, W: np.ndarray, live: bool = False):
+        self.level = shown_level(W, self.level, live)
+        self.image.setImage(finite_for_display(W, self.level), autoLevels=False,
+                            levels=(-self.level, self.level))
+        set_bar_levels(self.bar, self.level)
 
     def cell_at(self, x: float, y: float):
         """(row i, column k) under pixel (x, y), or None outside the matrix."""
@@ -274,9 +286,10 @@ class WeightsPanel(Panel):
         if snapshot.sizes != self.sizes:
             self._build(snapshot.sizes)
         self._snapshot = snapshot
-        self.mosaic.show(snapshot.W[0])
+        live = snapshot.status == "running"
+        self.mosaic.show(snapshot.W[0], live)
         for view in self.heatmaps:
-            view.show(snapshot.W[view.l])
+            view.show(snapshot.W[view.l], live)
         if self._hover is not None:
             self._on_pixel_hovered(*self._hover)
 
