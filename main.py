@@ -19,6 +19,7 @@ def _add_training_options(p: argparse.ArgumentParser):
     p.add_argument("--l2", type=float, default=0.0, help="L2 weight decay λ")
     p.add_argument("--batch-size", type=int, default=None, help="mini-batch size (default 32; 10 for quadratic)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--run", metavar="FILE.json", help="take every setting (and the data path, unless --data is given) from a run file")
 
 
 def defaults_for(cost: str) -> dict:
@@ -34,6 +35,22 @@ def resolve_hyper(args) -> dict:
         if getattr(args, key) is not None:
             hyper[key] = getattr(args, key)
     return hyper
+
+
+def apply_run_file(args):
+    """Fill ``args`` from --run FILE; returns an exit code when the file is bad, else None."""
+    if not getattr(args, "run", None):
+        return None
+    from core.runfile import RUN_KEYS, RunFileError, load_run
+    try:
+        settings, data_path = load_run(args.run)
+    except RunFileError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_DATA
+    for key in RUN_KEYS:
+        setattr(args, key, settings[key])
+    args.data = args.data or data_path
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,6 +128,9 @@ def _report(record, seconds, samples, as_json):
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    problem = apply_run_file(args)
+    if problem is not None:
+        return problem
     if args.command == "train":
         return train_command(args)
     from gui.app import run_app

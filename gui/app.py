@@ -30,7 +30,8 @@ def run_app(args) -> int:
     from gui.session import Session
     # A scripted run (--steps/--screenshot) starts clean and leaves the user's session alone.
     scripted = bool(args.steps or args.screenshot)
-    settings = settings_from_args(args) if scripted else explicit_settings(args)
+    # A run file gives every setting; otherwise only those typed win over the last session's.
+    settings = settings_from_args(args) if scripted or args.run else explicit_settings(args)
     window = MainWindow(settings, data_path=args.data, session=None if scripted else Session())
     window.show()
     if args.steps or args.screenshot:

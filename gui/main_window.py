@@ -9,22 +9,26 @@ from collections import deque
 from PyQt6.QtCore import QThread, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtCore import QByteArray
-from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGraphicsItem, QLabel, QMainWindow, QMessageBox,
-                             QSlider, QWidget)
+from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGraphicsItem, QInputDialog, QLabel, QMainWindow,
+                             QMessageBox, QSlider, QWidget)
 import pyqtgraph as pg
 
 import numpy as np
 
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.control import RunControl
+from core.runfile import RunFileError, save_run
 from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
+from gui.export import export_history_csv, export_panel
 from gui.panels.activations import ActivationsPanel
 from gui.panels.backprop import BackpropPanel
+from gui.panels.compare import ComparePanel, compare_settings
 from gui.panels.curves import CurvesPanel
 from gui.panels.gradients import GradientsPanel
 from gui.panels.layout import LayoutPanel
 from gui.panels.neuron import NeuronInspector
+from gui.panels.timeline import TimelinePanel
 from gui.panels.weights import WeightsPanel
 from gui.settings_tree import build_parameters, make_tree, read_settings
 from gui.training_thread import TrainingThread
@@ -73,6 +77,9 @@ class MainWindow(QMainWindow):
         self.worker: TrainingThread | None = None
         self.loader: DataLoader | None = None
         self.last_snapshot = None
+        self.looking_back = None               # a Snapshot from the timeline on show, None when live
+        self.worker_b: TrainingThread | None = None   # run B of a comparison
+        self.control_b: RunControl | None = None
         self._run_id = None
         self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self._build_panels()
@@ -97,8 +104,12 @@ class MainWindow(QMainWindow):
         self.activations_panel = ActivationsPanel()
         self.inspector = NeuronInspector()
         self.backprop_panel = BackpropPanel()
+        self.timeline_panel = TimelinePanel()
+        self.compare_panel = ComparePanel()
         self.panels = [self.layout_panel, self.weights_panel, self.curves_panel,
-                       self.gradients_panel, self.activations_panel, self.backprop_panel]
+                       self.gradients_panel, self.activations_panel, self.backprop_panel,
+                       self.timeline_panel, self.compare_panel]
+        self.time_travel_panels = [self.weights_panel, self.layout_panel, self.activations_panel]
         self.setCentralWidget(self.layout_panel)
         self.docks = {}
         self._dock(self.weights_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -110,6 +121,14 @@ class MainWindow(QMainWindow):
         backprop_dock = self._dock(self.backprop_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Weights"], backprop_dock)
         self.docks["Weights"].raise_()
+        self._dock(self.timeline_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Cost"], self._dock(self.compare_panel, Qt.DockWidgetArea.BottomDockWidgetArea))
+        self.tabifyDockWidget(self.docks["Gradients"], self.docks["Timeline"])
+        self.docks["Cost"].raise_()
+        self.docks["Gradients"].raise_()
+        self.timeline_panel.scrubbed.connect(self._on_scrubbed)
+        self.timeline_panel.live_requested.connect(self._on_live_requested)
+        self.compare_panel.compare_requested.connect(self.start_comparison)
         self.layout_panel.neuron_clicked.connect(self.inspect_neuron)
         self.weights_panel.neuron_clicked.connect(self.inspect_neuron)
         self.activations_panel.probe_requested.connect(lambda how: self.control.request(probe=how))
@@ -197,6 +216,9 @@ class MainWindow(QMainWindow):
         for text, key, slot in (("Open data…", "Ctrl+D", self._ask_open_data),
                                 ("Load model…", "Ctrl+O", self._ask_load_model),
                                 ("Save model…", "Ctrl+S", self._ask_save_model),
+                                ("Save run…", "Ctrl+Shift+S", self._ask_save_run),
+                                ("Export panel…", "Ctrl+E", self._ask_export_panel),
+                                ("Export history (CSV)…", "Ctrl+Shift+E", self._ask_export_history),
                                 ("Quit", "Ctrl+Q", self.close)):
             action = QAction(text, self)
             action.setShortcut(QKeySequence(key))
@@ -252,9 +274,11 @@ class MainWindow(QMainWindow):
         self.worker.snapshot_ready.connect(self._on_snapshot_ready)
         self.worker.failed.connect(self._on_worker_failed)
         self.worker.gradient_checked.connect(self.backprop_panel.show_gradient_check)
+        self.timeline_panel.set_test_set(data.test.images, data.test.labels)
         self.worker.start()
 
     def _stop_worker(self):
+        self.stop_comparison()
         if self.worker is not None:
             self.worker.stop_and_wait(5000)
             self.worker = None
@@ -265,6 +289,8 @@ class MainWindow(QMainWindow):
             self.control.pause()
         else:
             self.control.run()
+        if self.control_b is not None:   # run B runs and pauses with the main run
+            self.control_b.run() if self.control.running else self.control_b.pause()
         self._show_running(self.control.running)
 
     def _show_running(self, running: bool):
@@ -280,6 +306,7 @@ class MainWindow(QMainWindow):
             values["seed"] = (values["seed"] + 1) % 2**31
             self.params.child("architecture", "seed").setValue(values["seed"])
         self.settings.update(values)
+        self.stop_comparison()
         self.control.pause()
         self._show_running(False)
         self.control.request(reset={k: values[k] for k in ("hidden", "activation", "cost", "seed")})
@@ -331,6 +358,8 @@ class MainWindow(QMainWindow):
             self._pending_cache = False  # items built for a new architecture exist by now
             self._cache_static_items()
         for panel in self.panels:
+            if self.looking_back is not None and panel in self.time_travel_panels:
+                continue   # they show the timeline's weights until Live is pressed
             if panel.isVisible() or panel.keeps_history:
                 panel.show_snapshot(snap)
         if self.inspector.isVisible():
@@ -345,6 +374,46 @@ class MainWindow(QMainWindow):
         if snap.status in ("paused", "diverged", "stopped", "error") and self.control.running is False:
             self._show_running(False)
         self.snapshot_shown.emit(snap)
+
+    # --- timeline and comparison -------------------------------------------------------------
+    def _on_scrubbed(self, past):
+        """Show weights saved earlier in the weight, layout and activation panels; training goes on."""
+        self.looking_back = past
+        for panel in self.time_travel_panels:
+            panel.show_snapshot(past)
+
+    def _on_live_requested(self):
+        self.looking_back = None
+        if self.last_snapshot is not None:
+            for panel in self.time_travel_panels:
+                panel.show_snapshot(self.last_snapshot)
+
+    def start_comparison(self, change: dict):
+        """Train run B (the settings with ``change``) from the same seed on the same data, beside run A."""
+        try:
+            if getattr(self, "data", None) is None:
+                raise ValueError("the data are not loaded yet")
+            settings = compare_settings(self.settings, change)
+        except ValueError as e:
+            self.notify("warning", "Backprop Lens: comparison", str(e))
+            return
+        self.stop_comparison()
+        self.control_b = RunControl(self.settings["delay_ms"] / 1000)
+        self.worker_b = TrainingThread(self.data, settings, self.control_b, self)
+        self.worker_b.snapshot_ready.connect(self._on_comparison_ready)
+        self.worker_b.start()
+        if self.control.running:
+            self.control_b.run()
+
+    def stop_comparison(self):
+        if self.worker_b is not None:
+            self.worker_b.stop_and_wait(5000)
+            self.worker_b = self.control_b = None
+
+    def _on_comparison_ready(self):
+        snap = self.worker_b.mailbox.take() if self.worker_b is not None else None
+        if snap is not None:
+            self.compare_panel.show_snapshot_b(snap)
 
     def _offer_recovery(self, snap):
         lr = snap.config["lr"]
@@ -403,6 +472,37 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Save the model", "model.npz", "Models (*.npz)")
         if path:
             self.save_model_to(path)
+
+    def _ask_save_run(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run's settings", "run.json", "Run files (*.json)")
+        if path:
+            try:
+                save_run(path, self.settings, self.data_path)
+            except (RunFileError, OSError) as e:
+                self.notify("warning", "Backprop Lens: run not saved", str(e))
+
+    def _ask_export_panel(self):
+        titles = [panel.title for panel in self.panels]
+        title, ok = QInputDialog.getItem(self, "Export a panel", "Panel:", titles, 0, False)
+        if not ok:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {title}", f"{title.lower()}.png",
+                                              "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            try:
+                export_panel(self.panels[titles.index(title)], path)
+            except (ValueError, OSError) as e:
+                self.notify("warning", "Backprop Lens: panel not exported", str(e))
+
+    def _ask_export_history(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Export the history", "history.csv", "CSV (*.csv)")
+        if path:
+            c = self.curves_panel
+            epochs = self.last_snapshot.epochs if self.last_snapshot is not None else ()
+            try:
+                export_history_csv(path, c.steps, c.costs, getattr(c, "accuracies", None), epochs)
+            except (ValueError, OSError) as e:
+                self.notify("warning", "Backprop Lens: history not exported", str(e))
 
     def load_model_from(self, path) -> bool:
         """Replace the network by the model in ``path``; on any problem, say so and change nothing."""

@@ -31,7 +31,7 @@ DRAW_BUDGET_S = 0.02     # at most this long evaluating saved weights per frame;
 def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
     """``latest`` with ``entry``'s weights, step and epoch, and the probe digit's z, a and δ
     recomputed by the core Network for those weights. Its status is "timeline"; it carries no cost
-    points (they belong to the live run)."""
+    points and no next-batch trace (they belong to the live run)."""
     past = replace(latest, W=entry.W, b=entry.b, step=entry.step)
     net = network_from_snapshot(past)
     trace = net.forward(np.asarray(latest.probe_a[0])[None, :])
@@ -46,6 +46,7 @@ def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
         probe_delta=tuple(frozen(d[0]) for d in grads.delta),
         cost_steps=NO_POINTS, cost_values=NO_POINTS, accuracy_values=NO_POINTS,
         grad_norm_values=frozen(np.zeros((0, len(entry.W)))),
+        next_batch=None,   # traced through the live weights, not these
         message=f"weights saved at step {entry.step} (live: step {latest.step})",
         extra={**latest.extra, "timeline_step": entry.step, "live_step": latest.step})
 
@@ -228,7 +229,8 @@ class TimelinePanel(Panel):
         t = self.timeline
         kept = f"{len(t)} saved, one every {t.every} steps"
         if self.viewed is None:
-            self.label.setText(f"live: step {self.latest.step} — drag the slider or click the plot to look back ({kept})")
+            self.label.setText(f"live: step {self.latest.step} — drag the slider or click the plot "
+                               f"to look back ({kept})")
             return
         acc = self._accuracy_of(self.viewed)
         test = "no test set" if math.isnan(acc) else f"test accuracy {100 * acc:.1f}%"

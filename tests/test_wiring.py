@@ -1,0 +1,85 @@
+"""The window wiring of the timeline, run comparison, exports and run files."""
+import json
+import numpy as np
+import pytest
+from PyQt6.QtCore import Qt
+from test_window import small_data, wait_paused
+from gui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    yield w
+    w.close()
+
+
+def test_timeline_scrub_and_live(qtbot, window):
+    w = window
+    from core.timeline import Timeline
+    w.timeline_panel.timeline = Timeline(200, 5)
+    for k in range(1, 13):
+        w.control.step(5)
+        wait_paused(qtbot, w, 5 * k)
+    assert w.timeline_panel.timeline.steps == list(range(5, 61, 5))
+    step = w.timeline_panel.timeline.steps[2]
+    w.timeline_panel.show_step(step)
+    assert w.looking_back.step == step
+    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.timeline_panel.timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
+    w.control.step(10)                      # training goes on; the weights panel keeps the past
+    wait_paused(qtbot, w, 70)
+    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.timeline_panel.timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
+    qtbot.mouseClick(w.timeline_panel.live_button, Qt.MouseButton.LeftButton)
+    assert w.looking_back is None
+    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.worker.trainer.net.W[0][0].reshape(28, 28), rtol=1e-6)
+
+
+def test_comparison_runs_with_main(qtbot, window):
+    w = window
+    w.compare_panel.request({"lr": 0.5})
+    qtbot.waitUntil(lambda: w.worker_b is not None and w.worker_b.isRunning(), timeout=3000)
+    w.toggle_run()
+    qtbot.waitUntil(lambda: w.compare_panel.runs["B"].steps_seen > 50 and w.last_snapshot.step > 50, timeout=10000)
+    w.toggle_run()
+    wait_paused(qtbot, w)
+    assert w.worker_b.trainer.optimizer.lr == 0.5 and w.worker.trainer.optimizer.lr == 0.1
+    assert not w.control_b.running
+    w.reset()
+    assert w.worker_b is None
+
+
+def test_exports_and_run_file(qtbot, window, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog, QInputDialog
+    from core.runfile import load_run
+    w = window
+    w.control.step(30)
+    wait_paused(qtbot, w, 30)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "run.json"), "")))
+    w._ask_save_run()
+    assert load_run(tmp_path / "run.json")[0]["hidden"] == [16]
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "h.csv"), "")))
+    w._ask_export_history()
+    assert (tmp_path / "h.csv").read_text().count("step,") >= 1
+    monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("Weights", True)))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "w.svg"), "")))
+    w._ask_export_panel()
+    assert (tmp_path / "w.svg").stat().st_size > 1000
+
+
+def test_cli_run_file(tmp_path, monkeypatch, capsys):
+    from core.runfile import save_run
+    import main
+    save_run(tmp_path / "run.json", {"hidden": [8], "activation": "tanh", "cost": "cross-entropy", "seed": 3,
+                                     "lr": 0.2, "momentum": 0.5, "batch_size": 50}, None)
+    args = main.build_parser().parse_args(["train", "--run", str(tmp_path / "run.json")])
+    assert main.apply_run_file(args) is None
+    assert (args.hidden, args.activation, args.lr, args.batch_size, args.seed, args.data) == ([8], "tanh", 0.2, 50, 3, None)
+    (tmp_path / "bad.json").write_text("{}")
+    assert main.main(["train", "--run", str(tmp_path / "bad.json")]) == main.EXIT_DATA
+    assert "not a Backprop Lens run file" in capsys.readouterr().err
