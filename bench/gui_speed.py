@@ -67,17 +67,20 @@ def windowed(data, seconds: float) -> dict:
     visible = [type(p).__name__ for p in window.panels if p.isVisible()]
     window.control.run()
     run_events(1.0)  # warm-up
-    start_step, began = window.worker.trainer.step_count, time.perf_counter()
+    start_step, began, gui_began = window.worker.trainer.step_count, time.perf_counter(), time.thread_time()
     frames.clear()
     run_events(seconds)
     elapsed = time.perf_counter() - began
+    gui_cpu = time.thread_time() - gui_began
     draw_seconds = [d for t, d in window.frame_times if t >= began]
+    frame_cost = getattr(window.worker, "frame_cost", float("nan"))
     steps = window.worker.trainer.step_count - start_step
     window.close()
     draw_seconds.sort()
     return {"samples_per_second": steps * SETTINGS["batch_size"] / elapsed, "fps": len(frames) / elapsed,
             "median_frame_ms": 1000 * draw_seconds[len(draw_seconds) // 2] if draw_seconds else float("nan"),
-            "visible_panels": visible}
+            "frame_cpu_ms": 1000 * frame_cost, "gui_cpu_share": gui_cpu / elapsed,
+            "gui_cpu_ms_per_frame": 1000 * gui_cpu / max(len(frames), 1), "visible_panels": visible}
 
 
 def main(argv=None) -> int:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from core.atomic import atomic_write
 from core.network import Network
 
 FORMAT = "backprop-lens-model/1"
@@ -28,16 +27,8 @@ def save_model(path, net: Network, hyper: dict | None = None) -> Path:
     arrays = {"header": np.array(json.dumps(header))}
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         arrays[f"W{l}"], arrays[f"b{l}"] = W, b
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **arrays)
     return path
 
 

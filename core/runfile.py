@@ -13,11 +13,10 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import os
-import tempfile
 from pathlib import Path
 
 from core.activations import ACTIVATIONS
+from core.atomic import atomic_write
 from core.costs import COSTS
 
 FORMAT = "backprop-lens-run/1"
@@ -36,16 +35,8 @@ def save_run(path, settings: dict, data_path=None) -> Path:
     clean = _validated({**OPTIONAL, **{k: settings[k] for k in RUN_KEYS if k in settings}}, "settings")
     data = None if data_path is None else str(Path(data_path).expanduser().resolve())
     text = json.dumps({"format": FORMAT, "settings": clean, "data_path": data}, indent=1)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w") as f:
+        f.write(text + "\n")
     return path
 
 

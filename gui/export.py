@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -17,6 +15,8 @@ import pyqtgraph.exporters  # noqa: F401  (pg.exporters is not imported by pyqtg
 from PyQt6.QtCore import QRect
 from PyQt6.QtGui import QPainter
 from PyQt6.QtWidgets import QWidget
+
+from core.atomic import atomic_write
 
 CSV_COLUMNS = ("kind", "step", "epoch", "train_cost", "batch_accuracy", "test_cost", "test_accuracy")
 
@@ -130,13 +130,7 @@ def _cell(value) -> str:
 
 
 def _write_atomically(path: Path, rows: list):
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            writer = csv.writer(f)
-            writer.writerow(CSV_COLUMNS)
-            writer.writerows(rows)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(rows)

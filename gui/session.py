@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import platformdirs
 
+from core.atomic import atomic_write
 from core.checkpoint import CheckpointError, load_model, save_model
 
 SETTING_KEYS = ("hidden", "activation", "cost", "seed", "lr", "momentum", "l2", "batch_size", "delay_ms")
@@ -39,10 +38,8 @@ class Session:
         state = {"settings": {k: settings[k] for k in SETTING_KEYS if k in settings},
                  "data_path": data_path, "window_geometry": window_geometry, "window_state": window_state}
         self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
-        with os.fdopen(fd, "w") as f:
+        with atomic_write(self.settings_path, "w") as f:
             json.dump(state, f, indent=1)
-        os.replace(tmp, self.settings_path)
 
     def save_model(self, net, hyper: dict):
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,14 @@
 Snapshots go through a one-slot mailbox. The worker never queues more than one: a newer snapshot
 replaces an unread one (keeping its cost points), and the window is signalled only when the slot
 was empty. So Qt's event queue never backs up, however slow drawing is.
+
+Training and drawing share Python's GIL. Left to compete, they hand it to each other thousands of
+times a frame (PyQt releases it around every Qt call, NumPy around most array operations), and each
+hand-over costs both threads a thread switch; measured, a frame then cost training about twice
+the window's own CPU time. So after signalling a snapshot the worker stands aside (sleeps, GIL
+released) until the window has drawn it: it watches the GUI thread's CPU clock and goes on once that
+thread is idle. The frame's cost, so measured, paces the next publication: at least ``FRAME_SHARE``
+times the last frame's cost later, and no sooner than 1/MAX_FPS.
 """
 from __future__ import annotations
 
@@ -20,7 +28,21 @@ from core.network import Network, one_hot
 from core.snapshot import merge_points
 from core.trainer import Trainer
 
-MAX_FPS = 30.0
+MAX_FPS = 30.0          # snapshots per second at most
+FRAME_SHARE = 3.0       # publish no sooner than this many times the window's last frame cost
+MAX_STAND_ASIDE = 0.25  # s: never wait longer than this for the window to draw a snapshot
+GUI_IDLE_SHARE = 0.3    # the GUI thread is idle once it used less than this share of a core...
+IDLE_PROBE = 0.001      # ...over this many seconds
+
+
+def gui_cpu_clock():
+    """A clock of the calling thread's CPU time that other threads can read, or None (not Linux)."""
+    try:
+        clock = time.pthread_getcpuclockid(threading.get_ident())
+        time.clock_gettime(clock)
+        return clock
+    except (AttributeError, OSError):
+        return None
 
 
 class Mailbox:
@@ -41,6 +63,9 @@ class Mailbox:
         with self._lock:
             snapshot, self._snapshot = self._snapshot, None
             return snapshot
+
+    def empty(self) -> bool:
+        return self._snapshot is None
 
 
 class TrainingThread(QThread):
@@ -64,6 +89,8 @@ class TrainingThread(QThread):
         self.run_id = 0
         self._monitor = DivergenceMonitor()
         self._last_publish = 0.0
+        self._gui_clock = gui_cpu_clock()   # built in the GUI thread: this is its clock
+        self.frame_cost = 0.0               # s of GUI CPU a frame costs, smoothed
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
         self._build(network)
@@ -123,21 +150,50 @@ class TrainingThread(QThread):
         if stats.step % 50 == 0:
             self._check_pinned(stats)
         now = time.monotonic()
-        if now - self._last_publish >= 1.0 / MAX_FPS:
-            self._publish("running")
+        if now - self._last_publish >= max(1.0 / MAX_FPS, FRAME_SHARE * self.frame_cost):
+            if self._publish("running"):
+                self._stand_aside()
+
+    def _stand_aside(self):
+        """Sleep while the window draws the snapshot just signalled, and note what the frame cost.
+
+        First until the window takes the snapshot, then until the GUI thread's CPU clock shows it
+        idle; MAX_STAND_ASIDE at most in all, so a busy or absent window never stops training.
+        """
+        clock = self._gui_clock
+        if clock is None:
+            return
+        began = time.monotonic()
+        deadline = began + MAX_STAND_ASIDE
+        cpu_began = time.clock_gettime(clock)
+        while not self.mailbox.empty() and time.monotonic() < deadline:
+            time.sleep(IDLE_PROBE)
+        wall, cpu = time.monotonic(), time.clock_gettime(clock)
+        while wall < deadline:
+            time.sleep(IDLE_PROBE)
+            now, used = time.monotonic(), time.clock_gettime(clock)
+            idle = used - cpu < GUI_IDLE_SHARE * (now - wall)
+            wall, cpu = now, used
+            if idle:
+                break
+        cost = cpu - cpu_began
+        self.frame_cost = cost if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * cost
 
     def _check_pinned(self, stats):
         if pinned_outputs(stats.trace.output, self.trainer.net.cost.name):
             self._message = ("Warning: every sigmoid output is pinned at 0 or 1, so σ'(z) ≈ 0 and the "
                              "network has stopped learning. Reset with a smaller learning rate.")
 
-    def _publish(self, status):
+    def _publish(self, status) -> bool:
+        """Put a snapshot in the mailbox; True when the window was signalled (the slot was empty)."""
         if self.trainer is None:
-            return
+            return False
         snap = self.trainer.snapshot(status, self._message, self.data.source, {"run_id": self.run_id})
         self._last_publish = time.monotonic()
         if self.mailbox.put(snap):
             self.snapshot_ready.emit()
+            return True
+        return False
 
     # --- requests from the window ----------------------------------------------------------
     def _apply(self, requests: dict):

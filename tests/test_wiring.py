@@ -24,7 +24,8 @@ def test_timeline_scrub_and_live(qtbot, window):
     for k in range(1, 13):
         w.control.step(5)
         wait_paused(qtbot, w, 5 * k)
-    assert w.timeline_panel.timeline.steps == list(range(5, 61, 5))
+    # every paused state is kept (snapshots published mid-budget may add a few more)
+    assert set(range(5, 61, 5)) <= set(w.timeline_panel.timeline.steps)
     step = w.timeline_panel.timeline.steps[2]
     w.timeline_panel.show_step(step)
     assert w.looking_back.step == step
