@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PyQt6.QtWidgets import QCheckBox, QComboBox
 
-from gui.panels.curves import CurvesPanel, window_mean
+from core.history import DecimatingHistory
+from gui.panels.curves import BulkHistory, CurvesPanel, grown_end, nice_ceil, stable_span, window_mean
 from tests.snapshots import make_snapshot, make_snapshots
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
@@ -219,3 +220,47 @@ def test_renders_a_readable_png(panel, qtbot):
     assert image.save(str(PNG_DIR / "curves.png"))
     pixels = {image.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
     assert len(pixels) > 20                            # drawn, not a blank window
+
+
+@pytest.mark.parametrize("capacity", [4, 8, 64])
+def test_bulk_history_stores_what_appending_one_by_one_stores(capacity):
+    rng = np.random.default_rng(capacity)
+    one, bulk = DecimatingHistory(capacity, columns=2), BulkHistory(capacity, columns=2)
+    step = 0
+    for chunk in rng.integers(0, 5 * capacity, size=40):   # empty, partial and many-block chunks
+        x = np.arange(step, step + chunk, dtype=np.float64)
+        y = rng.random((chunk, 2))
+        step += chunk
+        for xi, yi in zip(x, y):
+            one.append(xi, *yi)
+        bulk.extend(x, y)
+        assert (len(bulk), bulk.stride) == (len(one), one.stride)
+        np.testing.assert_allclose(bulk.x, one.x, rtol=1e-12)
+        np.testing.assert_allclose(bulk.y, one.y, rtol=1e-12)
+
+
+def test_view_ranges_move_in_coarse_steps():
+    assert [nice_ceil(v) for v in (0.9, 1.0, 1.1, 130, 7e-4)] == pytest.approx([1.0, 1.0, 1.2, 150, 8e-4])
+    assert grown_end(None, 100) == 150            # a quarter beyond, rounded up
+    assert grown_end(150, 140) == 150             # still holds: unchanged
+    assert grown_end(150, 151) == 200
+    assert grown_end(5000, 100) == 150            # far too long (a new run): starts again
+    assert stable_span(None, 0.2, 2.3, margin=0.2, floor=0.0) == pytest.approx((0.0, 2.5))
+    assert stable_span((0.0, 2.5), 0.3, 2.0, margin=0.2) == (0.0, 2.5)       # inside: kept
+    assert stable_span((0.0, 2.5), 0.3, 2.6, margin=0.2) == pytest.approx((0.1, 2.8))
+    assert stable_span((0.0, 2.5), 0.3, 0.5, margin=0.02) == pytest.approx((0.28, 0.52))  # too loose
+
+
+def test_live_view_follows_the_run_until_the_user_zooms(panel, stream):
+    feed(panel, stream)
+    box = panel._cost_plot.getViewBox()
+    (x0, x1), _ = box.viewRange()
+    assert x0 == 0 and x1 >= stream[-1].step                       # the whole run is in view
+    box.scaleBy((0.5, 0.5))                                         # the user zooms in
+    box.sigRangeChangedManually.emit([True, True])
+    zoomed = box.viewRange()
+    panel.show_snapshot(make_snapshots(count=8, steps_between=5)[-1])
+    assert box.viewRange() == zoomed                                # left alone
+    box.enableAutoRange()                                           # "A": follow again
+    panel.show_snapshot(make_snapshots(count=9, steps_between=5)[-1])
+    assert box.viewRange()[0][0] == 0 and not any(box.autoRangeEnabled())

@@ -26,6 +26,53 @@ def drawable(values) -> np.ndarray:
     return out
 
 
+class BulkHistory(DecimatingHistory):
+    """A DecimatingHistory that also takes a snapshot's points in one call.
+
+    A snapshot brings every step since the previous one (hundreds while training runs fast), and
+    appending them one by one cost a frame more Python time than drawing them. ``extend`` stores
+    the same points as that many ``append`` calls would (averages of ``stride`` raw points, halving
+    when full), whole blocks at a time; it relies on DecimatingHistory's fields.
+    """
+
+    def extend(self, x, y):
+        """Append points ``x`` (k,) with values ``y`` (k, columns), in order."""
+        x = np.asarray(x, dtype=np.float64).ravel()
+        if not len(x):
+            return
+        y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+        i, k = 0, len(x)
+        while i < k:
+            stride = self.stride
+            if self._acc_n or k - i < stride:          # finish (or start) a partial average
+                take = min(stride - self._acc_n, k - i)
+                self._acc_x += float(x[i:i + take].sum())
+                self._acc_y += y[i:i + take].sum(axis=0)
+                self._acc_n += take
+                i += take
+                if self._acc_n >= stride:              # complete: stored as append stores it
+                    if self._n == self.capacity:
+                        self._halve()
+                    self._x[self._n] = self._acc_x / self._acc_n
+                    self._y[self._n] = self._acc_y / self._acc_n
+                    self._n += 1
+                    self._acc_x, self._acc_n = 0.0, 0
+                    self._acc_y[:] = 0.0
+            elif self._n == self.capacity:             # as append: a full block, halve, store it
+                mean_x, mean_y = x[i:i + stride].mean(), y[i:i + stride].mean(axis=0)
+                self._halve()
+                self._x[self._n], self._y[self._n] = mean_x, mean_y
+                self._n += 1
+                i += stride
+            else:                                      # whole blocks into the free slots
+                blocks = min((k - i) // stride, self.capacity - self._n)
+                end, n = i + blocks * stride, self._n
+                self._x[n:n + blocks] = x[i:end].reshape(blocks, stride).mean(axis=1)
+                self._y[n:n + blocks] = y[i:end].reshape(blocks, stride, -1).mean(axis=1)
+                self._n += blocks
+                i = end
+
+
 def window_mean(values, width: int) -> np.ndarray:
     """Centred moving average over ``width`` points, skipping non-finite ones (NaN if none are left).
 
@@ -169,12 +216,13 @@ class CurvesPanel(Panel):
 
     def __init__(self, parent=None, capacity: int = 4096):
         super().__init__(parent)
-        self._raw = DecimatingHistory(capacity, columns=2)      # cost, batch accuracy per step
+        self._raw = BulkHistory(capacity, columns=2)      # cost, batch accuracy per step
         self._epochs: tuple = ()
         self._last_step = -math.inf
         self._steps_per_epoch = 1
         self._cost_name = ""
         self._dirty = False
+        self._markers_for, self._markers = None, []   # what the test markers show, as drawn
         self._build_controls()
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -269,7 +317,7 @@ class CurvesPanel(Panel):
     def reset(self) -> None:
         """Forget every point (a new run started)."""
         capacity = self._raw.capacity
-        self._raw = DecimatingHistory(capacity, columns=2)
+        self._raw = BulkHistory(capacity, columns=2)
         self._epochs = ()
         self._last_step = -math.inf
         self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh
@@ -277,10 +325,8 @@ class CurvesPanel(Panel):
 
     # --- accumulating ------------------------------------------------------------------------
     def _append(self, steps, costs, accuracies):
-        costs = np.asarray(costs, dtype=np.float64).tolist()
-        accuracies = np.asarray(accuracies, dtype=np.float64).tolist()
-        for x, c, a in zip(steps.tolist(), costs, accuracies):
-            self._raw.append(x, c, a)
+        self._raw.extend(steps, np.column_stack([np.asarray(costs, dtype=np.float64),
+                                                 np.asarray(accuracies, dtype=np.float64)]))
         if len(steps):
             self._last_step = float(steps[-1])
 
@@ -308,6 +354,16 @@ class CurvesPanel(Panel):
         acc = window_mean(y[:, 1], width)[::every] * 100
         self._smooth_curve.setData(xs, window_mean(y[:, 0], width)[::every], connect="finite")
         self._acc_curve.setData(xs, acc, connect="finite")
+        # new epochs are rare: redraw the markers only then (NaN figures compared by their text)
+        key = (scale, tuple((r.step, repr(r.test_cost), repr(r.test_accuracy)) for r in self._epochs))
+        if key != self._markers_for:
+            self._markers_for = key
+            self._markers = self._draw_markers(scale)
+        if self._ranges.follow():
+            self._follow(x, y[:, 0], acc, self._markers)
+
+    def _draw_markers(self, scale) -> list:
+        """Mark the test cost and accuracy of every epoch; [(x, cost), (x, accuracy)] as drawn."""
         steps = np.array([r.step for r in self._epochs], dtype=np.float64) * scale
         shown = []
         for item, values in ((self._test_cost, [r.test_cost for r in self._epochs]),
@@ -316,8 +372,7 @@ class CurvesPanel(Panel):
             known = np.isfinite(values)    # a marker needs a value: skip epochs without one
             item.setData(steps[known], values[known], symbolSize=7 if len(steps) <= 40 else 4)
             shown.append((steps[known], values[known]))
-        if self._ranges.follow():
-            self._follow(x, y[:, 0], acc, shown)
+        return shown
 
     def _follow(self, x, costs, acc, tests):
         """Show the whole run, moving the view (and so redrawing the axes) only in coarse steps."""

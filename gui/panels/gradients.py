@@ -6,14 +6,13 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import (DecadeAxis, RangeKeeper, drawable, finite_bounds, grown_end,
-                               stable_span)
+from gui.panels.curves import (BulkHistory, DecadeAxis, RangeKeeper, drawable, finite_bounds,
+                               grown_end, stable_span)
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
@@ -66,6 +65,38 @@ def layer_name(sizes, l: int) -> str:
     return f"layer {l + 1} ({sizes[l]}→{sizes[l + 1]})"
 
 
+class QuietLabel(QWidget):
+    """A word-wrapped QLabel whose new texts do not re-lay out the window.
+
+    A QLabel asks its parent's layout to lay out again on every setText, and that request climbs
+    through the dock to the main window, which then lays out and repaints its docks: several ms a
+    frame for a line whose size rarely changes. Here the label sits in a widget without a layout,
+    whose height is fixed to fit the text and changed only when the wrapped text needs another.
+    """
+
+    def __init__(self, objectName=""):
+        super().__init__(objectName=objectName)
+        self.label = QLabel(self, wordWrap=True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def setText(self, text: str):
+        self.label.setText(text)
+        self._fit()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.label.setGeometry(self.rect())
+        self._fit()
+
+    def _fit(self):
+        height = self.label.heightForWidth(max(self.width(), 1)) if self.label.text() else 0
+        if height != self.height():
+            self.setFixedHeight(max(height, 0))
+
+
 class GradientsPanel(Panel):
     """Gradient norm per layer over the run (log scale), the per-neuron gradient magnitudes of the
     last step for one layer, the update-to-weight ratio ‖ΔW‖/‖W‖ per layer against the usual 1e-3,
@@ -80,7 +111,7 @@ class GradientsPanel(Panel):
         super().__init__(parent)
         self._capacity = capacity
         self._sizes: tuple = ()
-        self._history = DecimatingHistory(capacity, columns=1)
+        self._history = BulkHistory(capacity, columns=1)
         self._last_step = -math.inf
         self._latest: Snapshot | None = None
         self._norm_curves: list = []
@@ -118,8 +149,7 @@ class GradientsPanel(Panel):
         self._norm_ranges = RangeKeeper(self._norm_plot.getViewBox())
         self._neuron_ranges = RangeKeeper(self._neuron_plot.getViewBox())
         self._ratio_ranges = RangeKeeper(self._ratio_plot.getViewBox())
-        self._health = QLabel(objectName="health", wordWrap=True)
-        self._health.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._health = QuietLabel(objectName="health")
         self._arrange()
 
     def _plot(self, bottom: str, left: str, log_y=False) -> pg.PlotItem:
@@ -157,7 +187,7 @@ class GradientsPanel(Panel):
         """(Re)create the per-layer items for a network of ``sizes``."""
         self._sizes = sizes
         L = len(sizes) - 1
-        self._history = DecimatingHistory(self._capacity, columns=L)
+        self._history = BulkHistory(self._capacity, columns=L)
         for curve in self._norm_curves:
             self._norm_plot.removeItem(curve)
         self._norm_curves = [self._norm_curve(l) for l in range(L)]
@@ -207,8 +237,7 @@ class GradientsPanel(Panel):
             self.reset()   # steps went backwards: a new run or a loaded checkpoint
         layers = len(self._sizes) - 1
         values = np.asarray(snapshot.grad_norm_values, dtype=np.float64).reshape(len(steps), layers)
-        for x, row in zip(steps.tolist(), values.tolist()):
-            self._history.append(x, *row)
+        self._history.extend(steps, values)
         if len(steps):
             self._last_step = float(steps[-1])
         self._latest = snapshot
@@ -216,7 +245,7 @@ class GradientsPanel(Panel):
 
     def reset(self) -> None:
         """Forget the gradient history (a new run started)."""
-        self._history = DecimatingHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
+        self._history = BulkHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
         self._last_step = -math.inf
         self._latest = None
         self._x_end = self._norm_y = None   # the next run's data sets them afresh

@@ -68,12 +68,28 @@ def unit_activation(a, activation: str) -> np.ndarray:
     return np.clip(a, 0.0, 1.0)
 
 
+_BRUSHES: dict = {}   # (r, g, b, a) → QBrush: making a QBrush per node per frame cost more than drawing
+
+
+def brush(rgba) -> QBrush:
+    """A shared QBrush of colour ``rgba`` (a tuple of 4 bytes)."""
+    made = _BRUSHES.get(rgba)
+    if made is None:
+        if len(_BRUSHES) > 8192:   # the colour map has far fewer colours; just in case
+            _BRUSHES.clear()
+        made = _BRUSHES[rgba] = QBrush(QColor(*rgba))
+    return made
+
+
+_CMAP = theme.activation_cmap()
+
+
 def activation_brushes(a, activation: str) -> list:
     """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
     u = unit_activation(a, activation)
-    rgba = theme.activation_cmap().map(np.nan_to_num(u, nan=0.0), mode="byte")
+    rgba = _CMAP.map(np.nan_to_num(u, nan=0.0), mode="byte")
     rgba[~np.isfinite(np.asarray(a, dtype=np.float64))] = NEUTRAL
-    return [QBrush(QColor(*c)) for c in rgba.tolist()]
+    return [brush(c) for c in map(tuple, rgba.tolist())]
 
 
 def link_count(W) -> int:
@@ -201,10 +217,12 @@ class LayoutPanel(Panel):
         box.invertY(True)
         box.setAspectLocked(True)
         box.setMouseEnabled(x=False, y=False)
+        box.sigTransformChanged.connect(self._size_nodes)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._plot)
         self._sizes = None
+        self._pitches = []   # node spacing of each column block, in data units
         self._links_drawn_at = -math.inf   # time.monotonic() of the last links update
         self._shown = {}                   # what each item shows, to skip unchanged updates
 
@@ -219,7 +237,7 @@ class LayoutPanel(Panel):
         self._image.setOpacity(0.85)  # above the input links, which show through faintly
         self._add(self._image, z=1.5)
         self._positions = [pixel_centres(sizes[0])]
-        self._nodes, self._links, self._captions = [], [], []
+        self._nodes, self._links, self._captions, self._pitches = [], [], [], []
         x = HEIGHT + GAP
         for l, n in enumerate(sizes[1:]):
             pos, pitch, width = node_grid(n, x)
@@ -233,6 +251,7 @@ class LayoutPanel(Panel):
         self._build_outputs()
         self._plot.getPlotItem().getViewBox().setRange(
             xRange=(-0.1, x - GAP + LABEL_ROOM), yRange=(-0.3, HEIGHT + 0.3), padding=0)
+        self._size_nodes()
 
     def _add(self, item, z):
         item.setZValue(z)
@@ -240,11 +259,28 @@ class LayoutPanel(Panel):
         return item
 
     def _add_nodes(self, l: int, pos, pitch) -> pg.ScatterPlotItem:
-        nodes = pg.ScatterPlotItem(pos=pos, size=0.78 * pitch, pxMode=False,
-                                   pen=pg.mkPen(90, 90, 90, width=0.8), brush=pg.mkBrush(NEUTRAL))
+        # pxMode: each distinct (size, pen, brush) is drawn once into a pixmap atlas and every frame
+        # copies from it in one call, where drawing ~100 antialiased circles cost a few ms a frame.
+        # The brushes are shared per colour (brush()), so the atlas stops growing once the colour
+        # map's colours have been seen. The size in pixels follows the view (_size_nodes).
+        nodes = pg.ScatterPlotItem(pos=pos, size=10, pxMode=True,
+                                   pen=pg.mkPen(90, 90, 90, width=0.8), brush=brush(NEUTRAL))
         if l < len(self._sizes) - 2:  # hidden layers only: their weights are images to inspect
             nodes.sigClicked.connect(partial(self._on_nodes_clicked, l))
+        self._pitches.append(pitch)
         return self._add(nodes, z=2)
+
+    def _size_nodes(self, *_) -> None:
+        """Node diameters in pixels: 0.78 of the node spacing at the view's current scale."""
+        if not self._sizes:
+            return
+        per_pixel = self._plot.getPlotItem().getViewBox().viewPixelSize()[0]
+        if not (per_pixel > 0 and math.isfinite(per_pixel)):
+            return
+        for nodes, pitch in zip(self._nodes, self._pitches):
+            size = max(2.0, round(0.78 * pitch / per_pixel, 1))
+            if nodes.opts["size"] != size:
+                nodes.setSize(size)
 
     def _add_text(self, text, pos, anchor, z) -> pg.TextItem:
         item = pg.TextItem(text, color=TEXT, anchor=anchor)
