@@ -90,7 +90,7 @@ class CoreLoop:
         X = self.train.images[idx]
         Y = one_hot(self.train.labels[idx], net.sizes[-1], net.dtype)
         grads = net.backward(net.forward(X), Y)
-        self.opt.step(net.params(), [g for pair in zip(grads.dW, grads.db) for g in pair])
+        self.opt.step(net.params(), [g for pair in zip(grads.dW, grads.db) for g in pair], norms=False)
         return len(idx)
 
     def run(self, steps):

@@ -20,10 +20,11 @@ class SGD:
             self._velocity = [np.zeros_like(p) for p in params]
             self._scratch = [np.empty_like(p) for p in params]
 
-    def step(self, params: list, grads: list) -> list:
-        """Apply one update to ``params`` in place; returns ‖Δp‖ of every parameter array."""
+    def step(self, params: list, grads: list, norms: bool = True):
+        """Apply one update to ``params`` in place; returns ‖Δp‖ of every parameter array
+        (or None with ``norms=False``, which saves a pass over the weights)."""
         self._buffers(params)
-        norms = []
+        sizes = []
         for p, g, v, update in zip(params, grads, self._velocity, self._scratch):
             if self.l2 and p.ndim == 2:
                 np.multiply(p, self.l2, out=update)
@@ -36,8 +37,9 @@ class SGD:
                 v += update
                 update = v
             p += update
-            norms.append(float(np.sqrt(np.vdot(update, update))))
-        return norms
+            if norms:
+                sizes.append(float(np.sqrt(np.vdot(update, update))))
+        return sizes if norms else None
 
     def reset(self):
         """Forget the momentum (after the weights were replaced)."""

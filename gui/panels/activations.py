@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.layout import activation_brushes, changed
+from gui.panels.layout import activation_brushes, brush, changed
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
@@ -174,13 +174,16 @@ class ActivationsPanel(Panel):
 
     def _show_output(self, out, label: int) -> int:
         guess = predicted(out)
-        brushes = [pg.mkBrush(theme.ACCENT if k == guess else OTHER) for k in range(len(out))]
-        self._output_bars.setOpts(height=drawable(out, 0.0, 1.0), brushes=brushes)
+        accent, other = brush((*theme.ACCENT, 255)), brush((*OTHER, 255))
+        heights = drawable(out, 0.0, 1.0)
+        self._output_bars.setOpts(height=heights, brushes=[accent if k == guess else other
+                                                           for k in range(len(out))])
         if changed(self._shown, "truth", label):
             self._truth.setData([label], [1.2])
-        for k, (text, value) in enumerate(zip(self._output_values, out)):
+        for k, (text, value, top) in enumerate(zip(self._output_values, out, heights.tolist())):
             text.setText(f"{value:.2f}")                     # no-ops when unchanged
-            text.setPos(k, float(drawable(value, 0.0, 1.0)))
+            if changed(self._shown, ("value at", k), round(top, 3)):   # moving a text costs
+                text.setPos(k, top)
         return guess
 
     def _show_probe_label(self, snapshot: Snapshot, guess: int) -> None:

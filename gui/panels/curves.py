@@ -14,7 +14,7 @@ from gui.panels.base import Panel
 
 SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
 DEFAULT_SPAN = 50
-SMOOTH_POINTS = 1000                       # at most this many points on a smoothed curve
+SMOOTH_POINTS = 500                       # at most this many points on a smoothed curve
 AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
 

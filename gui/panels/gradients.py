@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,6 +17,7 @@ from gui.panels.curves import (BulkHistory, DecadeAxis, RangeKeeper, drawable, f
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
+PEAK_HALF_LIFE = 3.0     # s: the per-neuron chart's top comes down this slowly after a peak
 AXIS_WIDTH = 72
 
 
@@ -119,6 +121,7 @@ class GradientsPanel(Panel):
         self._ratio_brushes: list = []
         self._dirty = False
         self._x_end = self._norm_y = self._neuron_y = self._ratio_y = None
+        self._neuron_peak, self._neuron_peak_at = 0.0, 0.0
         self._health_text = None
         self._idle_shown = None
         self._build()
@@ -299,10 +302,14 @@ class GradientsPanel(Panel):
         if self._neuron_ranges.follow() and len(j):
             box = self._neuron_plot.getViewBox()
             self._neuron_ranges.set(box, x=(-0.6, len(j) - 0.4))
-            lo, hi = finite_bounds(heights)
-            lo, hi = min(lo, 0.0), max(hi, 1e-12)
-            self._neuron_y = stable_span(self._neuron_y, lo, hi, margin=0.25 * (hi - lo), slack=3.0,
-                                         floor=0.0)
+            # these norms jump 10-fold from batch to batch: the top follows their peak, held and
+            # let down by half every PEAK_HALF_LIFE seconds, in 1-2-5 steps
+            now = time.monotonic()
+            top = float(np.max(heights, initial=0.0))
+            held = self._neuron_peak * 0.5 ** ((now - self._neuron_peak_at) / PEAK_HALF_LIFE)
+            self._neuron_peak, self._neuron_peak_at = max(top, held, 1e-12), now
+            shown = one_two_five(1.05 * self._neuron_peak)
+            self._neuron_y = (-0.02 * shown, shown)
             self._neuron_ranges.set(box, y=self._neuron_y)
 
     def _draw_ratios(self):
@@ -344,6 +351,12 @@ class GradientsPanel(Panel):
 
     def __repr__(self):
         return f"GradientsPanel(sizes={self._sizes}, points={len(self._history)})"
+
+
+def one_two_five(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is ≥ ``value`` (> 0)."""
+    scale = 10.0 ** math.floor(math.log10(value))
+    return next(n * scale for n in (1, 2, 5, 10) if n * scale >= value * (1 - 1e-12))
 
 
 def positive(values) -> np.ndarray:
