@@ -111,10 +111,7 @@ def merge_points(older: Snapshot, newer: Snapshot) -> Snapshot:
 
 
 def network_from_snapshot(snapshot: Snapshot):
-    """A Network holding a copy of the snapshot's weights (to save, evaluate or run a drawing)."""
-    from core.network import Network
-    c = snapshot.config
-    net = Network(c["sizes"], c["activation"], c["cost"], c.get("seed", 0), c.get("dtype", "float32"))
-    net.W = [np.array(W) for W in snapshot.W]
-    net.b = [np.array(b) for b in snapshot.b]
-    return net
+    """A Network holding a copy of the snapshot's weights (to save or keep); see
+    core.evaluate.network_from_snapshot for one that shares them."""
+    from core.evaluate import network_from_snapshot as sharing
+    return sharing(snapshot).copy()

@@ -5,6 +5,7 @@ import math
 import sys
 import time
 from collections import deque
+from dataclasses import replace
 
 from PyQt6.QtCore import QThread, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
@@ -17,6 +18,8 @@ import numpy as np
 
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.control import RunControl
+from core.evaluate import network_from_snapshot as sharing_network
+from core.preprocess import drawn_probe
 from core.runfile import RunFileError, save_run
 from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
@@ -25,6 +28,8 @@ from gui.panels.activations import ActivationsPanel
 from gui.panels.backprop import BackpropPanel
 from gui.panels.compare import ComparePanel, compare_settings
 from gui.panels.curves import CurvesPanel
+from gui.panels.draw import DrawPanel
+from gui.panels.evaluate import EvaluatePanel, EvaluationRunner
 from gui.panels.gradients import GradientsPanel
 from gui.panels.layout import LayoutPanel
 from gui.panels.neuron import NeuronInspector
@@ -106,9 +111,11 @@ class MainWindow(QMainWindow):
         self.backprop_panel = BackpropPanel()
         self.timeline_panel = TimelinePanel()
         self.compare_panel = ComparePanel()
+        self.draw_panel = DrawPanel()
+        self.evaluate_panel = EvaluatePanel()
         self.panels = [self.layout_panel, self.weights_panel, self.curves_panel,
                        self.gradients_panel, self.activations_panel, self.backprop_panel,
-                       self.timeline_panel, self.compare_panel]
+                       self.timeline_panel, self.compare_panel, self.draw_panel, self.evaluate_panel]
         self.time_travel_panels = [self.weights_panel, self.layout_panel, self.activations_panel]
         self.setCentralWidget(self.layout_panel)
         self.docks = {}
@@ -120,6 +127,8 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.docks["Weights"], inspector_dock)
         backprop_dock = self._dock(self.backprop_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.tabifyDockWidget(self.docks["Weights"], backprop_dock)
+        for panel in (self.draw_panel, self.evaluate_panel):
+            self.tabifyDockWidget(self.docks["Weights"], self._dock(panel, Qt.DockWidgetArea.RightDockWidgetArea))
         self.docks["Weights"].raise_()
         self._dock(self.timeline_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Cost"], self._dock(self.compare_panel, Qt.DockWidgetArea.BottomDockWidgetArea))
@@ -129,11 +138,72 @@ class MainWindow(QMainWindow):
         self.timeline_panel.scrubbed.connect(self._on_scrubbed)
         self.timeline_panel.live_requested.connect(self._on_live_requested)
         self.compare_panel.compare_requested.connect(self.start_comparison)
+        self._build_drawing_and_evaluation()
         self.layout_panel.neuron_clicked.connect(self.inspect_neuron)
         self.weights_panel.neuron_clicked.connect(self.inspect_neuron)
         self.activations_panel.probe_requested.connect(lambda how: self.control.request(probe=how))
         self.backprop_panel.gradient_check_requested.connect(lambda l, j: self.control.request(gradcheck=(l, j)))
         self.backprop_panel.step_one_digit_toggled.connect(self._on_step_one_digit_toggled)
+
+    def _build_drawing_and_evaluation(self):
+        """A drawn digit replaces the probe in the Network and Activations panels while it is on the
+        paper; the test set is evaluated off the GUI thread after every epoch and on Refresh."""
+        self.drawn_image = None
+        self._probe_net = None            # reused for the drawn digit's forward/backward pass
+        self._evaluated = None            # (run id, epoch) last sent for evaluation
+        self._evaluation_due = False      # an epoch ended while the Evaluate panel was hidden
+        self.evaluator = EvaluationRunner(self)
+        self.evaluator.finished.connect(self._on_evaluation_finished)
+        self.evaluator.failed.connect(lambda message: self.status_label.setText(message))
+        self.evaluate_panel.refresh_requested.connect(self.evaluate_now)
+        self.docks["Evaluate"].visibilityChanged.connect(self._on_evaluate_visibility_changed)
+        self.draw_panel.digit_drawn.connect(self._on_drawing_changed)
+        self.draw_panel.cleared.connect(lambda: self._on_drawing_changed(None))
+
+    def _on_drawing_changed(self, image):
+        self.drawn_image = image
+        shown = self.looking_back or self.last_snapshot
+        if shown is not None:
+            for panel in (self.layout_panel, self.activations_panel):
+                if panel.isVisible():
+                    panel.show_snapshot(self._with_drawing(shown))
+
+    def _with_drawing(self, snap):
+        """``snap`` with the drawn digit as its probe (label: the network's answer), while there is one."""
+        if self.drawn_image is None:
+            return snap
+        self._probe_net = sharing_network(snap, reuse=self._probe_net)
+        return replace(snap, **drawn_probe(self._probe_net, self.drawn_image))
+
+    def _probe_view(self, panel, snap):
+        """What ``panel`` shows of ``snap``: the Network and Activations panels follow a drawing."""
+        return self._with_drawing(snap) if panel in (self.layout_panel, self.activations_panel) else snap
+
+    def evaluate_now(self, snap=None):
+        """Evaluate ``snap`` (the latest snapshot by default) on the test set in the background."""
+        snap = snap or self.last_snapshot
+        if snap is not None and getattr(self, "data", None) is not None:
+            self._evaluation_due = False
+            self.evaluator.request(snap, self.data.test)
+
+    def _maybe_evaluate(self, snap):
+        """After every epoch (and for the untrained network): evaluate now, or when the panel shows."""
+        key = (self._run_id, snap.epoch)
+        if key != self._evaluated:
+            self._evaluated = key
+            if self.evaluate_panel.isVisible():
+                self.evaluate_now(snap)
+            else:
+                self._evaluation_due = True
+
+    def _on_evaluate_visibility_changed(self, visible: bool):
+        if visible and self._evaluation_due:
+            self.evaluate_now()
+
+    def _on_evaluation_finished(self, evaluation, snap):
+        if snap.extra.get("run_id") == self._run_id:  # not a late answer about a previous run
+            self.evaluate_panel.show_evaluation(evaluation, self.data.test.images,
+                                                note=f"epoch {snap.epoch}", step=snap.step)
 
     def _cache_static_items(self):
         """Let Qt keep axes and labels as pixmaps: repainting their text every frame cost more than
@@ -361,10 +431,11 @@ class MainWindow(QMainWindow):
             if self.looking_back is not None and panel in self.time_travel_panels:
                 continue   # they show the timeline's weights until Live is pressed
             if panel.isVisible() or panel.keeps_history:
-                panel.show_snapshot(snap)
+                panel.show_snapshot(self._probe_view(panel, snap))
         if self.inspector.isVisible():
             self.inspector.show_snapshot(snap)
         self.last_snapshot = snap
+        self._maybe_evaluate(snap)
         if all(np.isfinite(W).all() for W in snap.W) and all(np.isfinite(b).all() for b in snap.b):
             self.last_good_snapshot = snap
         self._show_status(snap)
@@ -380,13 +451,13 @@ class MainWindow(QMainWindow):
         """Show weights saved earlier in the weight, layout and activation panels; training goes on."""
         self.looking_back = past
         for panel in self.time_travel_panels:
-            panel.show_snapshot(past)
+            panel.show_snapshot(self._probe_view(panel, past))
 
     def _on_live_requested(self):
         self.looking_back = None
         if self.last_snapshot is not None:
             for panel in self.time_travel_panels:
-                panel.show_snapshot(self.last_snapshot)
+                panel.show_snapshot(self._probe_view(panel, self.last_snapshot))
 
     def start_comparison(self, change: dict):
         """Train run B (the settings with ``change``) from the same seed on the same data, beside run A."""
@@ -538,6 +609,7 @@ class MainWindow(QMainWindow):
     # --- closing ----------------------------------------------------------------------------
     def closeEvent(self, event):
         self._stop_worker()
+        self.evaluator.stop()
         if self.loader is not None:
             self.loader.wait(5000)
         self._save_session()

@@ -4,13 +4,16 @@ Snapshots go through a one-slot mailbox. The worker never queues more than one: 
 replaces an unread one (keeping its cost points), and the window is signalled only when the slot
 was empty. So Qt's event queue never backs up, however slow drawing is.
 
-Training and drawing share Python's GIL. Left to compete, they hand it to each other thousands of
-times a frame (PyQt releases it around every Qt call, NumPy around most array operations), and each
-hand-over costs both threads a thread switch; measured, a frame then cost training about twice
-the window's own CPU time. So after signalling a snapshot the worker stands aside (sleeps, GIL
-released) until the window has drawn it: it watches the GUI thread's CPU clock and goes on once that
-thread is idle. The frame's cost, so measured, paces the next publication: at least ``FRAME_SHARE``
-times the last frame's cost later, and no sooner than 1/MAX_FPS.
+Training and drawing share Python's GIL, so every ms the window spends in Python is a ms less of
+training, whatever the number of cores. Two things follow. The worker paces its snapshots by what
+the window's frames cost: it publishes at most MAX_FPS times a second and no sooner than
+FRAME_SHARE times the last frame's duration after the previous one, so drawing takes at most about
+1/FRAME_SHARE of the time. And after signalling a snapshot it stands aside (sleeps, GIL released)
+until the window has drawn it, watching the GUI thread's state and going on once that thread waits
+for events again. Competing for the GIL instead, the two threads hand it over thousands of times a
+frame (PyQt releases it around every Qt call, NumPy around most array operations); measured, that
+cost training as much as standing aside, but it doubled a frame's duration, and with it the lag of
+what the window shows. The frame's duration so measured is also what paces the worker.
 """
 from __future__ import annotations
 
@@ -29,20 +32,36 @@ from core.snapshot import merge_points
 from core.trainer import Trainer
 
 MAX_FPS = 30.0          # snapshots per second at most
-FRAME_SHARE = 3.0       # publish no sooner than this many times the window's last frame cost
+FRAME_SHARE = 4.0       # publish no sooner than this many times the window's frame duration
 MAX_STAND_ASIDE = 0.25  # s: never wait longer than this for the window to draw a snapshot
-GUI_IDLE_SHARE = 0.3    # the GUI thread is idle once it used less than this share of a core...
-IDLE_PROBE = 0.001      # ...over this many seconds
+IDLE_PROBE = 0.001      # s between looks at the GUI thread while standing aside
 
 
-def gui_cpu_clock():
-    """A clock of the calling thread's CPU time that other threads can read, or None (not Linux)."""
-    try:
-        clock = time.pthread_getcpuclockid(threading.get_ident())
-        time.clock_gettime(clock)
-        return clock
-    except (AttributeError, OSError):
-        return None
+class ThreadWatch:
+    """Whether another thread (the one that made this) is idle, read from /proc (Linux).
+
+    A thread the kernel lists as sleeping ('S') is blocked: in the GUI thread's case in Qt's event
+    loop waiting for events, since the worker holds no lock it could wait for while it stands
+    aside. Its CPU clock could not tell: on a busy machine a thread waiting for a core uses no CPU
+    either, and the worker would go on in the middle of a frame.
+    """
+
+    def __init__(self):
+        self.path = f"/proc/self/task/{threading.get_native_id()}/stat"
+        self.sleeping()
+
+    def sleeping(self) -> bool:
+        with open(self.path, "rb") as f:
+            stat = f.read()
+        return stat[stat.rindex(b")") + 2:][:1] == b"S"   # the state follows "(name) "
+
+    @classmethod
+    def of_this_thread(cls):
+        """A watch on the calling thread, or None where there is no /proc (then nobody waits)."""
+        try:
+            return cls()
+        except (AttributeError, OSError, ValueError):
+            return None
 
 
 class Mailbox:
@@ -89,8 +108,8 @@ class TrainingThread(QThread):
         self.run_id = 0
         self._monitor = DivergenceMonitor()
         self._last_publish = 0.0
-        self._gui_clock = gui_cpu_clock()   # built in the GUI thread: this is its clock
-        self.frame_cost = 0.0               # s of GUI CPU a frame costs, smoothed
+        self._gui = ThreadWatch.of_this_thread()   # built in the GUI thread: watches it
+        self.frame_cost = 0.0               # s the window takes to draw a frame, smoothed
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
         self._build(network)
@@ -157,27 +176,23 @@ class TrainingThread(QThread):
     def _stand_aside(self):
         """Sleep while the window draws the snapshot just signalled, and note what the frame cost.
 
-        First until the window takes the snapshot, then until the GUI thread's CPU clock shows it
-        idle; MAX_STAND_ASIDE at most in all, so a busy or absent window never stops training.
+        First until the window takes the snapshot, then until the GUI thread has been seen asleep
+        twice in a row (waiting for events: the frame, painting included, is done); never longer
+        than MAX_STAND_ASIDE, so a busy or absent window does not stop training.
         """
-        clock = self._gui_clock
-        if clock is None:
+        gui = self._gui
+        if gui is None:
             return
         began = time.monotonic()
         deadline = began + MAX_STAND_ASIDE
-        cpu_began = time.clock_gettime(clock)
         while not self.mailbox.empty() and time.monotonic() < deadline:
             time.sleep(IDLE_PROBE)
-        wall, cpu = time.monotonic(), time.clock_gettime(clock)
-        while wall < deadline:
+        asleep = 0
+        while asleep < 2 and time.monotonic() < deadline:
             time.sleep(IDLE_PROBE)
-            now, used = time.monotonic(), time.clock_gettime(clock)
-            idle = used - cpu < GUI_IDLE_SHARE * (now - wall)
-            wall, cpu = now, used
-            if idle:
-                break
-        cost = cpu - cpu_began
-        self.frame_cost = cost if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * cost
+            asleep = asleep + 1 if gui.sleeping() else 0
+        took = time.monotonic() - began
+        self.frame_cost = took if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * took
 
     def _check_pinned(self, stats):
         if pinned_outputs(stats.trace.output, self.trainer.net.cost.name):

@@ -17,6 +17,7 @@ PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 @pytest.fixture
 def panel(qtbot):
     p = CurvesPanel()
+    p.redraw_interval = 0   # every snapshot drawn at once: these tests check what is drawn
     qtbot.addWidget(p)
     p.resize(900, 600)
     p.show()
@@ -245,7 +246,7 @@ def test_view_ranges_move_in_coarse_steps():
     assert grown_end(150, 140) == 150             # still holds: unchanged
     assert grown_end(150, 151) == 200
     assert grown_end(5000, 100) == 150            # far too long (a new run): starts again
-    assert stable_span(None, 0.2, 2.3, margin=0.2, floor=0.0) == pytest.approx((0.0, 2.5))
+    assert stable_span(None, 0.1, 2.3, margin=0.2, floor=0.0) == pytest.approx((-0.075, 2.5))  # 0 in view
     assert stable_span((0.0, 2.5), 0.3, 2.0, margin=0.2) == (0.0, 2.5)       # inside: kept
     assert stable_span((0.0, 2.5), 0.3, 2.6, margin=0.2) == pytest.approx((0.1, 2.8))
     assert stable_span((0.0, 2.5), 0.3, 0.5, margin=0.02) == pytest.approx((0.28, 0.52))  # too loose
@@ -255,7 +256,7 @@ def test_live_view_follows_the_run_until_the_user_zooms(panel, stream):
     feed(panel, stream)
     box = panel._cost_plot.getViewBox()
     (x0, x1), _ = box.viewRange()
-    assert x0 == 0 and x1 >= stream[-1].step                       # the whole run is in view
+    assert x0 <= 0 and x1 >= stream[-1].step                       # the whole run is in view
     box.scaleBy((0.5, 0.5))                                         # the user zooms in
     box.sigRangeChangedManually.emit([True, True])
     zoomed = box.viewRange()
@@ -263,4 +264,21 @@ def test_live_view_follows_the_run_until_the_user_zooms(panel, stream):
     assert box.viewRange() == zoomed                                # left alone
     box.enableAutoRange()                                           # "A": follow again
     panel.show_snapshot(make_snapshots(count=9, steps_between=5)[-1])
-    assert box.viewRange()[0][0] == 0 and not any(box.autoRangeEnabled())
+    assert box.viewRange()[0][0] <= 0 and not any(box.autoRangeEnabled())
+
+
+def test_while_training_runs_the_plots_redraw_at_most_every_interval(qtbot, stream):
+    p = CurvesPanel()
+    qtbot.addWidget(p)
+    p.resize(900, 600)
+    p.show()
+    p.redraw_interval = 0.2
+    drawn = lambda: len(data(p.curves["cost"])[0])             # noqa: E731
+    p.show_snapshot(stream[0])                                 # the first: drawn at once
+    assert drawn() == 5
+    p.show_snapshot(stream[1])                                 # too soon: kept, drawn later
+    assert len(p.steps) == 10 and drawn() == 5
+    qtbot.waitUntil(lambda: drawn() == 10, timeout=3000)      # by the timer, if nothing else
+    p.show_snapshot(stream[2])
+    p.show_snapshot(dataclasses.replace(stream[3], status="paused"))   # not running: at once
+    assert drawn() == 20

@@ -18,6 +18,7 @@ SIZES = (784, 12, 8, 10)
 @pytest.fixture
 def panel(qtbot):
     p = GradientsPanel()
+    p.redraw_interval = 0   # every snapshot drawn at once: these tests check what is drawn
     qtbot.addWidget(p)
     p.resize(900, 600)
     p.show()

@@ -84,3 +84,26 @@ def test_cli_run_file(tmp_path, monkeypatch, capsys):
     (tmp_path / "bad.json").write_text("{}")
     assert main.main(["train", "--run", str(tmp_path / "bad.json")]) == main.EXIT_DATA
     assert "not a Backprop Lens run file" in capsys.readouterr().err
+
+
+def test_a_drawn_digit_goes_through_the_network_live(qtbot, window):
+    w = window
+    w.docks["Activations"].show()
+    w.draw_panel.draw_stroke([(60, 60), (220, 60), (120, 240)], 24)
+    shown = lambda: np.array_equal(w.activations_panel._image.image.ravel(), w.draw_panel.image)  # noqa: E731
+    qtbot.waitUntil(shown, timeout=3000)
+    w.control.step(1)
+    wait_paused(qtbot, w, 1)
+    assert shown()                          # still the drawing after a training step
+    w.draw_panel.clear()
+    qtbot.waitUntil(lambda: not shown(), timeout=3000)
+
+
+def test_evaluation_arrives_after_an_epoch_and_on_refresh(qtbot, window):
+    w = window
+    w.docks["Evaluate"].show()
+    w.docks["Evaluate"].raise_()
+    qtbot.waitUntil(lambda: w.evaluate_panel.evaluation is not None, timeout=10000)
+    assert int(w.evaluate_panel.evaluation.cm.sum()) == len(w.data.test.labels)
+    with qtbot.waitSignal(w.evaluator.finished, timeout=10000):
+        w.evaluate_panel.refresh_requested.emit()

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from core.history import DecimatingHistory
@@ -14,9 +16,10 @@ from gui.panels.base import Panel
 
 SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
 DEFAULT_SPAN = 50
-SMOOTH_POINTS = 500                       # at most this many points on a smoothed curve
+SMOOTH_POINTS = 500                        # at most this many points on a smoothed curve
 AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
+REDRAW_INTERVAL = 0.1                      # s between redraws at most while training runs
 
 
 def drawable(values) -> np.ndarray:
@@ -118,7 +121,7 @@ def stable_span(current, lo: float, hi: float, margin: float, slack: float = 2.5
                 floor: float | None = None, ceiling: float | None = None):
     """A (low, high) holding [lo, hi]: ``current`` while it still holds them and is at most ``slack``
     times the needed width, else [lo, hi] widened by ``margin`` on each side (and kept inside
-    [floor, ceiling] when the data is)."""
+    [floor, ceiling], give or take 3% of the width, when the data is)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return current
     margin = margin if margin > 0 else max(abs(hi), 1.0) * 0.1
@@ -127,10 +130,10 @@ def stable_span(current, lo: float, hi: float, margin: float, slack: float = 2.5
         if a <= lo and b >= hi and b - a <= slack * (hi - lo + 2 * margin):
             return current
     a, b = lo - margin, hi + margin
-    if floor is not None and lo >= floor:
-        a = max(a, floor)
-    if ceiling is not None and hi <= ceiling:
-        b = min(b, ceiling)
+    if floor is not None and lo >= floor and a < floor:
+        a = floor - 0.03 * (b - floor)      # the floor's tick shows, clear of the edge
+    if ceiling is not None and hi <= ceiling and b > ceiling:
+        b = ceiling + 0.03 * (ceiling - a)
     return a, b
 
 
@@ -183,6 +186,35 @@ class RangeKeeper:
         self._applied.clear()
 
 
+class RedrawPacer:
+    """When a history panel redraws while training runs: at most every ``interval`` seconds.
+
+    A run's history moves by a pixel or two between frames, and redrawing a few plots of
+    thousands of points costs a frame several ms, so while snapshots stream in ("running") the
+    ones in between only add their points, drawn with the next one due. Any other request (a
+    paused run, a control, a reset) draws at once, and a timer draws what a run that stopped
+    publishing left pending.
+    """
+
+    def __init__(self, parent, late_draw, interval: float = REDRAW_INTERVAL):
+        self.interval = interval
+        self.drawn_at = -math.inf
+        self._timer = QTimer(parent, singleShot=True)
+        self._timer.timeout.connect(late_draw)
+
+    def due(self, live: bool) -> bool:
+        """Draw now? When not, the next snapshot (or at worst the timer) draws."""
+        if not live or time.monotonic() - self.drawn_at >= self.interval:
+            return True
+        if not self._timer.isActive():
+            self._timer.start(max(1, round(3000 * self.interval)))
+        return False
+
+    def drawn(self):
+        self.drawn_at = time.monotonic()
+        self._timer.stop()
+
+
 class DecadeAxis(pg.AxisItem):
     """An axis whose log mode labels decades first, then 2 and 5, then the other in-betweens, each
     level only where it fits (pyqtgraph's own log axis labels every in-between when the range spans
@@ -223,6 +255,7 @@ class CurvesPanel(Panel):
         self._cost_name = ""
         self._dirty = False
         self._markers_for, self._markers = None, []   # what the test markers show, as drawn
+        self._pacer = RedrawPacer(self, self._draw_pending)
         self._build_controls()
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -312,7 +345,7 @@ class CurvesPanel(Panel):
         self._epochs = snapshot.epochs
         self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
         self._set_cost_name(str(snapshot.config.get("cost", "")))
-        self._request_draw()
+        self._request_draw(live=snapshot.status == "running")
 
     def reset(self) -> None:
         """Forget every point (a new run started)."""
@@ -321,6 +354,7 @@ class CurvesPanel(Panel):
         self._epochs = ()
         self._last_step = -math.inf
         self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh
+        self._markers_for = None
         self._request_draw()
 
     # --- accumulating ------------------------------------------------------------------------
@@ -331,10 +365,23 @@ class CurvesPanel(Panel):
             self._last_step = float(steps[-1])
 
     # --- drawing -----------------------------------------------------------------------------
-    def _request_draw(self):
-        # hidden panels keep accumulating but draw only when shown again
+    @property
+    def redraw_interval(self) -> float:
+        """Seconds between redraws at most while training runs (0: every snapshot)."""
+        return self._pacer.interval
+
+    @redraw_interval.setter
+    def redraw_interval(self, seconds: float):
+        self._pacer.interval = seconds
+
+    def _request_draw(self, live=False):
+        # hidden panels keep accumulating but draw only when shown again; live ones are paced
         self._dirty = True
-        if self.isVisible():
+        if self.isVisible() and self._pacer.due(live):
+            self._draw()
+
+    def _draw_pending(self):
+        if self._dirty and self.isVisible():
             self._draw()
 
     def showEvent(self, event):
@@ -344,6 +391,7 @@ class CurvesPanel(Panel):
 
     def _draw(self):
         self._dirty = False
+        self._pacer.drawn()
         scale = self._x_scale()
         x, y = self._raw.x * scale, self._raw.y
         self._raw_curve.setData(x, drawable(y[:, 0]), connect="finite")
@@ -379,8 +427,8 @@ class CurvesPanel(Panel):
         (test_x, test_cost), (_, test_acc) = tests
         end = max(float(x[-1]) if len(x) else 0.0, float(test_x[-1]) if len(test_x) else 0.0)
         if end > 0:
-            self._x_end = grown_end(self._x_end, end)
-            self._ranges.set(self._cost_plot.getViewBox(), x=(0.0, self._x_end))
+            self._x_end = grown_end(self._x_end, end)   # a margin left of 0 for epoch 0's markers
+            self._ranges.set(self._cost_plot.getViewBox(), x=(-0.015 * self._x_end, self._x_end))
         if self._log.isChecked():
             with np.errstate(divide="ignore", invalid="ignore"):
                 lo, hi = finite_bounds(np.log10(costs), np.log10(test_cost))
@@ -390,7 +438,7 @@ class CurvesPanel(Panel):
             self._cost_y = stable_span(self._cost_y, lo, hi, margin=0.08 * (hi - lo), floor=0.0)
         lo, hi = finite_bounds(acc, test_acc)
         self._acc_y = stable_span(self._acc_y, lo, hi, margin=max(0.08 * (hi - lo), 1.0),
-                                  floor=-1.0, ceiling=101.0)
+                                  floor=0.0, ceiling=100.0)
         self._ranges.set(self._cost_plot.getViewBox(), y=self._cost_y)
         self._ranges.set(self._acc_plot.getViewBox(), y=self._acc_y)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from core.evaluate import network_from_snapshot
@@ -168,9 +168,11 @@ class DrawPanel(Panel):
         font.setPointSize(14)
         font.setBold(True)
         self._answer.setFont(font)
-        column.addWidget(self._answer)
         self._answer_detail = QLabel("")
-        column.addWidget(self._answer_detail)
+        for label in (self._answer, self._answer_detail):
+            # A fixed size: new text every frame must not make the whole window lay itself out again.
+            label.setFixedSize(CANVAS, QFontMetrics(label.font()).height() + 4)
+            column.addWidget(label)
         how = QLabel("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its "
                      "longer side is 20 pixels, and placed in a 28×28 square with its centre of mass "
                      "in the middle.")

@@ -234,9 +234,10 @@ class EvaluatePanel(Panel):
 
     # --- showing an evaluation ----------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Only note how far training has moved since the evaluation shown (evaluating is on demand)."""
-        self._step = snapshot.step
-        self._show_status()
+        """Only note whether training has moved on since the evaluation shown (evaluating is on demand)."""
+        if snapshot.step != self._step:
+            self._step = snapshot.step
+            self._show_status()
 
     def reset(self) -> None:
         """A new run started: the evaluation shown belongs to the old network, so forget it."""
@@ -331,7 +332,7 @@ class EvaluatePanel(Panel):
         if self._evaluated_step is not None:
             text += f", weights of step {self._evaluated_step:,}"
             if self._step is not None and self._step != self._evaluated_step:
-                text += f"; training is at step {self._step:,}: Refresh to update"
+                text += "; training has moved on: Refresh to update"  # same words every frame: no relayout
         self.status_label.setText(text)
 
     def __repr__(self):
@@ -339,22 +340,26 @@ class EvaluatePanel(Panel):
 
 
 class EvaluationRunner(QObject):
-    """Evaluates snapshots off the GUI thread, one at a time; a request made while one runs waits,
-    and only the newest waiting request is kept. ``finished(evaluation, snapshot)`` arrives in the GUI
-    thread; ``failed(message)`` if an evaluation raised."""
+    """Evaluates snapshots off the GUI thread, one at a time and at most one per ``min_interval``
+    seconds; requests made meanwhile wait, and only the newest is kept. ``finished(evaluation,
+    snapshot)`` arrives in the GUI thread; ``failed(message)`` if an evaluation raised."""
 
     finished = pyqtSignal(object, object)
     failed = pyqtSignal(str)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, min_interval: float = 1.0):
         super().__init__(parent)
+        self.min_interval = min_interval
         self._lock = threading.Lock()
         self._pending = None
         self._thread = None
+        self._stopped = threading.Event()
 
     def request(self, snapshot: Snapshot, dataset) -> None:
         """Evaluate ``snapshot``'s weights on ``dataset`` (images, labels) soon."""
         with self._lock:
+            if self._stopped.is_set():
+                return
             self._pending = (snapshot, dataset)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="evaluation", daemon=True)
@@ -364,20 +369,33 @@ class EvaluationRunner(QObject):
         while True:
             with self._lock:
                 job, self._pending = self._pending, None
-                if job is None:
+                if job is None or self._stopped.is_set():
                     self._thread = None
                     return
-            snapshot, dataset = job
-            try:
-                # The snapshot's weights are read-only copies: the training thread is never touched.
-                evaluation = evaluate(network_from_snapshot(snapshot), dataset)
-            except Exception as e:  # an error travels as a signal, not as a dead thread
-                self.failed.emit(f"evaluation failed: {e}")
-                continue
+            self._evaluate(*job)
+            # A rest between evaluations: on a tiny data set an epoch can end every few milliseconds.
+            self._stopped.wait(self.min_interval)
+
+    def _evaluate(self, snapshot, dataset) -> None:
+        try:
+            # The snapshot's weights are read-only copies: the training thread is never touched.
+            evaluation = evaluate(network_from_snapshot(snapshot), dataset)
+        except Exception as e:  # an error travels as a signal, not as a dead thread
+            self.failed.emit(f"evaluation failed: {e}")
+            return
+        if not self._stopped.is_set():
             self.finished.emit(evaluation, snapshot)
 
     def wait(self, timeout: float | None = None) -> None:
-        """Block until the queue is empty (for tests and for closing the window)."""
+        """Block until every request has been evaluated (and the rest after it is over)."""
         thread = self._thread
         if thread is not None:
             thread.join(timeout)
+
+    def stop(self, timeout: float = 1.0) -> None:
+        """Evaluate nothing more and end the thread (closing the window); the current one finishes."""
+        self._stopped.set()
+        self.wait(timeout)
+
+    def __repr__(self):
+        return f"EvaluationRunner(busy={self._thread is not None}, min_interval={self.min_interval})"

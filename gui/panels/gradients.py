@@ -12,8 +12,8 @@ from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLa
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import (BulkHistory, DecadeAxis, RangeKeeper, drawable, finite_bounds,
-                               grown_end, stable_span)
+from gui.panels.curves import (BulkHistory, DecadeAxis, RangeKeeper, RedrawPacer, drawable,
+                               finite_bounds, grown_end, stable_span)
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
@@ -122,6 +122,7 @@ class GradientsPanel(Panel):
         self._dirty = False
         self._x_end = self._norm_y = self._neuron_y = self._ratio_y = None
         self._neuron_peak, self._neuron_peak_at = 0.0, 0.0
+        self._pacer = RedrawPacer(self, self._draw_pending)
         self._health_text = None
         self._idle_shown = None
         self._build()
@@ -244,7 +245,7 @@ class GradientsPanel(Panel):
         if len(steps):
             self._last_step = float(steps[-1])
         self._latest = snapshot
-        self._request_draw()
+        self._request_draw(live=snapshot.status == "running")
 
     def reset(self) -> None:
         """Forget the gradient history (a new run started)."""
@@ -252,13 +253,27 @@ class GradientsPanel(Panel):
         self._last_step = -math.inf
         self._latest = None
         self._x_end = self._norm_y = None   # the next run's data sets them afresh
+        self._neuron_peak = 0.0
         self._request_draw()
 
     # --- drawing -----------------------------------------------------------------------------
-    def _request_draw(self):
-        # hidden panels keep accumulating but draw only when shown again
+    @property
+    def redraw_interval(self) -> float:
+        """Seconds between redraws at most while training runs (0: every snapshot)."""
+        return self._pacer.interval
+
+    @redraw_interval.setter
+    def redraw_interval(self, seconds: float):
+        self._pacer.interval = seconds
+
+    def _request_draw(self, live=False):
+        # hidden panels keep accumulating but draw only when shown again; live ones are paced
         self._dirty = True
-        if self.isVisible():
+        if self.isVisible() and self._pacer.due(live):
+            self._draw()
+
+    def _draw_pending(self):
+        if self._dirty and self.isVisible():
             self._draw()
 
     def showEvent(self, event):
@@ -268,6 +283,7 @@ class GradientsPanel(Panel):
 
     def _draw(self):
         self._dirty = False
+        self._pacer.drawn()
         x, y = self._history.x, self._history.y
         shown = [positive(y[:, l]) for l in range(len(self._norm_curves))]
         for curve, values in zip(self._norm_curves, shown):
@@ -283,7 +299,7 @@ class GradientsPanel(Panel):
         box = self._norm_plot.getViewBox()
         if len(x) and x[-1] > 0:
             self._x_end = grown_end(self._x_end, float(x[-1]))
-            self._norm_ranges.set(box, x=(0.0, self._x_end))
+            self._norm_ranges.set(box, x=(-0.015 * self._x_end, self._x_end))
         with np.errstate(divide="ignore", invalid="ignore"):
             lo, hi = finite_bounds(*[np.log10(n) for n in norms])
         self._norm_y = stable_span(self._norm_y, lo, hi, margin=max(0.08 * (hi - lo), 0.1))
@@ -346,6 +362,7 @@ class GradientsPanel(Panel):
             self._health.setText(text)
 
     def _on_layer_changed(self, _index):
+        self._neuron_peak = 0.0   # another layer's norms: its own scale
         if self._latest is not None:
             self._draw_neurons()
 

@@ -14,8 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QPen
-from PyQt6.QtWidgets import QGraphicsItem
-from PyQt6.QtWidgets import QVBoxLayout
+from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from core.snapshot import Snapshot
 from gui import theme
@@ -30,7 +29,7 @@ LINK_SHARE = 3        # ... and at most a third of a small pair's weights, so th
 LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
 NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
 TEXT = (60, 60, 60)
-LINK_INTERVAL = 0.25  # s: while training runs, the links are redrawn at most this often (they
+LINK_INTERVAL = 0.5   # s: while training runs, the links are redrawn at most this often (they
                       # change slowly, and 300 antialiased lines are the costliest thing drawn)
 
 
@@ -134,7 +133,7 @@ def changed(shown: dict, key, value) -> bool:
 class Segments(pg.GraphicsObject):
     """Many straight lines as one item, each with its own colour and cosmetic width (pixels).
 
-    Lines whose colour and width agree after rounding (alpha to 8 levels of 255, width to 1/8 px)
+    Lines whose colour and width agree after rounding (alpha to a multiple of 8, width to 1/8 px)
     share one pen and one drawLines call, drawn weakest first. The item keeps its last rendering
     as a pixmap, so repainting it because a node above it changed costs one blit.
     """
