@@ -125,16 +125,17 @@ class MainWindow(QMainWindow):
         self._dock(self.activations_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         inspector_dock = self._dock(self.inspector, Qt.DockWidgetArea.RightDockWidgetArea, "Neuron")
         self.tabifyDockWidget(self.docks["Weights"], inspector_dock)
-        backprop_dock = self._dock(self.backprop_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.docks["Weights"], backprop_dock)
+        # Backprop is wide (formulas beside their tables): it shares the bottom row's widest slot.
+        self.tabifyDockWidget(self.docks["Activations"],
+                              self._dock(self.backprop_panel, Qt.DockWidgetArea.BottomDockWidgetArea))
         for panel in (self.draw_panel, self.evaluate_panel):
             self.tabifyDockWidget(self.docks["Weights"], self._dock(panel, Qt.DockWidgetArea.RightDockWidgetArea))
         self.docks["Weights"].raise_()
         self._dock(self.timeline_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Cost"], self._dock(self.compare_panel, Qt.DockWidgetArea.BottomDockWidgetArea))
         self.tabifyDockWidget(self.docks["Gradients"], self.docks["Timeline"])
-        self.docks["Cost"].raise_()
-        self.docks["Gradients"].raise_()
+        for name in ("Cost", "Gradients", "Activations"):
+            self.docks[name].raise_()
         self.timeline_panel.scrubbed.connect(self._on_scrubbed)
         self.timeline_panel.live_requested.connect(self._on_live_requested)
         self.compare_panel.compare_requested.connect(self.start_comparison)
@@ -270,14 +271,15 @@ class MainWindow(QMainWindow):
         self.params = build_parameters(self.settings)
         self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
         dock = self._dock(make_tree(self.params), Qt.DockWidgetArea.LeftDockWidgetArea, "Settings")
-        dock.widget().setMinimumWidth(260)
+        dock.widget().setMinimumWidth(290)
+        dock.widget().header().resizeSection(0, 160)
 
     def _arrange_docks(self):
         """Give the network layout the middle, weights the right, curves along the bottom."""
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.layout_panel.setMinimumSize(420, 380)
-        self.resizeDocks([self.docks["Settings"], self.docks["Weights"]], [250, 560], horizontal)
-        self.resizeDocks([self.docks["Cost"]], [400], vertical)
+        self.resizeDocks([self.docks["Settings"], self.docks["Weights"]], [290, 520], horizontal)
+        self.resizeDocks([self.docks["Cost"]], [360], vertical)
         self.resizeDocks([self.docks["Cost"], self.docks["Gradients"], self.docks["Activations"]],
                          [560, 520, 520], horizontal)
 
@@ -498,7 +500,8 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, snap):
         last = snap.epochs[-1] if snap.epochs else None
-        test = f"test accuracy {100 * last.test_accuracy:.2f}%" if last and math.isfinite(last.test_accuracy) else ""
+        test = (f"test accuracy {100 * last.test_accuracy:.2f}% (after epoch {last.epoch})"
+                if last and math.isfinite(last.test_accuracy) else "")
         parts = [snap.status, f"epoch {snap.epoch} ({100 * snap.epoch_fraction:.0f}%)", f"step {snap.step}",
                  f"cost {snap.cost:.4f}", f"batch accuracy {100 * snap.accuracy:.1f}%", test,
                  f"{snap.samples_per_second:,.0f} samples/s"]

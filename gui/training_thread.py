@@ -64,6 +64,22 @@ class ThreadWatch:
             return None
 
 
+def forget_dummy_thread():
+    """Drop the record Python keeps of the calling foreign thread (a QThread), if it made one.
+
+    Asked for the current thread from a thread it did not start (threadpoolctl asks), ``threading``
+    records a _DummyThread that it then lists as alive forever, even after the thread has ended.
+    """
+    active = getattr(threading, "_active", None)
+    lock = getattr(threading, "_active_limbo_lock", None)
+    dummy = getattr(threading, "_DummyThread", None)
+    if active is None or lock is None or dummy is None:
+        return
+    with lock:
+        if isinstance(active.get(threading.get_ident()), dummy):
+            del active[threading.get_ident()]
+
+
 class Mailbox:
     """One snapshot waiting for the window, or none."""
 
@@ -143,6 +159,8 @@ class TrainingThread(QThread):
             self._message = f"training stopped by an internal error: {detail}"
             self.failed.emit(self._message)
             self._publish("error")
+        finally:
+            forget_dummy_thread()   # threadpoolctl made one; the thread ends here
 
     def _loop(self):
         control = self.control

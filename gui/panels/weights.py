@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBoxL
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
+from gui.panels.curves import RedrawPacer
 
 TILE = 28                  # a digit is 28×28 pixels
 GAP = 1                    # pixels between tiles (NaN: drawn transparent over a grey backing)
@@ -254,7 +255,10 @@ class WeightsPanel(Panel):
         self.mosaic: MosaicView | None = None
         self.heatmaps: list[HeatMapView] = []
         self._snapshot: Snapshot | None = None
+        self._drawn: Snapshot | None = None   # the snapshot the images show
         self._hover = None  # (l, x, y) of the pixel under the mouse, refreshed with each snapshot
+        # the weights change slowly: while training runs, images at most every REDRAW_INTERVAL
+        self._pacer = RedrawPacer(self, self._draw_pending)
 
     # --- building (once per architecture) ----------------------------------------------------
     def _build(self, sizes: tuple):
@@ -282,16 +286,36 @@ class WeightsPanel(Panel):
         image.left.connect(self._on_pixel_left)
 
     # --- drawing -----------------------------------------------------------------------------
+    @property
+    def redraw_interval(self) -> float:
+        """Seconds between redraws at most while training runs (0: every snapshot)."""
+        return self._pacer.interval
+
+    @redraw_interval.setter
+    def redraw_interval(self, seconds: float):
+        self._pacer.interval = seconds
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.sizes != self.sizes:
             self._build(snapshot.sizes)
+            self._drawn = None
         self._snapshot = snapshot
+        if self._drawn is None or self._pacer.due(snapshot.status == "running"):
+            self._draw()
+        if self._hover is not None:
+            self._on_pixel_hovered(*self._hover)
+
+    def _draw(self):
+        self._pacer.drawn()
+        snapshot = self._drawn = self._snapshot
         live = snapshot.status == "running"
         self.mosaic.show(snapshot.W[0], live)
         for view in self.heatmaps:
             view.show(snapshot.W[view.l], live)
-        if self._hover is not None:
-            self._on_pixel_hovered(*self._hover)
+
+    def _draw_pending(self):
+        if self._snapshot is not None and self._drawn is not self._snapshot:
+            self._draw()
 
     # --- mouse ---------------------------------------------------------------------------------
     def neuron_at(self, l: int, x: float, y: float):
