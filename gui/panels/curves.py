@@ -256,6 +256,7 @@ class CurvesPanel(Panel):
         self._dirty = False
         self._markers_for, self._markers = None, []   # what the test markers show, as drawn
         self._pacer = RedrawPacer(self, self._draw_pending)
+        self._live = False                  # the last snapshot came from a running training
         self._build_controls()
         self._build_plots()
         layout = QVBoxLayout(self)
@@ -345,7 +346,8 @@ class CurvesPanel(Panel):
         self._epochs = snapshot.epochs
         self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
         self._set_cost_name(str(snapshot.config.get("cost", "")))
-        self._request_draw(live=snapshot.status == "running")
+        self._live = snapshot.status == "running"
+        self._request_draw(live=self._live)
 
     def reset(self) -> None:
         """Forget every point (a new run started)."""
@@ -427,7 +429,8 @@ class CurvesPanel(Panel):
         (test_x, test_cost), (_, test_acc) = tests
         end = max(float(x[-1]) if len(x) else 0.0, float(test_x[-1]) if len(test_x) else 0.0)
         if end > 0:
-            self._x_end = grown_end(self._x_end, end)   # a margin left of 0 for epoch 0's markers
+            # while training runs the axis grows in steps; otherwise it fits the run exactly
+            self._x_end = grown_end(self._x_end, end) if self._live else 1.02 * end
             self._ranges.set(self._cost_plot.getViewBox(), x=(-0.015 * self._x_end, self._x_end))
         if self._log.isChecked():
             with np.errstate(divide="ignore", invalid="ignore"):

@@ -123,6 +123,7 @@ class GradientsPanel(Panel):
         self._x_end = self._norm_y = self._neuron_y = self._ratio_y = None
         self._neuron_peak, self._neuron_peak_at = 0.0, 0.0
         self._pacer = RedrawPacer(self, self._draw_pending)
+        self._live = False                  # the last snapshot came from a running training
         self._health_text = None
         self._idle_shown = None
         self._build()
@@ -245,7 +246,8 @@ class GradientsPanel(Panel):
         if len(steps):
             self._last_step = float(steps[-1])
         self._latest = snapshot
-        self._request_draw(live=snapshot.status == "running")
+        self._live = snapshot.status == "running"
+        self._request_draw(live=self._live)
 
     def reset(self) -> None:
         """Forget the gradient history (a new run started)."""
@@ -298,7 +300,8 @@ class GradientsPanel(Panel):
         """The whole run on a log scale; the view moves (and the axes are redrawn) in coarse steps."""
         box = self._norm_plot.getViewBox()
         if len(x) and x[-1] > 0:
-            self._x_end = grown_end(self._x_end, float(x[-1]))
+            # while training runs the axis grows in steps; otherwise it fits the run exactly
+            self._x_end = grown_end(self._x_end, float(x[-1])) if self._live else 1.02 * float(x[-1])
             self._norm_ranges.set(box, x=(-0.015 * self._x_end, self._x_end))
         with np.errstate(divide="ignore", invalid="ignore"):
             lo, hi = finite_bounds(*[np.log10(n) for n in norms])

@@ -13,7 +13,7 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QPen
+from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from core.snapshot import Snapshot
@@ -217,6 +217,7 @@ class LayoutPanel(Panel):
         box.setAspectLocked(True)
         box.setMouseEnabled(x=False, y=False)
         box.sigTransformChanged.connect(self._size_nodes)
+        box.sigResized.connect(self._fit_view)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._plot)
@@ -248,9 +249,27 @@ class LayoutPanel(Panel):
         self._captions.insert(0, self._add_text("", (HEIGHT / 2, HEIGHT + 0.06), (0.5, 0), z=4))
         self._header = self._add_text("", (0, -0.06), (0, 1), z=4)
         self._build_outputs()
-        self._plot.getPlotItem().getViewBox().setRange(
-            xRange=(-0.1, x - GAP + LABEL_ROOM), yRange=(-0.3, HEIGHT + 0.3), padding=0)
+        self._content_end = x - GAP
+        self._fit_view()
         self._size_nodes()
+
+    def _fit_view(self, *_) -> None:
+        """Everything in view, the output labels included: they keep their size in pixels, so a
+        narrow view needs more room (in data units) right of the outputs than LABEL_ROOM."""
+        if not self._sizes:
+            return
+        box = self._plot.getPlotItem().getViewBox()
+        x0, x1, y0, y1 = -0.1, self._content_end, -0.3, HEIGHT + 0.3
+        room = LABEL_ROOM
+        if box.width() > 1 and box.height() > 1:
+            bold = QFont()
+            bold.setBold(True)
+            label_px = QFontMetrics(bold).horizontalAdvance(f"{len(self._output_labels) - 1}  0.00   ◀ label")
+            start = self._output_labels[0].pos().x() - x1 if self._output_labels else 0.0
+            for _ in range(3):   # the aspect is locked: the scale depends on the room, and back
+                scale = min(box.width() / (x1 + room - x0), box.height() / (y1 - y0))
+                room = max(LABEL_ROOM, start + (label_px + 8) / scale)
+        box.setRange(xRange=(x0, x1 + room), yRange=(y0, y1), padding=0)
 
     def _add(self, item, z):
         item.setZValue(z)
@@ -346,7 +365,7 @@ class LayoutPanel(Panel):
         sizes, activation = snapshot.sizes, snapshot.config.get("activation", "")
         self._captions[0].setText(f"input {sizes[0]}")
         for l, n in enumerate(sizes[1:-1]):
-            self._captions[l + 1].setText(f"hidden {l + 1}: {n} {activation}")
+            self._captions[l + 1].setText(f"hidden {l + 1}\n{n} {activation}")   # two lines: fits a narrow view
         self._captions[-1].setText(f"output {sizes[-1]}")
         guess = f"predicted {self._predicted}" if self._predicted >= 0 else "no prediction"
         self._header.setText(f"probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, {guess}")
