@@ -7,7 +7,7 @@ import time
 from collections import deque
 from dataclasses import replace
 
-from PyQt6.QtCore import QThread, Qt, pyqtSignal
+from PyQt6.QtCore import QThread, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtCore import QByteArray
 from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QGraphicsItem, QInputDialog, QLabel, QMainWindow,
@@ -26,6 +26,7 @@ from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.export import export_history_csv, export_panel
 from gui.panels.activations import ActivationsPanel
 from gui.panels.backprop import BackpropPanel
+from gui.panels.base import Panel
 from gui.panels.compare import ComparePanel, compare_settings
 from gui.panels.curves import CurvesPanel
 from gui.panels.draw import DrawPanel
@@ -166,7 +167,7 @@ class MainWindow(QMainWindow):
         shown = self.looking_back or self.last_snapshot
         if shown is not None:
             for panel in (self.layout_panel, self.activations_panel):
-                if panel.isVisible():
+                if panel.on_screen():
                     panel.show_snapshot(self._with_drawing(shown))
 
     def _with_drawing(self, snap):
@@ -192,7 +193,7 @@ class MainWindow(QMainWindow):
         key = (self._run_id, snap.epoch)
         if key != self._evaluated:
             self._evaluated = key
-            if self.evaluate_panel.isVisible():
+            if self.evaluate_panel.on_screen():
                 self.evaluate_now(snap)
             else:
                 self._evaluation_due = True
@@ -219,6 +220,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
         dock.setWidget(widget)
+        if isinstance(widget, Panel):  # a raised tab catches up on what it skipped while hidden
+            dock.visibilityChanged.connect(lambda visible, p=widget: visible and QTimer.singleShot(0, p.draw_if_dirty))
         self.addDockWidget(area, dock)
         self.docks[title] = dock
         return dock
@@ -432,7 +435,7 @@ class MainWindow(QMainWindow):
         for panel in self.panels:
             if self.looking_back is not None and panel in self.time_travel_panels:
                 continue   # they show the timeline's weights until Live is pressed
-            if panel.isVisible() or panel.keeps_history:
+            if panel.on_screen() or panel.keeps_history:
                 panel.show_snapshot(self._probe_view(panel, snap))
         if self.inspector.isVisible():
             self.inspector.show_snapshot(snap)

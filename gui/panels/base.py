@@ -1,7 +1,7 @@
 """The common shape of every panel."""
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QDockWidget, QWidget
 
 from core.snapshot import Snapshot
 
@@ -13,8 +13,40 @@ class Panel(QWidget):
     title = "Panel"
     keeps_history = False  # True: it must see every snapshot, even hidden (it accumulates points)
 
+    _dirty = False  # data changed since the last draw
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
+
+    def on_screen(self) -> bool:
+        """Seen by a person: visible, and not a dock tab hidden behind another one (Qt still calls
+        those widgets visible)."""
+        if not self.isVisible():
+            return False
+        dock = self.parentWidget()
+        while dock is not None and not isinstance(dock, QDockWidget):
+            dock = dock.parentWidget()
+        return dock is None or not dock.visibleRegion().isEmpty()
+
+    def request_draw(self) -> None:
+        """Mark the panel out of date; draw now if it is on screen, else once it is shown."""
+        self._dirty = True
+        if self.on_screen():
+            self._draw()
+
+    def draw_if_dirty(self) -> None:
+        """Catch up after being hidden (the window calls it when the panel's dock tab is raised)."""
+        if self._dirty and self.on_screen():
+            self._draw()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self._dirty:
+            self._draw()
+
+    def _draw(self) -> None:
+        """Panels that defer drawing put it here and clear ``_dirty``."""
+        self._dirty = False
 
     def reset(self) -> None:
         """Forget accumulated history (a new run started). Panels without history need not override."""

@@ -290,13 +290,13 @@ class ComparePanel(Panel):
         self.runs["A"].add(snapshot)
         if first:
             self._on_setting_changed()    # the placeholder shows run A's value
-        self._request_draw()
+        self.request_draw()
 
     def show_snapshot_b(self, snapshot: Snapshot) -> None:
         """Feed run B, the comparison run."""
         self.runs["B"].add(snapshot)
         self._show_b_status(snapshot)
-        self._request_draw()
+        self.request_draw()
 
     def reset(self) -> None:
         """Forget both runs (a new main run started: B no longer compares with it)."""
@@ -309,7 +309,7 @@ class ComparePanel(Panel):
         self.change = None
         self.message.setStyleSheet("")
         self.message.setText("Pick one setting and its value for run B, then Start.")
-        self._request_draw()
+        self.request_draw()
 
     def request(self, change: dict) -> bool:
         """Validate ``change`` against run A's settings; if it is good, start afresh and emit
@@ -391,16 +391,6 @@ class ComparePanel(Panel):
         if run.name == "B" and not run.config and self.change:
             return f"B: {describe(key, self.change[key])}"   # asked for, first snapshot not here yet
         return run.label(key)
-
-    def _request_draw(self):
-        self._dirty = True
-        if self.isVisible():
-            self._draw()
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self._dirty:
-            self._draw()
 
     def _draw(self):
         self._dirty = False

@@ -271,17 +271,11 @@ class GradientsPanel(Panel):
     def _request_draw(self, live=False):
         # hidden panels keep accumulating but draw only when shown again; live ones are paced
         self._dirty = True
-        if self.isVisible() and self._pacer.due(live):
+        if self.on_screen() and self._pacer.due(live):
             self._draw()
 
     def _draw_pending(self):
-        if self._dirty and self.isVisible():
-            self._draw()
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self._dirty:
-            self._draw()
+        self.draw_if_dirty()
 
     def _draw(self):
         self._dirty = False

@@ -71,7 +71,7 @@ class TimelinePanel(Panel):
         self._accuracy: dict = {}               # step → test accuracy of the saved weights there
         self._quick: dict = {}                  # step → accuracy on the first QUICK_SAMPLES test digits
         self._more = QTimer(self, singleShot=True, interval=30)
-        self._more.timeout.connect(self._request_draw)
+        self._more.timeout.connect(self.request_draw)
         self._dirty = False
         self._build()
 
@@ -136,7 +136,7 @@ class TimelinePanel(Panel):
         self._test = None if images is None else (images, np.asarray(labels))
         self._accuracy.clear()
         self._quick.clear()
-        self._request_draw()
+        self.request_draw()
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Offer the snapshot's weights to the timeline (no copy: they are read-only already)."""
@@ -148,7 +148,7 @@ class TimelinePanel(Panel):
         self.timeline.offer(snapshot.step, snapshot.W, snapshot.b)
         self._sync_slider()
         self._show_label()
-        self._request_draw()
+        self.request_draw()
 
     def reset(self) -> None:
         """Forget every saved entry and go back to live."""
@@ -160,7 +160,7 @@ class TimelinePanel(Panel):
         self.live_button.setChecked(True)
         self._sync_slider()
         self.label.setText("No weights saved yet: run training.")
-        self._request_draw()
+        self.request_draw()
         if was_viewing:
             self.live_requested.emit()
 
@@ -177,7 +177,7 @@ class TimelinePanel(Panel):
         self.live_button.setChecked(True)
         self._sync_slider()
         self._show_label()
-        self._request_draw()
+        self.request_draw()
         self.live_requested.emit()
 
     def test_accuracy(self, step: int) -> float:
@@ -212,7 +212,7 @@ class TimelinePanel(Panel):
         self.viewed = historical_snapshot(self.latest, entry)
         self.live_button.setChecked(False)
         self._show_label()
-        self._request_draw()
+        self.request_draw()
         self.scrubbed.emit(self.viewed)
 
     def _on_plot_clicked(self, event):
@@ -235,16 +235,6 @@ class TimelinePanel(Panel):
         acc = self._accuracy_of(self.viewed)
         test = "no test set" if math.isnan(acc) else f"test accuracy {100 * acc:.1f}%"
         self.label.setText(f"step {self.viewed.step} of {self.latest.step} — {test}  ({kept})")
-
-    def _request_draw(self):
-        self._dirty = True
-        if self.isVisible():
-            self._draw()
-
-    def showEvent(self, event):
-        super().showEvent(event)
-        if self._dirty:
-            self._draw()
 
     def _draw(self):
         self._dirty = False
