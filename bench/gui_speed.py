@@ -89,7 +89,7 @@ def windowed(data, seconds: float, breakdown: bool = False) -> dict:
     window.snapshot_shown.connect(lambda snap: frames.append(time.perf_counter()))
     while window.last_snapshot is None:
         run_events(0.02)
-    visible = [type(p).__name__ for p in window.panels if p.isVisible()]
+    visible = [type(p).__name__ for p in window.panels if p.on_screen()]
     window.control.run()
     run_events(1.0)  # warm-up
     start_step, began, gui_began = window.worker.trainer.step_count, time.perf_counter(), time.thread_time()
