@@ -14,6 +14,7 @@ class Panel(QWidget):
     keeps_history = False  # True: it must see every snapshot, even hidden (it accumulates points)
 
     _dirty = False  # data changed since the last draw
+    _pacer = None   # a RedrawPacer (gui/panels/curves.py) for panels that redraw at most so often while running
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
@@ -28,10 +29,20 @@ class Panel(QWidget):
             dock = dock.parentWidget()
         return dock is None or not dock.visibleRegion().isEmpty()
 
-    def request_draw(self) -> None:
-        """Mark the panel out of date; draw now if it is on screen, else once it is shown."""
+    @property
+    def redraw_interval(self) -> float:
+        """Seconds between redraws at most while training runs (0: every snapshot)."""
+        return self._pacer.interval if self._pacer is not None else 0.0
+
+    @redraw_interval.setter
+    def redraw_interval(self, seconds: float):
+        self._pacer.interval = seconds
+
+    def request_draw(self, live: bool = False) -> None:
+        """Mark the panel out of date; draw now if it is on screen (and, while training runs, its
+        pacer says a redraw is due), else once it is shown."""
         self._dirty = True
-        if self.on_screen():
+        if self.on_screen() and (self._pacer is None or self._pacer.due(live)):
             self._draw()
 
     def draw_if_dirty(self) -> None:

@@ -255,7 +255,7 @@ class CurvesPanel(Panel):
         self._cost_name = ""
         self._dirty = False
         self._markers_for, self._markers = None, []   # what the test markers show, as drawn
-        self._pacer = RedrawPacer(self, self._draw_pending)
+        self._pacer = RedrawPacer(self, self.draw_if_dirty)
         self._live = False                  # the last snapshot came from a running training
         self._build_controls()
         self._build_plots()
@@ -347,7 +347,7 @@ class CurvesPanel(Panel):
         self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
         self._set_cost_name(str(snapshot.config.get("cost", "")))
         self._live = snapshot.status == "running"
-        self._request_draw(live=self._live)
+        self.request_draw(live=self._live)
 
     def reset(self) -> None:
         """Forget every point (a new run started)."""
@@ -357,7 +357,7 @@ class CurvesPanel(Panel):
         self._last_step = -math.inf
         self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh
         self._markers_for = None
-        self._request_draw()
+        self.request_draw()
 
     # --- accumulating ------------------------------------------------------------------------
     def _append(self, steps, costs, accuracies):
@@ -367,24 +367,6 @@ class CurvesPanel(Panel):
             self._last_step = float(steps[-1])
 
     # --- drawing -----------------------------------------------------------------------------
-    @property
-    def redraw_interval(self) -> float:
-        """Seconds between redraws at most while training runs (0: every snapshot)."""
-        return self._pacer.interval
-
-    @redraw_interval.setter
-    def redraw_interval(self, seconds: float):
-        self._pacer.interval = seconds
-
-    def _request_draw(self, live=False):
-        # hidden panels keep accumulating but draw only when shown again; live ones are paced
-        self._dirty = True
-        if self.on_screen() and self._pacer.due(live):
-            self._draw()
-
-    def _draw_pending(self):
-        self.draw_if_dirty()
-
     def _draw(self):
         self._dirty = False
         self._pacer.drawn()
@@ -458,15 +440,15 @@ class CurvesPanel(Panel):
         self._x_end = None
         self._ranges.following = True     # the whole run, in the new unit
         self._ranges.forget()
-        self._request_draw()
+        self.request_draw()
 
     def _on_log_scale_changed(self, checked: bool):
         self._cost_plot.setLogMode(y=checked)   # asks for auto-range: the plot follows again
         self._cost_y = None
-        self._request_draw()
+        self.request_draw()
 
     def _on_smoothing_changed(self, _index):
-        self._request_draw()
+        self.request_draw()
 
     def _on_batch_accuracy_changed(self, checked: bool):
         self._acc_curve.setVisible(checked)

@@ -122,7 +122,7 @@ class GradientsPanel(Panel):
         self._dirty = False
         self._x_end = self._norm_y = self._neuron_y = self._ratio_y = None
         self._neuron_peak, self._neuron_peak_at = 0.0, 0.0
-        self._pacer = RedrawPacer(self, self._draw_pending)
+        self._pacer = RedrawPacer(self, self.draw_if_dirty)
         self._live = False                  # the last snapshot came from a running training
         self._health_text = None
         self._idle_shown = None
@@ -247,7 +247,7 @@ class GradientsPanel(Panel):
             self._last_step = float(steps[-1])
         self._latest = snapshot
         self._live = snapshot.status == "running"
-        self._request_draw(live=self._live)
+        self.request_draw(live=self._live)
 
     def reset(self) -> None:
         """Forget the gradient history (a new run started)."""
@@ -256,27 +256,9 @@ class GradientsPanel(Panel):
         self._latest = None
         self._x_end = self._norm_y = None   # the next run's data sets them afresh
         self._neuron_peak = 0.0
-        self._request_draw()
+        self.request_draw()
 
     # --- drawing -----------------------------------------------------------------------------
-    @property
-    def redraw_interval(self) -> float:
-        """Seconds between redraws at most while training runs (0: every snapshot)."""
-        return self._pacer.interval
-
-    @redraw_interval.setter
-    def redraw_interval(self, seconds: float):
-        self._pacer.interval = seconds
-
-    def _request_draw(self, live=False):
-        # hidden panels keep accumulating but draw only when shown again; live ones are paced
-        self._dirty = True
-        if self.on_screen() and self._pacer.due(live):
-            self._draw()
-
-    def _draw_pending(self):
-        self.draw_if_dirty()
-
     def _draw(self):
         self._dirty = False
         self._pacer.drawn()

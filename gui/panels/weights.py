@@ -286,15 +286,6 @@ class WeightsPanel(Panel):
         image.left.connect(self._on_pixel_left)
 
     # --- drawing -----------------------------------------------------------------------------
-    @property
-    def redraw_interval(self) -> float:
-        """Seconds between redraws at most while training runs (0: every snapshot)."""
-        return self._pacer.interval
-
-    @redraw_interval.setter
-    def redraw_interval(self, seconds: float):
-        self._pacer.interval = seconds
-
     def show_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.sizes != self.sizes:
             self._build(snapshot.sizes)
