@@ -154,3 +154,13 @@ def test_broken_session_file_gives_defaults_and_a_message(qtbot, tmp_path):
     w = open_window(qtbot, session=Session(tmp_path))
     assert "could not be read" in w.message_box.text()
     w.close()
+
+
+def test_pinned_sigmoid_outputs_raise_a_visible_warning(qtbot):
+    w = open_window(qtbot, {"hidden": [16], "cost": "quadratic", "lr": 1.0, "momentum": 0.0})
+    w.worker.trainer.net.b[-1][:] = -60.0      # every output σ(z) ≈ 0: σ'(z) ≈ 0, learning stops
+    w.control.step(50)
+    paused_at(qtbot, w, 50)
+    assert "pinned" in w.last_snapshot.message
+    assert "pinned" in w.status_label.text() and "b00020" in w.status_label.styleSheet()
+    w.close()
