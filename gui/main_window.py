@@ -513,7 +513,9 @@ class MainWindow(QMainWindow):
             text += f"   —   {snap.message}"
         self.status_label.setText(text)
         warn = snap.status in ("diverged", "error") or snap.message.startswith("Warning")
-        self.status_label.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
+        if warn != getattr(self, "_warning_shown", False):  # restyling every frame costs a relayout
+            self._warning_shown = warn
+            self.status_label.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
 
     def _on_worker_failed(self, message: str):
         self._show_running(False)

@@ -303,7 +303,7 @@ class CurvesPanel(Panel):
         # Qt strokes a wide antialiased zig-zag 20–100× slower than a hairline (measured: 15 ms
         # against 0.8 ms a curve), so noisy curves are 1 px and wide ones are not antialiased.
         light = (*theme.TRAIN, 90)
-        self._raw_curve = cost.plot(name="cost per step", pen=pg.mkPen(light, width=1))
+        self._raw_curve = cost.plot(name="cost per step", pen=pg.mkPen(light, width=1), antialias=False)
         self._raw_curve.setClipToView(True)
         self._raw_curve.setDownsampling(auto=True, method="peak")
         thick = dict(pen=pg.mkPen(theme.TRAIN, width=2), antialias=False)

@@ -211,7 +211,8 @@ class GradientsPanel(Panel):
 
     def _norm_curve(self, l: int) -> pg.PlotDataItem:
         curve = self._norm_plot.plot(name=layer_name(self._sizes, l),
-                                     pen=pg.mkPen(theme.layer_colour(l), width=1))  # wider is slow
+                                     pen=pg.mkPen(theme.layer_colour(l), width=1),  # wider is slow
+                                     antialias=False)  # a noisy hairline looks the same without it
         curve.setClipToView(True)
         curve.setDownsampling(auto=True, method="peak")
         return curve
