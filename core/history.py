@@ -28,8 +28,11 @@ class DecimatingHistory:
         self._acc_x += x
         self._acc_y += y
         self._acc_n += 1
-        if self._acc_n < self.stride:
-            return
+        if self._acc_n >= self.stride:
+            self._store_average()
+
+    def _store_average(self):
+        """Store the accumulated raw points as one point, halving the buffer first if it is full."""
         if self._n == self.capacity:
             self._halve()
         self._x[self._n] = self._acc_x / self._acc_n
@@ -37,6 +40,39 @@ class DecimatingHistory:
         self._n += 1
         self._acc_x, self._acc_n = 0.0, 0
         self._acc_y[:] = 0.0
+
+    def extend(self, x, y):
+        """Append points ``x`` (k,) with values ``y`` (k, columns), in order: the same result as
+        that many ``append`` calls, whole blocks at a time (a snapshot brings hundreds of steps)."""
+        x = np.asarray(x, dtype=np.float64).ravel()
+        if not len(x):
+            return
+        y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+        i, k = 0, len(x)
+        while i < k:
+            stride = self.stride
+            if self._acc_n or k - i < stride:          # finish (or start) a partial average
+                take = min(stride - self._acc_n, k - i)
+                self._acc_x += float(x[i:i + take].sum())
+                self._acc_y += y[i:i + take].sum(axis=0)
+                self._acc_n += take
+                i += take
+                if self._acc_n >= stride:              # complete: stored as append stores it
+                    self._store_average()
+            elif self._n == self.capacity:             # as append: a full block, halve, store it
+                mean_x, mean_y = x[i:i + stride].mean(), y[i:i + stride].mean(axis=0)
+                self._halve()
+                self._x[self._n], self._y[self._n] = mean_x, mean_y
+                self._n += 1
+                i += stride
+            else:                                      # whole blocks into the free slots
+                blocks = min((k - i) // stride, self.capacity - self._n)
+                end, n = i + blocks * stride, self._n
+                self._x[n:n + blocks] = x[i:end].reshape(blocks, stride).mean(axis=1)
+                self._y[n:n + blocks] = y[i:end].reshape(blocks, stride, -1).mean(axis=1)
+                self._n += blocks
+                i = end
+
 
     def _halve(self):
         half = self.capacity // 2

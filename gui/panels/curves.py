@@ -29,51 +29,7 @@ def drawable(values) -> np.ndarray:
     return out
 
 
-class BulkHistory(DecimatingHistory):
-    """A DecimatingHistory that also takes a snapshot's points in one call.
-
-    A snapshot brings every step since the previous one (hundreds while training runs fast), and
-    appending them one by one cost a frame more Python time than drawing them. ``extend`` stores
-    the same points as that many ``append`` calls would (averages of ``stride`` raw points, halving
-    when full), whole blocks at a time; it relies on DecimatingHistory's fields.
-    """
-
-    def extend(self, x, y):
-        """Append points ``x`` (k,) with values ``y`` (k, columns), in order."""
-        x = np.asarray(x, dtype=np.float64).ravel()
-        if not len(x):
-            return
-        y = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
-        i, k = 0, len(x)
-        while i < k:
-            stride = self.stride
-            if self._acc_n or k - i < stride:          # finish (or start) a partial average
-                take = min(stride - self._acc_n, k - i)
-                self._acc_x += float(x[i:i + take].sum())
-                self._acc_y += y[i:i + take].sum(axis=0)
-                self._acc_n += take
-                i += take
-                if self._acc_n >= stride:              # complete: stored as append stores it
-                    if self._n == self.capacity:
-                        self._halve()
-                    self._x[self._n] = self._acc_x / self._acc_n
-                    self._y[self._n] = self._acc_y / self._acc_n
-                    self._n += 1
-                    self._acc_x, self._acc_n = 0.0, 0
-                    self._acc_y[:] = 0.0
-            elif self._n == self.capacity:             # as append: a full block, halve, store it
-                mean_x, mean_y = x[i:i + stride].mean(), y[i:i + stride].mean(axis=0)
-                self._halve()
-                self._x[self._n], self._y[self._n] = mean_x, mean_y
-                self._n += 1
-                i += stride
-            else:                                      # whole blocks into the free slots
-                blocks = min((k - i) // stride, self.capacity - self._n)
-                end, n = i + blocks * stride, self._n
-                self._x[n:n + blocks] = x[i:end].reshape(blocks, stride).mean(axis=1)
-                self._y[n:n + blocks] = y[i:end].reshape(blocks, stride, -1).mean(axis=1)
-                self._n += blocks
-                i = end
+BulkHistory = DecimatingHistory  # kept for callers: extend() now lives in core.history
 
 
 def window_mean(values, width: int) -> np.ndarray:
