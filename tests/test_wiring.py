@@ -1,20 +1,12 @@
-"""The window wiring of the timeline, run comparison, exports and run files."""
+"""The window wiring of the timeline, run comparison, drawing, evaluation, exports and run files."""
 import json
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from test_window import small_data, wait_paused
+
 from gui.main_window import MainWindow
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
-    yield w
-    w.close()
+from test_window import small_data, wait_paused, window  # noqa: F401  (window is a fixture)
 
 
 def test_timeline_scrub_and_live(qtbot, window):

@@ -21,7 +21,7 @@ from core.inspect import NeuronExplanation, explain_neuron
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.weights import TILE, colour_bar, finite_for_display
+from gui.panels.weights import TILE, digit_image, finite_for_display
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 MINUS = "−"
@@ -325,17 +325,7 @@ class _GradientPlot(QStackedWidget):
     @staticmethod
     def _build_image():
         widget = pg.PlotWidget()
-        plot = widget.getPlotItem()
-        image = pg.ImageItem(axisOrder="row-major")
-        plot.addItem(image)
-        plot.invertY(True)
-        plot.setAspectLocked(True)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
-        bar = colour_bar(plot, image, "<i>a</i><sub><i>k</i></sub> δ<sub><i>j</i></sub>")
+        image, bar = digit_image(widget, "<i>a</i><sub><i>k</i></sub> δ<sub><i>j</i></sub>")
         return widget, image, bar
 
     @staticmethod

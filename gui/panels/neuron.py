@@ -9,7 +9,7 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QV
 
 from core.snapshot import Snapshot
 from gui import theme
-from gui.panels.weights import TILE, colour_bar, finite_for_display, fmt, set_bar_levels, shown_level
+from gui.panels.weights import TILE, digit_image, finite_for_display, fmt, set_bar_levels, shown_level
 
 # (key, label) of each number shown, in order
 NUMBERS = (
@@ -62,17 +62,7 @@ class _ImageRow:
     def _add(self, title, label):
         widget = pg.PlotWidget(title=title)
         self.row.addWidget(widget, 1)
-        plot = widget.getPlotItem()
-        image = pg.ImageItem(axisOrder="row-major")
-        plot.addItem(image)
-        plot.invertY(True)
-        plot.setAspectLocked(True)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
-        return image, colour_bar(plot, image, label)
+        return digit_image(widget, label)
 
     def show(self, w: np.ndarray, g: np.ndarray, x: np.ndarray, live: bool = False):
         """Draw the three images; ``live`` (training runs) holds their colour scales steady."""

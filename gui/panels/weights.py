@@ -108,6 +108,22 @@ def colour_bar(plot: pg.PlotItem, image: pg.ImageItem, label: str) -> pg.ColorBa
     return bar
 
 
+def digit_image(widget: pg.PlotWidget, label: str) -> tuple:
+    """A 28×28 image in ``widget`` (square, row 0 at the top, no axes) with a colour bar ``label``;
+    returns (ImageItem, ColorBarItem)."""
+    plot = widget.getPlotItem()
+    image = pg.ImageItem(axisOrder="row-major")
+    plot.addItem(image)
+    plot.invertY(True)
+    plot.setAspectLocked(True)
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.hideAxis("left")
+    plot.hideAxis("bottom")
+    plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
+    return image, colour_bar(plot, image, label)
+
+
 def shown_level(values, shown: float, live: bool) -> float:
     """The colour-scale level for ``values``: exact, or while training runs a round one held
     steady (theme.steady_level), so the colour bar's axis is not redrawn on every frame."""
