@@ -30,6 +30,8 @@ def panel(qtbot):
     p = ActivationsPanel()
     qtbot.addWidget(p)
     p.resize(900, 600)
+    p.redraw_interval = 0   # draw every snapshot here; pacing has its own test
+    p.show()                # panels that nobody sees do not draw
     return p
 
 
@@ -152,3 +154,18 @@ def test_render_png(panel, qtbot, two_hidden):
     path = PNG_DIR / "activations.png"
     assert panel.grab().save(str(path))
     assert path.stat().st_size > 5000
+
+
+def test_hidden_panel_draws_when_shown_and_running_redraws_are_paced(qtbot, one_hidden):
+    snap = one_hidden
+    p = ActivationsPanel()
+    qtbot.addWidget(p)
+    p.show_snapshot(snap)
+    assert p._dirty                       # not drawn while nobody can see it
+    p.show()
+    qtbot.waitUntil(lambda: not p._dirty, timeout=2000)
+    running = replace(snap, status="running")
+    p.show_snapshot(running)              # drawn: the last draw was long enough ago
+    p.show_snapshot(running)              # within the interval: waits for the pacer's timer
+    assert p._dirty
+    qtbot.waitUntil(lambda: not p._dirty, timeout=3000)

@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
+from gui.panels.curves import RedrawPacer
 from gui.panels.layout import activation_brushes, brush, changed
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
@@ -70,6 +71,8 @@ class ActivationsPanel(Panel):
         self._buttons = {}
         self._probe_label = QLabel("Probe: –")
         self._graphics = pg.GraphicsLayoutWidget()
+        self._snapshot = None
+        self._pacer = RedrawPacer(self, self.draw_if_dirty)  # while running: at most 10 redraws/s
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._toolbar())
@@ -147,6 +150,13 @@ class ActivationsPanel(Panel):
 
     # --- drawing a snapshot -------------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self.request_draw(live=snapshot.status == "running")
+
+    def _draw(self) -> None:
+        self._dirty = False
+        self._pacer.drawn()
+        snapshot = self._snapshot
         if snapshot.sizes != self._sizes:
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])
