@@ -28,6 +28,8 @@ def panel(qtbot):
     p = LayoutPanel()
     qtbot.addWidget(p)
     p.resize(900, 600)
+    p.redraw_interval = 0   # draw every snapshot here; pacing is tested with the Activations panel
+    p.show()                # panels that nobody sees do not draw
     return p
 
 
@@ -139,6 +141,7 @@ def test_items_are_kept_until_the_architecture_changes(panel, qtbot, one_hidden,
     assert len(panel._nodes) == 3 and panel._nodes[0] is not nodes
     fresh = LayoutPanel()
     qtbot.addWidget(fresh)
+    fresh.show()
     fresh.show_snapshot(two_hidden)
     items = panel._plot.getPlotItem().items
     assert image not in items and nodes not in items         # nothing left over from the old network

@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
+from gui.panels.curves import RedrawPacer
 
 HEIGHT = 2.0          # the input image and every node column span y in [0, HEIGHT]
 GAP = 0.9             # horizontal space between neighbouring columns, for the connections
@@ -207,6 +208,8 @@ class LayoutPanel(Panel):
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self._snapshot = None
+        self._pacer = RedrawPacer(self, self.draw_if_dirty)  # while running: at most 10 redraws/s
         self._plot = pg.PlotWidget()
         item = self._plot.getPlotItem()
         item.hideAxis("left"), item.hideAxis("bottom")
@@ -312,6 +315,13 @@ class LayoutPanel(Panel):
 
     # --- drawing a snapshot -------------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        self._snapshot = snapshot
+        self.request_draw(live=snapshot.status == "running")
+
+    def _draw(self) -> None:
+        self._dirty = False
+        self._pacer.drawn()
+        snapshot = self._snapshot
         if snapshot.sizes != self._sizes:
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])
