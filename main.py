@@ -69,7 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def train_command(args) -> int:
-    import numpy as np
     from tqdm import tqdm
     from core.checkpoint import save_model
     from core.data import DataError, load_mnist

@@ -22,7 +22,7 @@ import time
 import traceback
 
 import numpy as np
-from PyQt6.QtCore import QObject, QThread, pyqtSignal
+from PyQt6.QtCore import QThread, pyqtSignal
 
 from core.control import RunControl
 from core.divergence import DivergenceMonitor, pinned_outputs

@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtWidgets import QCheckBox, QComboBox
 
 from core.history import DecimatingHistory
-from gui.panels.curves import BulkHistory, CurvesPanel, grown_end, nice_ceil, stable_span, window_mean
+from gui.panels.curves import CurvesPanel, grown_end, nice_ceil, stable_span, window_mean
 from tests.snapshots import make_snapshot, make_snapshots
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
@@ -226,7 +226,7 @@ def test_renders_a_readable_png(panel, qtbot):
 @pytest.mark.parametrize("capacity", [4, 8, 64])
 def test_bulk_history_stores_what_appending_one_by_one_stores(capacity):
     rng = np.random.default_rng(capacity)
-    one, bulk = DecimatingHistory(capacity, columns=2), BulkHistory(capacity, columns=2)
+    one, bulk = DecimatingHistory(capacity, columns=2), DecimatingHistory(capacity, columns=2)
     step = 0
     for chunk in rng.integers(0, 5 * capacity, size=40):   # empty, partial and many-block chunks
         x = np.arange(step, step + chunk, dtype=np.float64)

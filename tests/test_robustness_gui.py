@@ -1,5 +1,4 @@
 """The window takes bad files, absurd learning rates, crashes and impatient clicks calmly."""
-import threading
 import time
 from types import SimpleNamespace
 

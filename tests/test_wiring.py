@@ -1,12 +1,8 @@
 """The window wiring of the timeline, run comparison, drawing, evaluation, exports and run files."""
-import json
-
 import numpy as np
-import pytest
 from PyQt6.QtCore import Qt
 
-from gui.main_window import MainWindow
-from test_window import small_data, wait_paused, window  # noqa: F401  (window is a fixture)
+from test_window import wait_paused, window  # noqa: F401  (window is a fixture)
 
 
 def test_timeline_scrub_and_live(qtbot, window):

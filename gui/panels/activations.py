@@ -149,14 +149,9 @@ class ActivationsPanel(Panel):
         return bars
 
     # --- drawing a snapshot -------------------------------------------------------------------
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
-        self.request_draw(live=snapshot.status == "running")
+    show_snapshot = Panel.show_paced
 
-    def _draw(self) -> None:
-        self._dirty = False
-        self._pacer.drawn()
-        snapshot = self._snapshot
+    def draw_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.sizes != self._sizes:
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])

@@ -56,8 +56,22 @@ class Panel(QWidget):
             self._draw()
 
     def _draw(self) -> None:
-        """Panels that defer drawing put it here and clear ``_dirty``."""
+        """Draw what changed. The default draws the latest snapshot kept by ``show_paced``
+        through ``draw_snapshot``; panels with their own deferred drawing override this."""
         self._dirty = False
+        if self._pacer is not None:
+            self._pacer.drawn()
+        snapshot = getattr(self, "_snapshot", None)
+        if snapshot is not None:
+            self.draw_snapshot(snapshot)
+
+    def show_paced(self, snapshot: Snapshot) -> None:
+        """Keep ``snapshot`` and draw it when on screen (paced while training runs)."""
+        self._snapshot = snapshot
+        self.request_draw(live=snapshot.status == "running")
+
+    def draw_snapshot(self, snapshot: Snapshot) -> None:
+        """Draw one snapshot (panels using ``show_paced``)."""
 
     def reset(self) -> None:
         """Forget accumulated history (a new run started). Panels without history need not override."""

@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdi
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui.panels.base import Panel
-from gui.panels.curves import DecadeAxis, drawable
+from gui.panels.curves import DecadeAxis, drawable, mean_between
 from gui.settings_tree import parse_hidden
 
 # (key, what the form calls it): the settings a comparison may change
@@ -99,15 +99,9 @@ def smooth(values, width: int) -> np.ndarray:
     y = np.asarray(values, dtype=np.float64)
     if width <= 1 or len(y) == 0:
         return drawable(y)
-    ok = np.isfinite(y) & (np.abs(y) < 1e12)
-    sums = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
-    counts = np.concatenate([[0], np.cumsum(ok)])
     i = np.arange(len(y))
     half = np.minimum(width // 2, i)
-    lo, hi = i - half, np.minimum(i + half + 1, len(y))
-    n = counts[hi] - counts[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
+    return mean_between(y, i - half, np.minimum(i + half + 1, len(y)))
 
 
 def settings_of(config: dict) -> dict:

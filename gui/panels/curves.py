@@ -29,9 +29,6 @@ def drawable(values) -> np.ndarray:
     return out
 
 
-BulkHistory = DecimatingHistory  # kept for callers: extend() now lives in core.history
-
-
 def window_mean(values, width: int) -> np.ndarray:
     """Centred moving average over ``width`` points, skipping non-finite ones (NaN if none are left).
 
@@ -40,12 +37,16 @@ def window_mean(values, width: int) -> np.ndarray:
     y = np.asarray(values, dtype=np.float64)
     if width <= 1 or len(y) == 0:
         return drawable(y)
+    i = np.arange(len(y))
+    return mean_between(y, np.clip(i - width // 2, 0, len(y)), np.clip(i - width // 2 + width, 0, len(y)))
+
+
+def mean_between(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each point, the mean of the finite y[lo:hi] (NaN if none), in O(n) through running sums;
+    |values| above 1e12 count as gaps so a blow-up cannot swamp the sums."""
     ok = np.isfinite(y) & (np.abs(y) < 1e12)
     sums = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
     counts = np.concatenate([[0], np.cumsum(ok)])
-    i = np.arange(len(y))
-    lo = np.clip(i - width // 2, 0, len(y))
-    hi = np.clip(i - width // 2 + width, 0, len(y))
     n = counts[hi] - counts[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
@@ -204,7 +205,7 @@ class CurvesPanel(Panel):
 
     def __init__(self, parent=None, capacity: int = 4096):
         super().__init__(parent)
-        self._raw = BulkHistory(capacity, columns=2)      # cost, batch accuracy per step
+        self._raw = DecimatingHistory(capacity, columns=2)      # cost, batch accuracy per step
         self._epochs: tuple = ()
         self._last_step = -math.inf
         self._steps_per_epoch = 1
@@ -308,7 +309,7 @@ class CurvesPanel(Panel):
     def reset(self) -> None:
         """Forget every point (a new run started)."""
         capacity = self._raw.capacity
-        self._raw = BulkHistory(capacity, columns=2)
+        self._raw = DecimatingHistory(capacity, columns=2)
         self._epochs = ()
         self._last_step = -math.inf
         self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh

@@ -9,10 +9,11 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import (BulkHistory, DecadeAxis, RangeKeeper, RedrawPacer, drawable,
+from gui.panels.curves import (DecadeAxis, RangeKeeper, RedrawPacer, drawable,
                                finite_bounds, grown_end, stable_span)
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
@@ -113,7 +114,7 @@ class GradientsPanel(Panel):
         super().__init__(parent)
         self._capacity = capacity
         self._sizes: tuple = ()
-        self._history = BulkHistory(capacity, columns=1)
+        self._history = DecimatingHistory(capacity, columns=1)
         self._last_step = -math.inf
         self._latest: Snapshot | None = None
         self._norm_curves: list = []
@@ -192,7 +193,7 @@ class GradientsPanel(Panel):
         """(Re)create the per-layer items for a network of ``sizes``."""
         self._sizes = sizes
         L = len(sizes) - 1
-        self._history = BulkHistory(self._capacity, columns=L)
+        self._history = DecimatingHistory(self._capacity, columns=L)
         for curve in self._norm_curves:
             self._norm_plot.removeItem(curve)
         self._norm_curves = [self._norm_curve(l) for l in range(L)]
@@ -252,7 +253,7 @@ class GradientsPanel(Panel):
 
     def reset(self) -> None:
         """Forget the gradient history (a new run started)."""
-        self._history = BulkHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
+        self._history = DecimatingHistory(self._capacity, columns=max(len(self._sizes) - 1, 1))
         self._last_step = -math.inf
         self._latest = None
         self._x_end = self._norm_y = None   # the next run's data sets them afresh
