@@ -17,6 +17,12 @@ Usage (from the project root)::
     PYTHONPATH=. python bench/throughput.py --quick    # ~30 s smoke run
     PYTHONPATH=. python bench/throughput.py --json > bench.json   # table on stderr, JSON on stdout
 
+OpenBLAS kernel: some machines set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE to pin an older kernel (a
+safeguard for old OpenBLAS builds; on this workplace's AMD EPYC it pins Haswell and slows a current
+NumPy). The benchmark is meant to measure NumPy as it runs on a user's machine, so it restarts itself
+once, before NumPy loads, with those two variables removed from its own environment only, and prints
+the kernel OpenBLAS then picks. ``--pinned-kernel`` keeps them. PyTorch uses its own BLAS either way.
+
 Threads are pinned (threadpoolctl for NumPy's BLAS, ``torch.set_num_threads``) to the same count for
 every contender, 1 by default: on a busy 2-core machine two BLAS threads on small matrices can be
 many times slower than one.
@@ -26,12 +32,22 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import numpy as np
+# OpenBLAS reads its kernel choice when NumPy loads: restart before `import numpy` (see above).
+KERNEL_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+UNPINNED_NOTE = "BACKPROP_LENS_BENCH_UNPINNED"
+if (__name__ == "__main__" and "--pinned-kernel" not in sys.argv
+        and any(k in os.environ for k in KERNEL_PINS)):
+    _env = {k: v for k, v in os.environ.items() if k not in KERNEL_PINS}
+    _env[UNPINNED_NOTE] = " ".join(f"{k}={os.environ[k]}" for k in KERNEL_PINS if k in os.environ)
+    os.execve(sys.executable, [sys.executable, *sys.argv], _env)
+
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
@@ -77,7 +93,7 @@ class BatchOrder:
 
 # --- contenders: each runs `steps` mini-batches and returns how many samples it saw ---------------
 class CoreLoop:
-    """The core without the trainer: Network.forward, Network.backward, SGD.step."""
+    """The core without the trainer: Network.forward, Network.backward (scaled by −η), SGD.apply."""
 
     def __init__(self, net: Network, train, batch, lr, momentum, seed=0):
         self.net, self.train = net, train
@@ -89,8 +105,8 @@ class CoreLoop:
         net = self.net
         X = self.train.images[idx]
         Y = one_hot(self.train.labels[idx], net.sizes[-1], net.dtype)
-        grads = net.backward(net.forward(X), Y)
-        self.opt.step(net.params(), [g for pair in zip(grads.dW, grads.db) for g in pair], norms=False)
+        deltas = net.backward(net.forward(X), Y, scale=-self.opt.lr)  # Δp = −η ∂C/∂p
+        self.opt.apply(net.params(), deltas.params())
         return len(idx)
 
     def run(self, steps):
@@ -327,8 +343,10 @@ def report(result):
         f"torch {result['torch'] or result['torch_note']}; {result['threads']} thread(s) each; "
         f"data: {result['data']}")
     if "OPENBLAS_CORETYPE" in b["env"]:
-        say("(OPENBLAS_CORETYPE pins OpenBLAS's kernel; run with `env -u OPENBLAS_CORETYPE -u "
-            "OPENBLAS_L2_SIZE` to let it pick this CPU's own)")
+        say("(kernel pinned by OPENBLAS_CORETYPE, as asked with --pinned-kernel)")
+    elif result.get("unpinned"):
+        say(f"(OpenBLAS picked its own kernel: this run removed {result['unpinned']} from its own "
+            "environment; --pinned-kernel keeps them)")
     say("\n1. Training throughput, samples/s: median of interleaved rounds (sigmoid hidden, softmax "
         "cross-entropy, SGD η=0.1 μ=0.9, float32, same order and initial weights)")
     say(f"   {'network':<11}{'batch':>6}{'core loop':>11}{'Trainer.step':>14}{'pytorch':>10}"
@@ -382,6 +400,8 @@ def main(argv=None):
     p.add_argument("--mnist", default=str(DEFAULT_MNIST), help="folder of the four IDX .gz files")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     p.add_argument("--no-race", action="store_true", help="skip the time-to-98%% race")
+    p.add_argument("--pinned-kernel", action="store_true",
+                   help="keep OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (default: drop them for this run)")
     p.add_argument("--torch-cap", type=float, default=60.0, help="seconds PyTorch may train in the race")
     args = p.parse_args(argv)
     args.rounds = 3 if args.quick else 9
@@ -393,6 +413,7 @@ def main(argv=None):
     train, test, source = load_mnist(args.mnist)
     result = {"machine": machine_description(), "blas": blas_description(), "threads": args.threads,
               "torch": torch.__version__ if torch else None, "data": source, "quick": args.quick,
+              "unpinned": os.environ.get(UNPINNED_NOTE, ""),
               "torch_note": "skipped (--no-torch)" if args.no_torch else "not installed (skipped)"}
     with threads(args.threads):
         configs = [((784, 128, 10), 32), ((784, 512, 10), 256)]

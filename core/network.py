@@ -35,13 +35,20 @@ class Gradients:
     db: list
     delta: list
 
+    def params(self) -> list:
+        """∂C/∂W then ∂C/∂b for each layer, in the order of ``Network.params()``."""
+        return [g for pair in zip(self.dW, self.db) for g in pair]
+
     def neuron_norms(self) -> list:
         """For each layer, ‖∂C/∂W_j‖ of every neuron j's incoming weights."""
         return [np.sqrt(_row_dots(dW)) for dW in self.dW]
 
-    def layer_norms(self) -> np.ndarray:
-        """For each layer, the Frobenius norm of ∂C/∂W together with ∂C/∂b."""
-        return np.array([np.sqrt(np.vdot(dW, dW) + np.vdot(db, db)) for dW, db in zip(self.dW, self.db)])
+    def layer_norms(self, neuron_norms=None) -> np.ndarray:
+        """For each layer, the Frobenius norm of ∂C/∂W together with ∂C/∂b (from ``neuron_norms``
+        when given: ‖∂C/∂W‖² = Σ_j ‖∂C/∂W_j‖², which spares a pass over the weights)."""
+        if neuron_norms is None:
+            neuron_norms = self.neuron_norms()
+        return np.array([np.sqrt(np.vdot(n, n) + np.vdot(db, db)) for n, db in zip(neuron_norms, self.db)])
 
 
 class Network:
@@ -85,8 +92,12 @@ class Network:
             a.append(self.sigma(l)(zl))
         return Trace(z=z, a=a)
 
-    def backward(self, trace: Trace, Y: np.ndarray) -> Gradients:
-        """Backpropagate one batch: δL from the cost, δl = (δ(l+1) W(l+1)) ⊙ σ'(zl), averaged gradients."""
+    def backward(self, trace: Trace, Y: np.ndarray, scale: float = 1.0) -> Gradients:
+        """Backpropagate one batch: δL from the cost, δl = (δ(l+1) W(l+1)) ⊙ σ'(zl), averaged gradients.
+
+        ``scale`` multiplies ∂C/∂W and ∂C/∂b (not δ): with ``scale=-η`` they come out as the step
+        Δ = −η ∂C/∂p of plain gradient descent, for ``SGD.apply``, at no extra cost.
+        """
         n = trace.a[0].shape[0]
         L = self.n_layers
         delta = [None] * L
@@ -97,10 +108,11 @@ class Network:
             delta[l] = d
         dW, db = [], []
         for l in range(L):
-            # Averaging the small δ (n rows) rather than the large ∂C/∂W saves a pass over the weights.
-            delta_over_n = np.multiply(delta[l], 1.0 / n)
-            dW.append(delta_over_n.T @ trace.a[l])
-            db.append(delta_over_n.sum(axis=0))
+            # Averaging (and scaling) the small δ (n rows) rather than the large ∂C/∂W saves a pass
+            # over the weights.
+            scaled = np.multiply(delta[l], scale / n)
+            dW.append(scaled.T @ trace.a[l])
+            db.append(scaled.sum(axis=0))
         return Gradients(dW=dW, db=db, delta=delta)
 
     def gradients(self, X, Y):

@@ -8,6 +8,10 @@ class SGD:
     """Stochastic gradient descent with optional momentum μ and L2 weight decay λ (on W, not b).
 
     ``lr`` is the learning rate η. Hyper-parameters may change between steps.
+
+    Two ways in: ``step(params, grads)`` takes the gradients ∂C/∂p; ``apply(params, deltas)`` takes
+    Δp = −η ∂C/∂p, the step plain gradient descent would take, which ``Network.backward(...,
+    scale=-lr)`` computes for free. Both give the same update; ``apply`` saves a pass over the weights.
     """
 
     def __init__(self, lr=0.1, momentum=0.0, l2=0.0):
@@ -21,19 +25,23 @@ class SGD:
             self._scratch = [np.empty_like(p) for p in params]
 
     def step(self, params: list, grads: list, norms: bool = True):
-        """Apply one update to ``params`` in place; returns ‖Δp‖ of every parameter array
-        (or None with ``norms=False``, which saves a pass over the weights)."""
+        """Apply one update to ``params`` in place from the gradients ``grads``; returns ‖Δp‖ of every
+        parameter array (or None with ``norms=False``, which saves a pass over the weights)."""
+        self._buffers(params)
+        deltas = [np.multiply(g, -self.lr, out=s) for g, s in zip(grads, self._scratch)]
+        return self.apply(params, deltas, norms)
+
+    def apply(self, params: list, deltas: list, norms: bool = False):
+        """Apply one update to ``params`` in place from Δp = −η ∂C/∂p (``deltas``, which may be
+        overwritten): v = μ v + Δp − η λ W, p += v. Returns ‖update‖ per array, or None."""
         self._buffers(params)
         sizes = []
-        for p, g, v, update in zip(params, grads, self._velocity, self._scratch):
-            if self.l2 and p.ndim == 2:
-                np.multiply(p, self.l2, out=update)
-                update += g
-                update *= -self.lr
-            else:
-                np.multiply(g, -self.lr, out=update)
-            if self.momentum:
-                v *= self.momentum
+        mu, decay = self.momentum, -self.lr * self.l2
+        for p, update, v in zip(params, deltas, self._velocity):
+            if decay and p.ndim == 2:
+                update += decay * p
+            if mu:
+                v *= mu
                 v += update
                 update = v
             p += update

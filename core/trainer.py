@@ -109,9 +109,9 @@ class Trainer:
         cost = float(np.mean(net.costs(trace.output, Y)))
         accuracy = float(np.mean(np.argmax(trace.output, axis=1) == labels))
         grads = net.backward(trace, Y)
-        layer_norms = grads.layer_norms()
         neuron_norms = grads.neuron_norms()
-        grad_list = [g for pair in zip(grads.dW, grads.db) for g in pair]
+        layer_norms = grads.layer_norms(neuron_norms)
+        grad_list = grads.params()
         update_norms = self.optimizer.step(net.params(), grad_list)[0::2]
         w_norms = np.array([np.sqrt(np.vdot(W, W)) for W in net.W])
         ratios = np.asarray(update_norms) / np.maximum(w_norms, 1e-12)

@@ -130,3 +130,14 @@ def test_invalid_architecture_is_refused():
         Network((784,))
     with pytest.raises(ValueError):
         Network((784, 100, 10), activation="softsign")
+
+
+def test_gradient_norms_per_layer_and_per_neuron():
+    net = Network((12, 6, 4), "relu", "cross-entropy", seed=3, dtype=np.float64)
+    X, Y = small_batch(n=5)
+    _, grads = net.gradients(X, Y)
+    for l, (dW, db) in enumerate(zip(grads.dW, grads.db)):
+        whole = np.linalg.norm(np.concatenate([dW.ravel(), db]))
+        assert grads.layer_norms()[l] == pytest.approx(whole, rel=1e-12)
+        assert grads.layer_norms(grads.neuron_norms())[l] == pytest.approx(whole, rel=1e-12)
+        np.testing.assert_allclose(grads.neuron_norms()[l], np.linalg.norm(dW, axis=1), rtol=1e-12)
