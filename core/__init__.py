@@ -1,11 +1,12 @@
 """Backprop Lens core: a NumPy-only multilayer perceptron, its data and its trainer.
 
-Public names: ``Network``, ``Trainer``, ``load_mnist``. Nothing here imports Qt.
+Public names: ``Network``, ``one_hot``, ``SGD``, ``Trainer``, ``load_mnist``. Nothing here imports Qt.
 """
-from core.network import Network
+from core.network import Network, one_hot
+from core.optim import SGD
 from core.trainer import Trainer
 
-__all__ = ["Network", "Trainer", "load_mnist"]
+__all__ = ["Network", "one_hot", "SGD", "Trainer", "load_mnist"]
 
 
 def __getattr__(name):
