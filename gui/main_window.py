@@ -274,14 +274,14 @@ class MainWindow(QMainWindow):
         self.params = build_parameters(self.settings)
         self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
         dock = self._dock(make_tree(self.params), Qt.DockWidgetArea.LeftDockWidgetArea, "Settings")
-        dock.widget().setMinimumWidth(290)
+        dock.widget().setMinimumWidth(360)
         dock.widget().header().resizeSection(0, 160)
 
     def _arrange_docks(self):
         """Give the network layout the middle, weights the right, curves along the bottom."""
         horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
         self.layout_panel.setMinimumSize(420, 380)
-        self.resizeDocks([self.docks["Settings"], self.docks["Weights"]], [290, 520], horizontal)
+        self.resizeDocks([self.docks["Settings"], self.docks["Weights"]], [360, 520], horizontal)
         self.resizeDocks([self.docks["Cost"]], [360], vertical)
         self.resizeDocks([self.docks["Cost"], self.docks["Gradients"], self.docks["Activations"]],
                          [560, 520, 520], horizontal)

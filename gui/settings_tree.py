@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pyqtgraph.parametertree import Parameter, ParameterTree
+from PyQt6.QtWidgets import QHeaderView
 
 LIVE = ("lr", "momentum", "l2", "batch_size", "delay_ms")
 ARCHITECTURE = ("hidden", "activation", "cost", "seed")
@@ -30,7 +31,7 @@ def build_parameters(settings: dict) -> Parameter:
              limits=(0.0, 10.0), step=1e-4, decimals=5),
         dict(name="batch_size", title="batch size", type="int", value=settings["batch_size"],
              limits=(1, 60000)),
-        dict(name="delay_ms", title="slow motion (ms per step)", type="int",
+        dict(name="delay_ms", title="slow motion (ms/step)", type="int",
              value=settings.get("delay_ms", 0), limits=(0, 5000), step=50),
     ]
     arch = [
@@ -50,6 +51,11 @@ def build_parameters(settings: dict) -> Parameter:
 def make_tree(params: Parameter) -> ParameterTree:
     tree = ParameterTree(showHeader=False)
     tree.setParameters(params, showTop=False)
+    # Names as wide as they need, values get the rest (so "softmax + cross-entropy" is not cut).
+    tree.setIndentation(12)
+    header = tree.header()
+    header.setStretchLastSection(True)
+    header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
     return tree
 
 

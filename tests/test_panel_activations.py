@@ -83,7 +83,8 @@ def test_prediction_highlighted_and_label_marked(panel, one_hidden):
     assert all(c != theme.ACCENT for k, c in enumerate(colours) if k != 3)
     x, y = panel._truth.getData()
     assert list(x) == [7]
-    assert [t.textItem.toPlainText() for t in panel._output_values][3] == "0.80"
+    texts = [t.textItem.toPlainText() for t in panel._output_values]
+    assert texts[3] == "0.80" and texts[0] == "0.02"
     assert panel._probe_label.text() == "Probe: test #123, label 7, predicted 3"
     assert "200, 40, 40" in panel._probe_label.styleSheet()     # a mistake reads red
 
@@ -108,7 +109,8 @@ def test_saturation_counts(activation, a, count, word):
 def test_saturation_shown_per_hidden_layer(panel, one_hidden):
     hidden = np.array([0.01, 0.99, 0.5, 0.5] * 4)             # 8 of 16 saturated
     panel.show_snapshot(with_probe(one_hidden, hidden, one_hidden.probe_a[-1]))
-    assert "saturated 8/16 = 50%" in title(panel._hidden_plots[0])
+    assert "50% saturated" in title(panel._hidden_plots[0])
+    assert panel._hidden_plots[0].toolTip().startswith("8 of 16 units saturated")
 
 
 def test_relu_axis_reaches_the_largest_activation(panel, two_hidden):
@@ -169,3 +171,9 @@ def test_hidden_panel_draws_when_shown_and_running_redraws_are_paced(qtbot, one_
     p.show_snapshot(running)              # within the interval: waits for the pacer's timer
     assert p._dirty
     qtbot.waitUntil(lambda: not p._dirty, timeout=3000)
+
+
+def test_output_numbers_blank_where_the_bar_is_zero_and_spell_out_non_finite():
+    from gui.panels.activations import output_text
+    assert [output_text(v) for v in (0.0, 0.004, 0.005, 0.8, 1.0)] == ["", "", "0.01", "0.80", "1.00"]
+    assert [output_text(v) for v in (float("nan"), float("inf"), -float("inf"))] == ["NaN", "+inf", "-inf"]

@@ -7,7 +7,7 @@ from PyQt6.QtCore import QPointF, Qt
 
 from gui import theme
 from gui.panels.neuron import NeuronInspector, neuron_numbers
-from gui.panels.weights import (GAP, STEP, TILE, WeightsPanel, fmt, grid_shape, mosaic, tile_at,
+from gui.panels.weights import (GAP, ROW_LABEL_PX, STEP, TILE, WeightsPanel, fmt, grid_shape, mosaic, tile_at,
                                 tile_origin)
 from tests.snapshots import make_snapshot
 
@@ -118,8 +118,27 @@ def test_output_heat_map_is_the_last_weight_matrix(panel, snap):
     np.testing.assert_array_equal(shown(view.image), snap.W[-1])
     low, high = view.image.getLevels()
     assert low == pytest.approx(-high) and high == pytest.approx(theme.symmetric_level(snap.W[-1]))
-    ticks = view.plot.getAxis("left")._tickLevels[0]
-    assert [label for _, label in ticks] == [str(d) for d in range(10)]
+
+
+def row_labels(view):
+    return [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
+
+
+def test_output_rows_are_labelled_with_every_digit_when_there_is_room(qtbot, snap):
+    widget = WeightsPanel()
+    qtbot.addWidget(widget)
+    widget.resize(700, 900)
+    widget.show()
+    widget.show_snapshot(snap)
+    qtbot.waitUntil(lambda: widget.heatmaps[0].plot.getViewBox().height() >= 10 * ROW_LABEL_PX)
+    assert row_labels(widget.heatmaps[0]) == [str(d) for d in range(10)]
+    widget.resize(700, 300)   # a short heat map: fewer labels, evenly spaced, none overlapping
+    view = widget.heatmaps[0]
+    qtbot.waitUntil(lambda: view.plot.getViewBox().height() < 10 * ROW_LABEL_PX)
+    labels = [int(t) for t in row_labels(view)]
+    height = view.plot.getViewBox().height()
+    assert labels[0] == 0 and len(set(np.diff(labels))) <= 1
+    assert len(labels) == 2 or len(labels) * ROW_LABEL_PX <= height
 
 
 def test_deep_network_shows_every_deeper_layer(qtbot, deep):

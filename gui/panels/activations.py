@@ -22,6 +22,7 @@ from gui.panels.layout import activation_brushes, brush, changed
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
 TITLE_SIZE = "10pt"
+SATURATION_RULE = {"sigmoid": "a < 0.02 or a > 0.98", "tanh": "|a| > 0.98", "relu": "a = 0"}
 Y_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # ReLU's top follows the layer's maximum
 
 
@@ -49,6 +50,15 @@ def predicted(out) -> int:
     """The index of the largest finite output, −1 when there is none."""
     out = np.where(np.isfinite(out), out, -np.inf)
     return int(np.argmax(out)) if np.isfinite(out).any() else -1
+
+
+def output_text(value) -> str:
+    """The number above an output bar: two decimals, blank below 0.005 (the bar shows it is ~0),
+    and 'NaN' / '±inf' spelled out for a diverged network."""
+    value = float(value)
+    if not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("+inf" if value > 0 else "-inf")
+    return f"{value:.2f}" if abs(value) >= 0.005 else ""
 
 
 def drawable(values, low: float, high: float) -> np.ndarray:
@@ -173,9 +183,10 @@ class ActivationsPanel(Panel):
         plot.setYRange(low, high, padding=0)   # a no-op when unchanged (sigmoid, tanh)
         count, what = saturation(a, activation)
         share = 100.0 * count / max(len(a), 1)
-        title = f"Hidden {l + 1} ({len(a)} {activation}): {what} {count}/{len(a)} = {share:.0f}%"
+        title = f"Hidden {l + 1} ({len(a)} {activation}): {share:.0f}% {what}"
         if changed(self._shown, ("title", l), title):
             plot.setTitle(size=TITLE_SIZE, title=title)
+            plot.setToolTip(f"{count} of {len(a)} units {what} on the probe digit ({SATURATION_RULE[activation]})")
 
     def _show_output(self, out, label: int) -> int:
         guess = predicted(out)
@@ -186,7 +197,7 @@ class ActivationsPanel(Panel):
         if changed(self._shown, "truth", label):
             self._truth.setData([label], [1.2])
         for k, (text, value, top) in enumerate(zip(self._output_values, out, heights.tolist())):
-            text.setText(f"{value:.2f}")                     # no-ops when unchanged
+            text.setText(output_text(value))                 # no-ops when unchanged
             if changed(self._shown, ("value at", k), round(top, 3)):   # moving a text costs
                 text.setPos(k, top)
         return guess

@@ -172,7 +172,7 @@ class GradientsPanel(Panel):
 
     def _arrange(self):
         chooser = QHBoxLayout()
-        chooser.addWidget(QLabel("per-neuron gradients of"))
+        chooser.addWidget(QLabel("per neuron, layer"))
         chooser.addWidget(self._layer)
         chooser.addStretch(1)
         neurons = QVBoxLayout()

@@ -59,6 +59,9 @@ def finite_for_display(values: np.ndarray, level: float) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=level, neginf=-level)
 
 
+ROW_LABEL_PX = 13   # vertical room one axis label needs at the default font
+
+
 def nice_steps():
     """1, 2, 5, 10, 20, 50, …: tick spacings a reader can count in."""
     scale = 1
@@ -225,13 +228,24 @@ class HeatMapView:
         plot.setTitle(f"Weights layer {l} → {target} ({self.n_out} × {self.n_in})")
         plot.setLabel("left", "digit" if self.is_output else f"layer {l + 1} neuron")
         plot.setLabel("bottom", f"layer {l} neuron")
-        plot.getAxis("left").setTicks([index_ticks(self.n_out, 10 if self.is_output else 5)])
+        self._row_ticks = None
+        self._fit_row_ticks()
+        plot.getViewBox().sigResized.connect(self._fit_row_ticks)
         plot.getAxis("bottom").setTicks([index_ticks(self.n_in, self.max_ticks)])
         plot.invertY(True)
         plot.setMouseEnabled(False, False)
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setRange(QRectF(0, 0, self.n_in, self.n_out), padding=0)
+
+    def _fit_row_ticks(self, *_):
+        """As many row labels as fit the plot's height without overlapping (one per ROW_LABEL_PX)."""
+        height = self.plot.getViewBox().height()
+        fit = int(height // ROW_LABEL_PX) if height > 0 else 10
+        most = max(2, min(fit, 10 if self.is_output else 5))
+        if most != self._row_ticks:
+            self._row_ticks = most
+            self.plot.getAxis("left").setTicks([index_ticks(self.n_out, most)])
 
     def show(self, W: np.ndarray, live: bool = False):
         self.level = shown_level(W, self.level, live)
