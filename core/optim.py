@@ -18,6 +18,7 @@ class SGD:
         self.lr, self.momentum, self.l2 = float(lr), float(momentum), float(l2)
         self._velocity = None
         self._scratch = None
+        self._last = []
 
     def _buffers(self, params):
         if self._velocity is None or [v.shape for v in self._velocity] != [p.shape for p in params]:
@@ -32,22 +33,30 @@ class SGD:
         return self.apply(params, deltas, norms)
 
     def apply(self, params: list, deltas: list, norms: bool = False):
-        """Apply one update to ``params`` in place from Δp = −η ∂C/∂p (``deltas``, which may be
-        overwritten): v = μ v + Δp − η λ W, p += v. Returns ‖update‖ per array, or None."""
+        """Apply one update to ``params`` in place from Δp = −η ∂C/∂p (``deltas``, left unchanged):
+        v = μ v + Δp − η λ W, p += v. Returns ‖update‖ per array, or None."""
         self._buffers(params)
-        sizes = []
+        sizes, self._last = [], []
         mu, decay = self.momentum, -self.lr * self.l2
-        for p, update, v in zip(params, deltas, self._velocity):
+        for p, update, v, scratch in zip(params, deltas, self._velocity, self._scratch):
             if decay and p.ndim == 2:
-                update += decay * p
+                if update is scratch:   # step()'s own −η g
+                    update += decay * p
+                else:
+                    update = np.add(update, np.multiply(p, decay, out=scratch), out=scratch)
             if mu:
                 v *= mu
                 v += update
                 update = v
             p += update
+            self._last.append(update)
             if norms:
                 sizes.append(float(np.sqrt(np.vdot(update, update))))
         return sizes if norms else None
+
+    def last_update(self) -> list:
+        """The arrays the last step added to each parameter (valid until the next step)."""
+        return list(self._last)
 
     def reset(self):
         """Forget the momentum (after the weights were replaced)."""

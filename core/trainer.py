@@ -15,7 +15,13 @@ from core.snapshot import BatchTrace, EpochRecord, Snapshot, frozen
 
 @dataclass
 class StepStats:
-    """What one mini-batch did. ``trace`` and ``grads`` are the live arrays of that step."""
+    """What one mini-batch did. ``trace`` is the live forward pass of that step.
+
+    The step computed Δp = −η ∂C/∂p directly (``Network.backward(scale=-η)``); ``grads`` gives
+    ∂C/∂p back, divided out on first use. ``update_ratios`` (‖ΔW‖ / ‖W‖ per layer, the momentum
+    included) is also computed on first use, from the optimizer's state, so it must be read before
+    the trainer takes its next step (``Trainer.snapshot`` does).
+    """
 
     step: int
     epoch: int
@@ -23,10 +29,30 @@ class StepStats:
     accuracy: float
     layer_norms: np.ndarray
     neuron_norms: list
-    update_ratios: np.ndarray
     trace: Trace
-    grads: Gradients
+    deltas: Gradients        # −η ∂C/∂W, −η ∂C/∂b (δ unscaled); ∂C/∂p itself when η = 0
+    lr: float
+    ratios: object = None    # a callable until first read, then the array
     epoch_record: EpochRecord | None = None  # set on the step that completes an epoch
+    _grads: Gradients | None = None
+
+    @property
+    def grads(self) -> Gradients:
+        """∂C/∂W and ∂C/∂b of this step (and each sample's δ)."""
+        if self._grads is None:
+            d = self.deltas
+            if self.lr:
+                f = -1.0 / self.lr
+                self._grads = Gradients([g * f for g in d.dW], [g * f for g in d.db], d.delta)
+            else:
+                self._grads = d
+        return self._grads
+
+    @property
+    def update_ratios(self) -> np.ndarray:
+        if callable(self.ratios):
+            self.ratios = self.ratios()
+        return self.ratios
 
 
 class Trainer:
@@ -103,27 +129,44 @@ class Trainer:
         started = time.perf_counter()
         idx = self.next_batch()
         X, labels = self.train.images[idx], self.train.labels[idx]
-        net = self.net
+        net, opt = self.net, self.optimizer
+        n = len(idx)
         trace = net.forward(X)
         Y = one_hot(labels, net.sizes[-1], net.dtype)
-        cost = float(np.mean(net.costs(trace.output, Y)))
-        accuracy = float(np.mean(np.argmax(trace.output, axis=1) == labels))
-        grads = net.backward(trace, Y)
-        neuron_norms = grads.neuron_norms()
-        layer_norms = grads.layer_norms(neuron_norms)
-        grad_list = grads.params()
-        update_norms = self.optimizer.step(net.params(), grad_list)[0::2]
-        w_norms = np.array([np.sqrt(np.vdot(W, W)) for W in net.W])
-        ratios = np.asarray(update_norms) / np.maximum(w_norms, 1e-12)
+        cost = float(net.costs(trace.output, Y).sum()) / n
+        accuracy = np.count_nonzero(trace.output.argmax(axis=1) == labels) / n
+        lr = opt.lr
+        # η folded into δ: the arrays come out as the step plain gradient descent takes, saving a
+        # pass over the weights; the norms of ∂C/∂p are those of Δp divided by η.
+        deltas = net.backward(trace, Y, scale=-lr if lr else 1.0)
+        unit = 1.0 / abs(lr) if lr else 1.0
+        raw = deltas.neuron_norms()
+        neuron_norms = [norms * unit for norms in raw]
+        layer_norms = deltas.layer_norms(raw) * unit
+        if lr:
+            opt.apply(net.params(), deltas.params())
+        else:
+            opt.step(net.params(), deltas.params(), norms=False)
         self.step_count += 1
         self._record(cost, accuracy, layer_norms)
         stats = StepStats(self.step_count, self.epoch, cost, accuracy, layer_norms, neuron_norms,
-                          ratios, trace, grads)
-        self._measure_speed(len(idx), time.perf_counter() - started)
+                          trace, deltas, lr, self._ratios_reader(self.step_count))
+        self._measure_speed(n, time.perf_counter() - started)
         if self._pos >= len(self._order):
             stats.epoch_record = self._finish_epoch()
         self.last = stats
         return stats
+
+    def _ratios_reader(self, step: int):
+        """‖update‖ / ‖W‖ per layer for step ``step``, computed when first asked for."""
+        def read():
+            if step != self.step_count:
+                raise RuntimeError(f"the update ratios of step {step} were not read before step "
+                                   f"{self.step_count}; read them right after the step")
+            updates = self.optimizer.last_update()[0::2]
+            return np.array([np.sqrt(np.vdot(u, u)) / max(float(np.sqrt(np.vdot(W, W))), 1e-12)
+                             for u, W in zip(updates, self.net.W)])
+        return read
 
     def _record(self, cost, accuracy, layer_norms):
         self.history.append(self.step_count, cost, accuracy)

@@ -65,6 +65,44 @@ def test_update_ratio_is_lr_times_gradient_over_weights():
         np.testing.assert_allclose(net.W[l] - W0, -0.05 * stats.grads.dW[l], atol=1e-7)
 
 
+@pytest.mark.parametrize("lr,momentum,l2", [(0.05, 0.0, 0.0), (0.3, 0.9, 0.0), (0.3, 0.9, 1e-2), (0.0, 0.5, 0.0)])
+def test_step_statistics_are_those_of_the_true_gradient(lr, momentum, l2):
+    """The step works with Δ = −η ∂C/∂p; what it reports is ∂C/∂p itself (float64, exact to rounding)."""
+    data = tiny_data()
+    net = Network((784, 12, 10), "tanh", "quadratic", seed=4, dtype=np.float64)
+    trainer = Trainer(net, data, lr=lr, momentum=momentum, l2=l2, batch_size=16)
+    for _ in range(3):
+        idx = trainer.peek_batch()
+        before = net.copy()
+        velocity = [np.zeros_like(p) for p in net.params()] if trainer.optimizer._velocity is None \
+            else [v.copy() for v in trainer.optimizer._velocity]
+        stats = trainer.step()
+        Y = np.eye(10)[data.labels[idx]]
+        X = data.images[idx].astype(np.float64)
+        want = before.backward(before.forward(X), Y)
+        for got, g in zip(stats.grads.params(), want.params()):
+            np.testing.assert_allclose(got, g, rtol=1e-10, atol=1e-14)
+        for l, dW in enumerate(want.dW):
+            np.testing.assert_allclose(stats.neuron_norms[l], np.linalg.norm(dW, axis=1), rtol=1e-10)
+            full = np.sqrt(np.linalg.norm(dW) ** 2 + np.linalg.norm(want.db[l]) ** 2)
+            assert stats.layer_norms[l] == pytest.approx(full, rel=1e-10)
+        for l in range(net.n_layers):   # the update the optimizer applied, momentum and decay included
+            v = momentum * velocity[2 * l] - lr * (want.dW[l] + l2 * before.W[l])
+            np.testing.assert_allclose(net.W[l], before.W[l] + v, rtol=1e-10, atol=1e-14)
+            ratio = np.linalg.norm(v) / np.linalg.norm(net.W[l])
+            assert stats.update_ratios[l] == pytest.approx(ratio, rel=1e-9, abs=1e-15)
+
+
+def test_update_ratios_must_be_read_before_the_next_step():
+    data = tiny_data()
+    trainer = Trainer(Network((784, 8, 10)), data, lr=0.1, momentum=0.9)
+    first = trainer.step()
+    trainer.step()
+    with pytest.raises(RuntimeError, match="read them right after the step"):
+        first.update_ratios
+    assert trainer.snapshot().update_ratios.shape == (2,)   # the snapshot reads the latest in time
+
+
 def test_snapshot_is_read_only_and_carries_new_points_once():
     data = tiny_data()
     trainer = Trainer(Network((784, 16, 10)), data, data)
