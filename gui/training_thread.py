@@ -153,7 +153,10 @@ class TrainingThread(QThread):
         try:
             from threadpoolctl import threadpool_limits
             # One BLAS thread trains as fast as two at these sizes and leaves a core to the window.
-            with threadpool_limits(limits=self.settings.get("blas_threads", 1), user_api="blas"):
+            # A diverging run makes inf and NaN: the DivergenceMonitor tells the user in words, so
+            # NumPy's RuntimeWarnings on this thread would only be console noise.
+            with threadpool_limits(limits=self.settings.get("blas_threads", 1), user_api="blas"), \
+                    np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 self._loop()
         except Exception as e:  # a crash must reach the window, not kill the app
             detail = traceback.format_exception_only(type(e), e)[-1].strip()
