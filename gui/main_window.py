@@ -341,7 +341,8 @@ class MainWindow(QMainWindow):
         self.data_label.setToolTip(source)
         if getattr(data, "kind", "") == "mnist-5k":
             self.notify("information", "Backprop Lens: offline digits",
-                        f"Training on the offline fallback — {source}.\n\nFor the full MNIST (60,000 "
+                        "No full MNIST was found or could be downloaded, so training uses the offline "
+                        f"fallback.\n\n{source}.\n\nFor the full MNIST (60,000 "
                         "training digits) open its folder with File ▸ Open data (Ctrl+D), or start "
                         "with `python main.py --data PATH`; with internet the app downloads it itself.",
                         buttons=[("Open data…", QMessageBox.ButtonRole.ActionRole, self._ask_open_data),
