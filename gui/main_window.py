@@ -520,8 +520,11 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, snap):
         last = snap.epochs[-1] if snap.epochs else None
-        test = (f"test accuracy {100 * last.test_accuracy:.2f}% (after epoch {last.epoch})"
-                if last and math.isfinite(last.test_accuracy) else "")
+        test = ""
+        if last and math.isfinite(last.test_accuracy):
+            when = (f"after epoch {last.epoch}" if last.epoch else
+                    "untrained" if snap.step == 0 else "untrained; next after epoch 1")
+            test = f"test accuracy {100 * last.test_accuracy:.2f}% ({when})"
         parts = [snap.status, f"epoch {snap.epoch} ({100 * snap.epoch_fraction:.0f}%)", f"step {snap.step}",
                  f"cost {snap.cost:.4f}", f"batch accuracy {100 * snap.accuracy:.1f}%", test,
                  f"{snap.samples_per_second:,.0f} samples/s"]

@@ -57,11 +57,15 @@ def test_run_pause_step_advances_exactly_one_and_panels_see_it(qtbot, window):
 
 def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
     w = window
+    assert "(untrained)" in w.status_label.text()
     w.control.step(3)
     wait_paused(qtbot, w, 3)
+    qtbot.waitUntil(lambda: "step 3" in w.status_label.text())
+    assert "(untrained; next after epoch 1)" in w.status_label.text()
     w.epoch_action.trigger()
     qtbot.waitUntil(lambda: w.last_snapshot.epoch == 1 and w.last_snapshot.status == "paused", timeout=5000)
     assert w.last_snapshot.step == w.last_snapshot.steps_per_epoch
+    qtbot.waitUntil(lambda: "(after epoch 1)" in w.status_label.text())
 
 
 def test_clicking_a_weight_tile_opens_the_inspector(qtbot, window):
