@@ -25,6 +25,15 @@ class EpochRecord:
 
 
 @dataclass(frozen=True)
+class TestCheck:
+    """The whole test set's figures at ``step``, measured between epochs while training runs."""
+
+    step: int
+    test_cost: float
+    test_accuracy: float
+
+
+@dataclass(frozen=True)
 class BatchTrace:
     """The next mini-batch through the current network: what the next step will compute and apply.
 
@@ -75,6 +84,7 @@ class Snapshot:
     accuracy_values: np.ndarray    # batch accuracy of each of those steps
     grad_norm_values: np.ndarray   # (points, layers): gradient norm per layer at those steps
     epochs: tuple = ()             # every EpochRecord so far
+    test_checks: tuple = ()        # TestChecks between epochs (thinned evenly to at most a few hundred)
     samples_per_second: float = 0.0
     message: str = ""              # why training paused or stopped, when it did
     data_source: str = ""

@@ -10,7 +10,9 @@ import numpy as np
 from core.history import DecimatingHistory
 from core.network import Gradients, Network, Trace, one_hot
 from core.optim import SGD
-from core.snapshot import BatchTrace, EpochRecord, Snapshot, frozen
+from core.snapshot import BatchTrace, EpochRecord, Snapshot, TestCheck, frozen
+
+MAX_TEST_CHECKS = 400   # test checks kept; beyond, every other one goes (evenly thinned)
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Trainer:
         self.history = DecimatingHistory(history, columns=2)               # cost, accuracy
         self.grad_history = DecimatingHistory(history, columns=net.n_layers)
         self.epochs: list[EpochRecord] = []
+        self._checks: list = []              # (check number, TestCheck), thinned evenly
+        self._checks_made, self._check_stride = 0, 1
         self._epoch_cost_sum, self._epoch_steps = 0.0, 0
         self._pending: list = []
         self._pending_limit = history
@@ -195,6 +199,35 @@ class Trainer:
         self.epochs.append(record)
         return record
 
+    def check_test(self) -> TestCheck | None:
+        """Measure the test set now, between epochs (for a live test curve), and keep the result.
+
+        Only the forward pass runs: training is unaffected. None without a test set. At most
+        MAX_TEST_CHECKS are kept, evenly spread: beyond that every other one goes and from then on
+        only every 2nd (4th, …) check is kept, the latest one always.
+        """
+        if self.test is None:
+            return None
+        cost, accuracy = self.evaluate()
+        check = TestCheck(self.step_count, cost, accuracy)
+        kept = self._checks
+        if kept and kept[-1][1].step == check.step:
+            kept.pop()                                  # the same step measured again
+        n = self._checks_made
+        self._checks_made += 1
+        if kept and kept[-1][0] % self._check_stride:   # the last was kept only for being latest
+            kept.pop()
+        kept.append((n, check))
+        if len(kept) > MAX_TEST_CHECKS:
+            self._check_stride *= 2
+            kept[:] = [(i, c) for i, c in kept if i % self._check_stride == 0 or i == n]
+        return check
+
+    @property
+    def test_checks(self) -> list:
+        """The TestChecks kept so far, oldest first."""
+        return [c for _, c in self._checks]
+
     def evaluate(self, dataset=None) -> tuple:
         """(mean cost, accuracy) on ``dataset``, the test set by default."""
         data = self.test if dataset is None else dataset
@@ -260,7 +293,8 @@ class Trainer:
             cost_values=frozen([p[1] for p in pending]),
             accuracy_values=frozen([p[2] for p in pending]),
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
-            epochs=tuple(self.epochs), samples_per_second=self._speed, message=message,
+            epochs=tuple(self.epochs), test_checks=tuple(self.test_checks),
+            samples_per_second=self._speed, message=message,
             data_source=data_source, extra=dict(extra or {}), next_batch=self.trace_next_batch())
 
     def __repr__(self):

@@ -520,10 +520,12 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, snap):
         last = snap.epochs[-1] if snap.epochs else None
+        check = snap.test_checks[-1] if snap.test_checks else None
         test = ""
-        if last and math.isfinite(last.test_accuracy):
-            when = (f"after epoch {last.epoch}" if last.epoch else
-                    "untrained" if snap.step == 0 else "untrained; next after epoch 1")
+        if check and (last is None or check.step > last.step) and math.isfinite(check.test_accuracy):
+            test = f"test accuracy {100 * check.test_accuracy:.2f}% (at step {check.step})"
+        elif last and math.isfinite(last.test_accuracy):
+            when = f"after epoch {last.epoch}" if last.epoch else "untrained"
             test = f"test accuracy {100 * last.test_accuracy:.2f}% ({when})"
         parts = [snap.status, f"epoch {snap.epoch} ({100 * snap.epoch_fraction:.0f}%)", f"step {snap.step}",
                  f"cost {snap.cost:.4f}", f"batch accuracy {100 * snap.accuracy:.1f}%", test,

@@ -80,6 +80,26 @@ def test_test_points_are_the_epoch_records(panel, stream):
     np.testing.assert_allclose(y, [100 * r.test_accuracy for r in records])
 
 
+def test_test_checks_between_epochs_join_the_epoch_points_in_one_line(panel, stream):
+    from core.snapshot import TestCheck
+    last = stream[-1]
+    checks = (TestCheck(3, 2.1, 0.31), TestCheck(15, 1.4, 0.62), TestCheck(27, float("nan"), 0.7))
+    panel.show_snapshot(dataclasses.replace(last, test_checks=checks))
+    # the line starts at the first check: no segment back over the unmeasured steps to epoch 0
+    points = sorted([(c.step, c.test_cost, c.test_accuracy) for c in checks]
+                    + [(r.step, r.test_cost, r.test_accuracy) for r in last.epochs if r.step >= 3])
+    assert [p[0] for p in points] == [3, 10, 15, 20, 27, 30]
+    x, y = data(panel.curves["live test cost"])
+    finite = [p for p in points if np.isfinite(p[1])]          # a NaN check leaves a gap, no point
+    np.testing.assert_array_equal(x, [p[0] for p in finite])
+    np.testing.assert_allclose(y, [p[1] for p in finite])
+    x, y = data(panel.curves["live test accuracy"])
+    np.testing.assert_array_equal(x, [p[0] for p in points])
+    np.testing.assert_allclose(y, [100 * p[2] for p in points])
+    x, _ = data(panel.curves["test cost"])                     # the epoch markers stay as they were
+    np.testing.assert_array_equal(x, [r.step for r in last.epochs])
+
+
 def test_epochs_axis_divides_steps_by_steps_per_epoch(panel, stream):
     feed(panel, stream)
     spe = stream[-1].steps_per_epoch

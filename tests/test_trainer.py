@@ -140,3 +140,35 @@ def test_cross_entropy_reaches_97_5_percent_on_mnist_in_5_epochs(mnist):
 def test_quadratic_cost_reaches_95_percent_on_mnist_in_5_epochs(mnist):
     records = train_epochs(mnist, "quadratic", lr=1.5, momentum=0.0, batch_size=10)
     assert records[-1].test_accuracy >= 0.95, [r.test_accuracy for r in records]
+
+
+def test_test_checks_measure_the_whole_test_set_without_changing_training():
+    data = tiny_data()
+    a = Trainer(Network((784, 16, 10), seed=1), data, data, lr=0.2, batch_size=20)
+    b = Trainer(Network((784, 16, 10), seed=1), data, data, lr=0.2, batch_size=20)
+    for k in range(6):
+        a.step()
+        b.step()
+        if k % 2:
+            check = a.check_test()
+            assert check.step == a.step_count
+            assert (check.test_cost, check.test_accuracy) == a.net.evaluate(data.images, data.labels)
+    assert [c.step for c in a.test_checks] == [2, 4, 6]
+    for p, q in zip(a.net.params(), b.net.params()):   # checking is read-only
+        np.testing.assert_array_equal(p, q)
+    a.check_test()                                       # same step again: replaced, not repeated
+    assert [c.step for c in a.snapshot().test_checks] == [2, 4, 6]
+    assert Trainer(Network((784, 8, 10)), data, None).check_test() is None
+
+
+def test_test_checks_are_thinned_evenly_keeping_the_latest(monkeypatch):
+    import core.trainer as trainer_module
+    monkeypatch.setattr(trainer_module, "MAX_TEST_CHECKS", 8)
+    data = tiny_data(60)
+    trainer = Trainer(Network((784, 4, 10)), data, data, batch_size=10)
+    for _ in range(20):
+        trainer.step()
+        trainer.check_test()
+    steps = [c.step for c in trainer.test_checks]
+    assert len(steps) <= 8 and steps[0] == 1 and steps[-1] == 20
+    assert len(set(np.diff(steps))) <= 2                 # evenly spread

@@ -1,4 +1,5 @@
 """Drive the real window with pytest-qt: run, pause, step, inspect, close."""
+import re
 import threading
 import time
 from types import SimpleNamespace
@@ -61,7 +62,8 @@ def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
     w.control.step(3)
     wait_paused(qtbot, w, 3)
     qtbot.waitUntil(lambda: "step 3" in w.status_label.text())
-    assert "(untrained; next after epoch 1)" in w.status_label.text()
+    # the untrained figures, or a check made during those steps (a check is due 0.2 s after start)
+    assert re.search(r"test accuracy [\d.]+% \((untrained|at step [123])\)", w.status_label.text())
     w.epoch_action.trigger()
     qtbot.waitUntil(lambda: w.last_snapshot.epoch == 1 and w.last_snapshot.status == "paused", timeout=5000)
     assert w.last_snapshot.step == w.last_snapshot.steps_per_epoch
@@ -150,3 +152,30 @@ def test_status_bar_says_where_the_data_came_from_and_warns_of_the_offline_fallb
 def test_full_data_gets_no_offline_notice(window):
     assert window.data_label.text() == "synthetic test digits"
     assert window.message_box is None or not window.message_box.isVisible()
+
+
+def test_test_accuracy_is_measured_while_training_runs(qtbot, monkeypatch):
+    import gui.training_thread as worker_module
+    monkeypatch.setattr(worker_module, "TEST_CHECK_EVERY", 0.05)
+    w = MainWindow({"hidden": [16], "batch_size": 1}, data=small_data())   # 600 steps an epoch
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    qtbot.keyClick(w, Qt.Key.Key_Space)            # run
+    qtbot.waitUntil(lambda: len(w.last_snapshot.test_checks) >= 3, timeout=10000)
+    qtbot.keyClick(w, Qt.Key.Key_Space)            # pause
+    wait_paused(qtbot, w)
+    snap = w.last_snapshot
+    steps = [c.step for c in snap.test_checks]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps)
+    assert {25, 50, 100} <= set(steps)                # the early ones, whatever the clock says
+    assert all(0 <= c.test_accuracy <= 1 for c in snap.test_checks)
+    epoch_steps = [r.step for r in snap.epochs]
+    if steps[-1] > epoch_steps[-1]:
+        qtbot.waitUntil(lambda: f"(at step {steps[-1]})" in w.status_label.text())
+    w.close()
+
+
+def test_early_test_checks_come_at_25_times_powers_of_two():
+    from gui.training_thread import early_check
+    assert [s for s in range(1, 2000) if early_check(s)] == [25, 50, 100, 200, 400, 800, 1600]

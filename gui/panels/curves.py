@@ -207,6 +207,7 @@ class CurvesPanel(Panel):
         super().__init__(parent)
         self._raw = DecimatingHistory(capacity, columns=2)      # cost, batch accuracy per step
         self._epochs: tuple = ()
+        self._checks: tuple = ()            # TestChecks between epochs
         self._last_step = -math.inf
         self._steps_per_epoch = 1
         self._cost_name = ""
@@ -265,16 +266,20 @@ class CurvesPanel(Panel):
         self._raw_curve.setDownsampling(auto=True, method="peak")
         thick = dict(pen=pg.mkPen(theme.TRAIN, width=2), antialias=False)
         self._smooth_curve = cost.plot(name="smoothed", **thick)
+        live = dict(pen=pg.mkPen(theme.TEST, width=1.5), antialias=False)
+        self._live_test_cost = cost.plot(name="test (while training)", **live)
         self._test_cost = cost.plot(name="test (per epoch)", **self._marker_style())
         self._acc_curve = acc.plot(name="batch accuracy (smoothed)", **thick)
+        self._live_test_acc = acc.plot(name="test accuracy (while training)", **live)
         self._test_acc = acc.plot(name="test accuracy (per epoch)", **self._marker_style())
         self._ranges = RangeKeeper(cost.getViewBox(), acc.getViewBox())
         self._x_end = self._cost_y = self._acc_y = None
 
     @staticmethod
     def _marker_style() -> dict:
-        return dict(pen=pg.mkPen(theme.TEST, width=1.5), symbol="o", symbolSize=7,
-                    symbolBrush=theme.TEST, symbolPen=pg.mkPen("w", width=1))
+        # markers only: the "while training" line joins them through the checks in between
+        return dict(pen=None, symbol="o", symbolSize=7, symbolBrush=theme.TEST,
+                    symbolPen=pg.mkPen("w", width=1))
 
     # --- public surface ----------------------------------------------------------------------
     @property
@@ -292,7 +297,8 @@ class CurvesPanel(Panel):
         """The plot items by role, for tests and exporters: read them, don't restyle them."""
         return {"cost": self._raw_curve, "smoothed cost": self._smooth_curve,
                 "test cost": self._test_cost, "batch accuracy": self._acc_curve,
-                "test accuracy": self._test_acc}
+                "test accuracy": self._test_acc, "live test cost": self._live_test_cost,
+                "live test accuracy": self._live_test_acc}
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Append the snapshot's new per-step points, take its epoch records, redraw if visible."""
@@ -301,6 +307,7 @@ class CurvesPanel(Panel):
             self.reset()   # steps went backwards: a new run or a loaded checkpoint
         self._append(steps, snapshot.cost_values, snapshot.accuracy_values)
         self._epochs = snapshot.epochs
+        self._checks = snapshot.test_checks
         self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
         self._set_cost_name(str(snapshot.config.get("cost", "")))
         self._live = snapshot.status == "running"
@@ -311,6 +318,7 @@ class CurvesPanel(Panel):
         capacity = self._raw.capacity
         self._raw = DecimatingHistory(capacity, columns=2)
         self._epochs = ()
+        self._checks = ()
         self._last_step = -math.inf
         self._x_end = self._cost_y = self._acc_y = None   # the next run's data sets them afresh
         self._markers_for = None
@@ -338,7 +346,8 @@ class CurvesPanel(Panel):
         self._smooth_curve.setData(xs, window_mean(y[:, 0], width)[::every], connect="finite")
         self._acc_curve.setData(xs, acc, connect="finite")
         # new epochs are rare: redraw the markers only then (NaN figures compared by their text)
-        key = (scale, tuple((r.step, repr(r.test_cost), repr(r.test_accuracy)) for r in self._epochs))
+        key = (scale, tuple((r.step, repr(r.test_cost), repr(r.test_accuracy)) for r in self._epochs),
+               len(self._checks), self._checks[-1] if self._checks else None)
         if key != self._markers_for:
             self._markers_for = key
             self._markers = self._draw_markers(scale)
@@ -346,7 +355,8 @@ class CurvesPanel(Panel):
             self._follow(x, y[:, 0], acc, self._markers)
 
     def _draw_markers(self, scale) -> list:
-        """Mark the test cost and accuracy of every epoch; [(x, cost), (x, accuracy)] as drawn."""
+        """Mark the test cost and accuracy of every epoch, and join them with the test checks made
+        in between into a line; [(x, cost), (x, accuracy)] of all test points as drawn."""
         steps = np.array([r.step for r in self._epochs], dtype=np.float64) * scale
         shown = []
         for item, values in ((self._test_cost, [r.test_cost for r in self._epochs]),
@@ -355,12 +365,26 @@ class CurvesPanel(Panel):
             known = np.isfinite(values)    # a marker needs a value: skip epochs without one
             item.setData(steps[known], values[known], symbolSize=7 if len(steps) <= 40 else 4)
             shown.append((steps[known], values[known]))
+        # The line runs through the checks and the epoch records among them, not back to epoch 0:
+        # a straight segment over steps nobody measured would hide how fast the test figures rose.
+        first = self._checks[0].step if self._checks else math.inf
+        points = sorted({**{r.step: (r.test_cost, r.test_accuracy) for r in self._checks},
+                         **{r.step: (r.test_cost, r.test_accuracy) for r in self._epochs
+                            if r.step >= first}}.items())
+        live_x = np.array([step for step, _ in points], dtype=np.float64) * scale
+        live = np.array([figures for _, figures in points], dtype=np.float64).reshape(-1, 2)
+        for k, item in enumerate((self._live_test_cost, self._live_test_acc)):
+            values = live[:, k] * (100 if k else 1)
+            known = np.isfinite(values)
+            item.setData(live_x[known], values[known])
+            x, y = shown[k]
+            shown[k] = (np.concatenate([x, live_x[known]]), np.concatenate([y, values[known]]))
         return shown
 
     def _follow(self, x, costs, acc, tests):
         """Show the whole run, moving the view (and so redrawing the axes) only in coarse steps."""
         (test_x, test_cost), (_, test_acc) = tests
-        end = max(float(x[-1]) if len(x) else 0.0, float(test_x[-1]) if len(test_x) else 0.0)
+        end = max(float(x[-1]) if len(x) else 0.0, float(test_x.max()) if len(test_x) else 0.0)
         if end > 0:
             # while training runs the axis grows in steps; otherwise it fits the run exactly
             self._x_end = grown_end(self._x_end, end) if self._live else 1.02 * end
