@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         print(f"{'window samples/s':28} {live['samples_per_second']:12,.0f}   kept {100 * result['kept']:.0f}% (target ≥ 70%)")
         print(f"{'window redraws per second':28} {live['fps']:12.1f}   (target ≥ 20)")
         print(f"{'median frame (draw) time':28} {live['median_frame_ms']:10.1f} ms")
-        print(f"{'frame, draw to idle':28} {live['frame_ms']:10.1f} ms   (the worker paces itself by it)")
+        print(f"{'frame, signal to GUI idle':28} {live['frame_ms']:10.1f} ms   (the worker stands aside for it and paces by it; Qt paints just after)")
         print(f"{'GUI thread CPU per frame':28} {live['gui_cpu_ms_per_frame']:10.1f} ms   "
               f"({100 * live['gui_cpu_share']:.0f}% of a core; draw, paint and the rest)")
         print(f"visible panels: {', '.join(live['visible_panels'])}")
