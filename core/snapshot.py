@@ -28,6 +28,8 @@ class EpochRecord:
 class TestCheck:
     """The whole test set's figures at ``step``, measured between epochs while training runs."""
 
+    __test__ = False   # a name pytest would otherwise try to collect
+
     step: int
     test_cost: float
     test_accuracy: float

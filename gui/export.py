@@ -93,13 +93,14 @@ def _ensure_laid_out(widget: QWidget):
         widget.layout().activate()
 
 
-def export_history_csv(path, steps, costs, accuracies, epochs) -> Path:
+def export_history_csv(path, steps, costs, accuracies, epochs, checks=()) -> Path:
     """Write the training history to one CSV file with a ``kind`` column, atomically.
 
     Rows of kind "step" hold ``step``, ``train_cost`` (the mini-batch cost) and ``batch_accuracy``
     (0–1; empty when ``accuracies`` is None), one per stored point, oldest first. Rows of kind
     "epoch" hold ``epoch``, ``step``, ``train_cost`` (mean over the epoch), ``test_cost`` and
-    ``test_accuracy`` (0–1), one per EpochRecord. Cells that do not apply are empty; numbers are
+    ``test_accuracy`` (0–1), one per EpochRecord; rows of kind "test" hold ``step``, ``test_cost``
+    and ``test_accuracy`` of each TestCheck made between epochs. Cells that do not apply are empty; numbers are
     written so they read back exactly (``float(cell)``; NaN as "nan").
     """
     path = Path(path)
@@ -111,6 +112,7 @@ def export_history_csv(path, steps, costs, accuracies, epochs) -> Path:
     rows = [_row("step", step=s, train_cost=c, batch_accuracy=a) for s, c, a in zip(steps, costs, accuracies)]
     rows += [_row("epoch", epoch=r.epoch, step=r.step, train_cost=r.train_cost,
                   test_cost=r.test_cost, test_accuracy=r.test_accuracy) for r in epochs]
+    rows += [_row("test", step=c.step, test_cost=c.test_cost, test_accuracy=c.test_accuracy) for c in checks]
     _write_atomically(path, rows)
     return path
 

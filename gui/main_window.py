@@ -599,9 +599,10 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export the history", "history.csv", "CSV (*.csv)")
         if path:
             c = self.curves_panel
-            epochs = self.last_snapshot.epochs if self.last_snapshot is not None else ()
+            snap = self.last_snapshot
+            epochs, checks = (snap.epochs, snap.test_checks) if snap is not None else ((), ())
             try:
-                export_history_csv(path, c.steps, c.costs, getattr(c, "accuracies", None), epochs)
+                export_history_csv(path, c.steps, c.costs, getattr(c, "accuracies", None), epochs, checks)
             except (ValueError, OSError) as e:
                 self.notify("warning", "Backprop Lens: history not exported", str(e))
 

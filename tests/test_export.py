@@ -11,7 +11,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from core.checkpoint import load_model, save_model
 from core.runfile import RunFileError, load_run, save_run
-from core.snapshot import EpochRecord, network_from_snapshot
+from core.snapshot import EpochRecord, TestCheck, network_from_snapshot
 from gui.export import CSV_COLUMNS, export_history_csv, export_panel
 from gui.panels.curves import CurvesPanel
 from tests.snapshots import make_snapshots, synthetic_digits
@@ -96,9 +96,14 @@ def test_history_csv_reads_back_to_the_same_numbers(tmp_path, curves, stream):
     steps, costs = curves.steps, curves.costs
     accuracies = np.concatenate([s.accuracy_values for s in stream])
     epochs = stream[-1].epochs + (EpochRecord(7, 70, float("nan"), 0.5, 0.25),)
-    path = export_history_csv(tmp_path / "history.csv", steps, costs, accuracies, epochs)
+    checks = (TestCheck(12, 0.75, 0.625), TestCheck(40, float("nan"), 0.5))
+    path = export_history_csv(tmp_path / "history.csv", steps, costs, accuracies, epochs, checks)
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
+    test_rows = [r for r in rows if r["kind"] == "test"]
+    assert [(int(r["step"]), r["test_cost"], float(r["test_accuracy"])) for r in test_rows] == [
+        (12, "0.75", 0.625), (40, "nan", 0.5)]
+    assert all(r["epoch"] == r["train_cost"] == r["batch_accuracy"] == "" for r in test_rows)
     assert tuple(rows[0]) == CSV_COLUMNS
     step_rows = [r for r in rows if r["kind"] == "step"]
     epoch_rows = [r for r in rows if r["kind"] == "epoch"]
