@@ -177,3 +177,21 @@ def test_render_compare_panel(qtbot, panel, runs):
     qtbot.wait(50)
     PNG_DIR.mkdir(parents=True, exist_ok=True)
     assert panel.grab().save(str(PNG_DIR / "compare.png"))
+
+
+def test_test_checks_between_epochs_draw_each_run_s_test_line(panel, runs):
+    import dataclasses
+
+    from core.snapshot import TestCheck
+    a = runs[0][-1]
+    spe = a.steps_per_epoch
+    checks = (TestCheck(spe // 2, 1.5, 0.40), TestCheck(spe + spe // 2, 1.0, 0.60))
+    panel.show_snapshot(dataclasses.replace(a, test_checks=checks))
+    panel._draw()
+    x, y = data(panel.curves["A test checks"])
+    expected = sorted([(c.step, c.test_accuracy) for c in checks]
+                      + [(r.step, r.test_accuracy) for r in a.epochs if r.step >= spe // 2])
+    np.testing.assert_allclose(x, [step / spe for step, _ in expected])
+    np.testing.assert_allclose(y, [100 * acc for _, acc in expected])
+    ex, _ = data(panel.curves["A test"])                   # the epoch markers stay
+    np.testing.assert_array_equal(ex, [r.epoch for r in a.epochs])

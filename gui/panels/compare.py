@@ -145,8 +145,13 @@ class RunCurves:
         self.raw.setClipToView(True)
         self.raw.setDownsampling(auto=True, method="peak")
         self.smooth = cost_plot.plot(pen=pg.mkPen(colour, width=2.5), antialias=True)
+        # the line runs through the test checks made between epochs (and the epochs among them);
+        # the markers are the epochs themselves
         self.test = acc_plot.plot(pen=pg.mkPen(colour, width=2), symbol=SYMBOLS[name], symbolSize=7,
                                   symbolBrush=colour, symbolPen=pg.mkPen("w", width=1))
+        self.test_line = acc_plot.plot(pen=pg.mkPen(colour, width=1.5))
+        self.checks: tuple = ()
+        self.steps_per_epoch = 1
 
     def add(self, snapshot: Snapshot):
         steps = np.asarray(snapshot.cost_steps, dtype=np.float64)
@@ -157,10 +162,12 @@ class RunCurves:
         if len(steps):
             self.last_step = float(steps[-1])
         self.epochs, self.config, self.status = snapshot.epochs, snapshot.config, snapshot.status
+        self.checks, self.steps_per_epoch = snapshot.test_checks, max(int(snapshot.steps_per_epoch), 1)
 
     def clear(self):
         self.history = DecimatingHistory(CAPACITY, columns=1)
         self.epochs, self.config, self.last_step, self.status = (), {}, -math.inf, ""
+        self.checks = ()
 
     @property
     def steps_seen(self) -> float:
@@ -178,6 +185,13 @@ class RunCurves:
         done = [r for r in self.epochs if math.isfinite(r.test_accuracy)]
         self.test.setData(np.array([r.epoch for r in done], dtype=np.float64),
                           np.array([100 * r.test_accuracy for r in done], dtype=np.float64))
+        self.test.setPen(pg.mkPen(None) if self.checks else pg.mkPen(COLOURS[self.name], width=2))
+        first = self.checks[0].step if self.checks else math.inf
+        points = sorted({**{c.step: c.test_accuracy for c in self.checks},
+                         **{r.step: r.test_accuracy for r in done if r.step >= first}}.items())
+        points = [(step, acc) for step, acc in points if math.isfinite(acc)]
+        self.test_line.setData(np.array([step for step, _ in points], dtype=np.float64) / self.steps_per_epoch,
+                               np.array([100 * acc for _, acc in points], dtype=np.float64))
 
     def last_accuracy_text(self) -> str:
         done = [r for r in self.epochs if r.epoch > 0 and math.isfinite(r.test_accuracy)]
@@ -194,7 +208,8 @@ class RunCurves:
 
 class ComparePanel(Panel):
     """Run A (the main run) and run B (one setting changed) overlaid: smoothed training cost per
-    step and test accuracy per epoch. ``compare_requested(dict)`` asks for run B."""
+    step and test accuracy over epochs (each epoch marked, the checks between epochs joined by a
+    line). ``compare_requested(dict)`` asks for run B."""
 
     title = "Compare"
     keeps_history = True    # run A's curve must cover the run even while the panel is hidden
@@ -253,7 +268,7 @@ class ComparePanel(Panel):
     def _build_plots(self):
         self._view = pg.GraphicsLayoutWidget()
         self._titles = [Title(text, size=TITLE_SIZE) for text in ("training cost, smoothed",
-                                                                   "test accuracy per epoch")]
+                                                                   "test accuracy (● each epoch)")]
         for col, title in enumerate(self._titles):
             self._view.addItem(title, row=0, col=col)
         cost = self._cost_plot = self._view.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
@@ -274,9 +289,11 @@ class ComparePanel(Panel):
     # --- public surface ----------------------------------------------------------------------
     @property
     def curves(self) -> dict:
-        """Plot items by run and role ("A cost", "A smoothed", "A test", same for B): read only."""
+        """Plot items by run and role ("A cost", "A smoothed", "A test", "A test checks", same for
+        B): read only."""
         return {f"{name} {role}": getattr(run, attr) for name, run in self.runs.items()
-                for role, attr in (("cost", "raw"), ("smoothed", "smooth"), ("test", "test"))}
+                for role, attr in (("cost", "raw"), ("smoothed", "smooth"), ("test", "test"),
+                                   ("test checks", "test_line"))}
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Feed run A, the main run."""
