@@ -13,7 +13,7 @@ until the window has taken it and handled what that caused: Qt's event dispatche
 thread is about to block waiting for events again (aboutToBlock). Qt paints a few ms later (it
 gathers update requests on a short timer), so painting overlaps the next steps. Measured against
 the earlier way (polling the GUI thread's state in /proc every ms, Linux only): 73–78% of the
-headless speed at 28–29 redraws/s instead of 66–72% at 16–19, on the same machine and day.
+headless speed at 27–29 redraws/s instead of 66–72% at 15–23, on the same machine and day.
 Competing for the GIL instead, the two threads hand it over thousands of times a
 frame (PyQt releases it around every Qt call, NumPy around most array operations); measured, that
 cost training as much as standing aside, but it doubled a frame's duration, and with it the lag of
