@@ -24,6 +24,7 @@ from core.runfile import RunFileError, save_run
 from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.export import export_history_csv, export_panel
+from gui.help import GuideDialog, guide_html
 from gui.panels.activations import ActivationsPanel
 from gui.panels.backprop import BackpropPanel
 from gui.panels.base import Panel
@@ -303,6 +304,24 @@ class MainWindow(QMainWindow):
         view = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
+        help_menu = self.menuBar().addMenu("&Help")
+        self.guide_action = QAction("Guide: panels and keys", self)
+        self.guide_action.setShortcut(QKeySequence("F1"))
+        self.guide_action.triggered.connect(self.show_guide)
+        help_menu.addAction(self.guide_action)
+
+    def show_guide(self) -> GuideDialog:
+        """Open (or raise) the guide: what each panel shows, every key, where the data came from."""
+        file_menu = self.menuBar().actions()[0].menu()
+        actions = self.actions() + file_menu.actions() + [self.guide_action]
+        source = str(getattr(getattr(self, "data", None), "source", "") or "")
+        if getattr(self, "guide", None) is None:
+            self.guide = GuideDialog(self, actions, source)
+        else:
+            self.guide.browser.setHtml(guide_html(actions, source))
+        self.guide.show()
+        self.guide.raise_()
+        return self.guide
 
     def _restore_session(self, saved: dict, problem: str):
         if self.session is None:

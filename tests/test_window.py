@@ -179,3 +179,18 @@ def test_test_accuracy_is_measured_while_training_runs(qtbot, monkeypatch):
 def test_early_test_checks_come_at_25_times_powers_of_two():
     from gui.training_thread import early_check
     assert [s for s in range(1, 2000) if early_check(s)] == [25, 50, 100, 200, 400, 800, 1600]
+
+
+def test_help_guide_explains_every_panel_and_lists_every_key(qtbot, window):
+    from gui.help import PANELS
+    assert set(window.docks) <= set(PANELS) and "Network" in PANELS
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    guide = window.guide
+    assert guide.isVisible() and not guide.isModal()
+    text = guide.browser.toPlainText()
+    for name in PANELS:
+        assert name in text
+    for key in ("Space", "Right", "Shift+Right", "Ctrl+R", "Ctrl+D", "Ctrl+Shift+E", "[", "]", "F1"):
+        assert key in text, key
+    assert "synthetic test digits" in text          # where the data came from
+    assert window.show_guide() is guide             # asked again: the same window, raised
