@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PyQt6.QtWidgets import QComboBox
 
-from gui.panels.gradients import GradientsPanel, health_line, saturation_masks
+from gui.panels.gradients import GradientsPanel, health_line, ratio_text, saturation_masks
 from tests.snapshots import make_snapshot, make_snapshots
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
@@ -96,7 +96,8 @@ def test_update_ratios_are_drawn_with_their_values(panel, stream):
     x, y = data(panel._ratio_points)
     np.testing.assert_array_equal(x, [1, 2, 3])
     np.testing.assert_allclose(y, ratios)
-    assert [label.toPlainText() for label in panel._ratio_labels] == [f"{r:.1e}" for r in ratios]
+    assert [label.toPlainText() for label in panel._ratio_labels] == [ratio_text(r) for r in ratios]
+    assert [ratio_text(r) for r in (0.0052, 0.012, 1.5, 3e-5)] == ["5.2e-3", "1.2e-2", "1.5e0", "3.0e-5"]
     low, high = panel._ratio_plot.viewRange()[1]
     assert low < math.log10(1e-3) < high              # the 1e-3 reference line stays in view
 

@@ -100,6 +100,14 @@ class QuietLabel(QWidget):
             self.setFixedHeight(max(height, 0))
 
 
+def ratio_text(r) -> str:
+    """An update ratio as the plot labels it: two digits and a short exponent, '5.2e-3'."""
+    if not np.isfinite(r):
+        return "–"
+    mantissa, exponent = f"{r:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
 class GradientsPanel(Panel):
     """Gradient norm per layer over the run (log scale), the per-neuron gradient magnitudes of the
     last step for one layer, the update-to-weight ratio ‖ΔW‖/‖W‖ per layer against the usual 1e-3,
@@ -145,9 +153,13 @@ class GradientsPanel(Panel):
         self._ratio_points = self._ratio_plot.plot(pen=None, symbol="o", symbolSize=11)
         ref = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0,
                               pen=pg.mkPen((120, 120, 120), width=1.5, style=Qt.PenStyle.DashLine),
-                              label="typical 1e-3", labelOpts=dict(position=0.5, color=(90, 90, 90),
-                                                                   anchors=[(0.5, 1), (0.5, 1)]))
-        self._ratio_plot.addItem(ref)
+                              label="typical", labelOpts=dict(position=0.0, color=(90, 90, 90),
+                                                              anchors=[(0, 0), (0, 0)]))
+        self._ratio_plot.addItem(ref)   # its word sits under the line at the left, clear of the points
+        self._ratio_plot.setToolTip("How much each layer's weights moved in the last step, relative "
+                                    "to their size. The dashed line, 1e-3, is a typical healthy "
+                                    "value: far above, the learning rate may be too high; far "
+                                    "below, the layer is barely learning.")
         self._layer = QComboBox(objectName="layer")
         # the items arrive with the first snapshot, after the first show
         self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
@@ -199,11 +211,15 @@ class GradientsPanel(Panel):
         self._norm_curves = [self._norm_curve(l) for l in range(L)]
         for label in self._ratio_labels:
             self._ratio_plot.removeItem(label)
-        self._ratio_labels = [pg.TextItem(anchor=(0.5, 1.2), color=(40, 40, 40)) for _ in range(L)]
+        # numbers above their points; from three layers on, neighbours' alternate above and below
+        self._ratio_labels = [pg.TextItem(anchor=(0.5, 1.2) if l % 2 == 0 or L < 3 else (0.5, -0.2),
+                                          color=(40, 40, 40)) for l in range(L)]
         for label in self._ratio_labels:
             self._ratio_plot.addItem(label)
-        self._ratio_plot.getAxis("bottom").setTicks([[(l + 1, f"layer {l + 1}") for l in range(L)]])
-        self._ratio_ranges.set(self._ratio_plot.getViewBox(), x=(0.4, L + 0.6))
+        self._ratio_plot.getAxis("bottom").setTicks([[(l + 1, str(l + 1)) for l in range(L)]])
+        self._ratio_plot.setLabel("bottom", "layer")
+        self._norm_plot.legend.setColumnCount(L if L <= 2 else 2)   # three across would not fit
+        self._ratio_ranges.set(self._ratio_plot.getViewBox(), x=(-0.1, L + 0.7))   # room for "typical" and the last number
         self._ratio_brushes = [pg.mkBrush(theme.layer_colour(l)) for l in range(L)]
         self._layer.blockSignals(True)
         self._layer.clear()
@@ -318,7 +334,7 @@ class GradientsPanel(Panel):
         self._ratio_points.setData(layers[known], ratios[known], symbolBrush=brushes)
         logs = np.log10(ratios)
         for label, x, r, lg in zip(self._ratio_labels, layers, ratios, logs):
-            label.setText(f"{r:.1e}" if np.isfinite(r) else "–")
+            label.setText(ratio_text(r))
             label.setPos(x, lg if np.isfinite(lg) else math.log10(HEALTHY_RATIO))
         shown = np.concatenate([logs[np.isfinite(logs)], [math.log10(HEALTHY_RATIO)]])
         # the labels sit above their points: keep ~0.3 decades above the top one, 0.7 on refits

@@ -59,6 +59,7 @@ def finite_for_display(values: np.ndarray, level: float) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=level, neginf=-level)
 
 
+TITLE_SIZE = "10pt"  # plot titles: pyqtgraph's 11 pt made them wider than the dock, cutting off the colour bars
 ROW_LABEL_PX = 13   # vertical room one axis label needs at the default font
 
 
@@ -181,7 +182,7 @@ class MosaicView:
 
     def _style_plot(self):
         plot = self.plot
-        plot.setTitle(f"{self.name}: incoming weights of its {self.n} neurons (28×28 each)")
+        plot.setTitle(f"{self.name}: {self.n} neurons' incoming weights (28×28)", size=TITLE_SIZE)
         plot.hideAxis("left")
         plot.hideAxis("bottom")
         plot.invertY(True)
@@ -225,7 +226,7 @@ class HeatMapView:
     def _style_plot(self):
         plot, l = self.plot, self.l
         target = "output" if self.is_output else f"layer {l + 1}"
-        plot.setTitle(f"Weights layer {l} → {target} ({self.n_out} × {self.n_in})")
+        plot.setTitle(f"Weights layer {l} → {target} ({self.n_out} × {self.n_in})", size=TITLE_SIZE)
         plot.setLabel("left", "digit" if self.is_output else f"layer {l + 1} neuron")
         plot.setLabel("bottom", f"layer {l} neuron")
         self._row_ticks = None
@@ -294,21 +295,22 @@ class WeightsPanel(Panel):
     def _build(self, sizes: tuple):
         self.graphics.clear()
         self.sizes, self._hover = sizes, None
-        # mosaic on top across the full width; the deeper layers' heat maps side by side below it,
-        # so the mosaic keeps its size however deep the network is
+        # mosaic on top across the full width; the deeper layers' heat maps below it, one row each
+        # (side by side, each with its colour bar, they would not fit the dock's width)
         count = len(sizes) - 2
-        top = self.graphics.addPlot(row=0, col=0, colspan=max(1, count))
+        top = self.graphics.addPlot(row=0, col=0)
         self.mosaic = MosaicView(top, sizes[1], "Output layer" if count == 0 else "Hidden layer 1")
         self._connect(self.mosaic.image, 0)
         self.heatmaps = []
         for l in range(1, count + 1):
-            plot = self.graphics.addPlot(row=1, col=l - 1)
-            view = HeatMapView(plot, l, sizes, max_ticks=max(4, 24 // count))
+            plot = self.graphics.addPlot(row=l, col=0)
+            view = HeatMapView(plot, l, sizes)
             self._connect(view.image, l)
             self.heatmaps.append(view)
         layout = self.graphics.ci.layout
-        layout.setRowStretchFactor(0, 3)
-        layout.setRowStretchFactor(1, 1)
+        layout.setRowStretchFactor(0, 3 if count < 2 else 2 * count)
+        for row in range(1, count + 1):
+            layout.setRowStretchFactor(row, 1)
 
     def _connect(self, image: PixelImage, l: int):
         image.clicked.connect(lambda x, y: self._on_pixel_clicked(l, x, y))
