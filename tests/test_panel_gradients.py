@@ -206,3 +206,19 @@ def test_renders_a_readable_png(panel, qtbot):
     assert image.save(str(PNG_DIR / "gradients.png"))
     pixels = {image.pixel(x, y) for x in range(0, 900, 7) for y in range(0, 600, 7)}
     assert len(pixels) > 20
+
+
+def test_per_neuron_chart_holds_its_peak_while_running_and_fits_when_paused(panel, stream):
+    import dataclasses
+    last = stream[-1]
+    big = tuple(n * 10 for n in last.grad_neuron_norms)
+    panel.show_snapshot(dataclasses.replace(last, status="running", grad_neuron_norms=big))
+    running_top = panel._neuron_y[1]
+    assert running_top >= 10 * float(np.max(last.grad_neuron_norms[0]))
+    no_points = dict(cost_steps=np.zeros(0), cost_values=np.zeros(0), accuracy_values=np.zeros(0),
+                     grad_norm_values=np.zeros((0, len(SIZES) - 1)))   # the same step, seen again
+    panel.show_snapshot(dataclasses.replace(last, status="running", **no_points))
+    assert panel._neuron_y[1] == running_top               # held: the bars jump from step to step
+    panel.show_snapshot(dataclasses.replace(last, status="paused", **no_points))
+    top = float(np.max(last.grad_neuron_norms[0]))
+    assert top <= panel._neuron_y[1] <= 2.5 * top          # paused: fitted to the step shown

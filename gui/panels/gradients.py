@@ -315,11 +315,13 @@ class GradientsPanel(Panel):
         if self._neuron_ranges.follow() and len(j):
             box = self._neuron_plot.getViewBox()
             self._neuron_ranges.set(box, x=(-0.6, len(j) - 0.4))
-            # these norms jump 10-fold from batch to batch: the top follows their peak, held and
-            # let down by half every PEAK_HALF_LIFE seconds, in 1-2-5 steps
+            # these norms jump 10-fold from batch to batch: while training runs the top follows
+            # their peak, held and let down by half every PEAK_HALF_LIFE seconds, in 1-2-5 steps;
+            # paused, it fits the step on screen
             now = time.monotonic()
             top = float(np.max(heights, initial=0.0))
-            held = self._neuron_peak * 0.5 ** ((now - self._neuron_peak_at) / PEAK_HALF_LIFE)
+            held = (self._neuron_peak * 0.5 ** ((now - self._neuron_peak_at) / PEAK_HALF_LIFE)
+                    if self._live else 0.0)
             self._neuron_peak, self._neuron_peak_at = max(top, held, 1e-12), now
             shown = one_two_five(1.05 * self._neuron_peak)
             self._neuron_y = (-0.02 * shown, shown)
