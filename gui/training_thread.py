@@ -99,7 +99,8 @@ class GuiIdle:
     """When the GUI thread last went idle, counted in snapshots it had taken by then.
 
     Made in the GUI thread: Qt's event dispatcher there calls ``_on_idle`` just before the thread
-    blocks waiting for events, so a frame (taking a snapshot, drawing, painting) is over.
+    blocks waiting for events, so the window has taken the snapshot and updated its panels (Qt
+    paints them a few ms later; see the module's docstring).
     """
 
     def __init__(self, mailbox: Mailbox, dispatcher):
