@@ -308,7 +308,7 @@ class WeightsPanel(Panel):
             self._connect(view.image, l)
             self.heatmaps.append(view)
         layout = self.graphics.ci.layout
-        layout.setRowStretchFactor(0, 3 if count < 2 else 2 * count)
+        layout.setRowStretchFactor(0, 4 if count < 2 else 2 * count)
         for row in range(1, count + 1):
             layout.setRowStretchFactor(row, 1)
 
