@@ -111,6 +111,16 @@ class Snapshot:
                 f"sizes={self.sizes}, cost={self.cost:.4g})")
 
 
+def test_points(epochs, checks) -> np.ndarray:
+    """The test set's figures through a run as rows (step, test cost, test accuracy), by step:
+    every TestCheck, and the EpochRecords from the first check on (none before it, so a line drawn
+    through them never spans steps nobody measured). Empty (0, 3) without checks."""
+    first = checks[0].step if checks else float("inf")
+    by_step = {c.step: (c.test_cost, c.test_accuracy) for c in checks}
+    by_step.update({r.step: (r.test_cost, r.test_accuracy) for r in epochs if r.step >= first})
+    return np.array([(step, *by_step[step]) for step in sorted(by_step)], dtype=np.float64).reshape(-1, 3)
+
+
 POINT_FIELDS = ("cost_steps", "cost_values", "accuracy_values", "grad_norm_values")
 
 

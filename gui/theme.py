@@ -11,6 +11,7 @@ NEGATIVE = (40, 80, 200)     # blue: negative
 ACCENT = (230, 120, 0)       # orange: selection, highlights
 TRAIN = (31, 119, 180)       # training curves
 TEST = (214, 39, 40)         # test curves
+TITLE_SIZE = "10pt"          # plot titles (pyqtgraph's 11 pt ones made the Weights panel wider than its dock)
 LAYER_COLOURS = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (148, 103, 189), (140, 86, 75)]
 
 

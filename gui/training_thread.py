@@ -156,7 +156,6 @@ class TrainingThread(QThread):
         self.run_id = 0
         self._monitor = DivergenceMonitor()
         self._last_publish = 0.0
-        self._next_test_check = 0.0
         self._gui = GuiIdle.of_this_thread(self.mailbox)   # built in the GUI thread: watches it
         self.frame_cost = 0.0               # s the window takes to draw a frame, smoothed
         self._message = ""

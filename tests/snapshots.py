@@ -45,3 +45,16 @@ def make_snapshots(count=3, steps_between=4, sizes=(784, 16, 10), **kwargs):
             trainer.step()
         out.append(trainer.snapshot("running"))
     return out
+
+
+def open_panel(qtbot, cls, size=(900, 600), show=True, unpaced=False):
+    """A panel of class ``cls`` at ``size``, closed with the test. ``show``: on screen (panels
+    nobody sees do not draw); ``unpaced``: every snapshot drawn at once (pacing has its own tests)."""
+    panel = cls()
+    qtbot.addWidget(panel)
+    panel.resize(*size)
+    if unpaced:
+        panel.redraw_interval = 0
+    if show:
+        panel.show()
+    return panel

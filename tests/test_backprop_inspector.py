@@ -15,7 +15,7 @@ from core.inspect import TOP, explain_neuron
 from core.network import Network, one_hot
 from core.trainer import Trainer
 from gui.panels.backprop import BackpropPanel, formulas, num, plain, term
-from tests.snapshots import make_snapshot, make_snapshots, synthetic_digits
+from tests.snapshots import make_snapshot, make_snapshots, open_panel, synthetic_digits
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 PAIRS = list(itertools.product(["sigmoid", "tanh", "relu"], ["quadratic", "cross-entropy"]))
@@ -204,11 +204,7 @@ def test_numbers_have_four_significant_digits_and_real_minus_signs():
 # --- the panel ---------------------------------------------------------------------------------------
 @pytest.fixture
 def panel(qtbot):
-    p = BackpropPanel()
-    qtbot.addWidget(p)
-    p.resize(1000, 800)
-    p.show()
-    return p
+    return open_panel(qtbot, BackpropPanel, size=(1000, 800))
 
 
 def text(label) -> str:

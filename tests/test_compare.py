@@ -7,7 +7,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from gui.panels.compare import CAPACITY, ComparePanel, compare_settings, describe, settings_of, smooth
-from tests.snapshots import make_snapshot, make_snapshots
+from tests.snapshots import make_snapshot, make_snapshots, open_panel
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 BASE = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
@@ -71,11 +71,7 @@ def runs():
 
 @pytest.fixture
 def panel(qtbot):
-    p = ComparePanel()
-    qtbot.addWidget(p)
-    p.resize(900, 500)
-    p.show()
-    return p
+    return open_panel(qtbot, ComparePanel, size=(900, 500))
 
 
 def data(item):

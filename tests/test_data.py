@@ -416,24 +416,15 @@ def test_corrupt_gzip(tmp_path):
         assert one_line(str(error.value))
 
 
-def test_image_label_count_mismatch(tmp_path):
-    images = write(tmp_path / "i", idx_bytes(0x803, (3, 28, 28)))
-    labels = write(tmp_path / "l", idx_bytes(0x801, (2,), b"\x01\x02"))
-    with pytest.raises(DataError, match="i has 3 images but l has 2 labels"):
-        read_idx_pair(images, labels, "train")
-
-
-def test_wrong_image_size(tmp_path):
-    images = write(tmp_path / "i", idx_bytes(0x803, (2, 27, 27)))
-    labels = write(tmp_path / "l", idx_bytes(0x801, (2,), b"\x01\x02"))
-    with pytest.raises(DataError, match="images are 27x27 pixels, expected 28x28"):
-        read_idx_pair(images, labels, "train")
-
-
-def test_label_out_of_range(tmp_path):
-    images = write(tmp_path / "i", idx_bytes(0x803, (2, 28, 28)))
-    labels = write(tmp_path / "l", idx_bytes(0x801, (2,), b"\x01\x0c"))
-    with pytest.raises(DataError, match="label 12 at index 1 is outside 0..9"):
+@pytest.mark.parametrize("image_shape, label_bytes, message", [
+    ((3, 28, 28), b"\x01\x02", "i has 3 images but l has 2 labels"),          # count mismatch
+    ((2, 27, 27), b"\x01\x02", "images are 27x27 pixels, expected 28x28"),    # wrong image size
+    ((2, 28, 28), b"\x01\x0c", "label 12 at index 1 is outside 0..9"),        # label out of range
+])
+def test_images_and_labels_that_do_not_fit_together(tmp_path, image_shape, label_bytes, message):
+    images = write(tmp_path / "i", idx_bytes(0x803, image_shape))
+    labels = write(tmp_path / "l", idx_bytes(0x801, (2,), label_bytes))
+    with pytest.raises(DataError, match=message):
         read_idx_pair(images, labels, "train")
 
 

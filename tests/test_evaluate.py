@@ -12,7 +12,7 @@ from core.evaluate import (Evaluation, confusion_matrix, evaluate, misclassified
 from core.network import Network
 from core.trainer import Trainer
 from gui.panels.evaluate import EvaluatePanel, EvaluationRunner, cell_colours, mistake_title
-from tests.snapshots import make_trainer, synthetic_digits
+from tests.snapshots import make_trainer, open_panel, synthetic_digits
 
 PNG_DIR = Path("/tmp/panels")
 
@@ -103,10 +103,7 @@ def test_real_mnist_confusion_matrix(mnist):
 # --- the panel --------------------------------------------------------------------------------
 @pytest.fixture
 def panel(qtbot):
-    p = EvaluatePanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    return p
+    return open_panel(qtbot, EvaluatePanel, show=False)
 
 
 @pytest.fixture(scope="module")

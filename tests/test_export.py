@@ -14,7 +14,7 @@ from core.runfile import RunFileError, load_run, save_run
 from core.snapshot import EpochRecord, TestCheck, network_from_snapshot
 from gui.export import CSV_COLUMNS, export_history_csv, export_panel
 from gui.panels.curves import CurvesPanel
-from tests.snapshots import make_snapshots, synthetic_digits
+from tests.snapshots import make_snapshots, open_panel, synthetic_digits
 
 
 @pytest.fixture(scope="module")
@@ -24,10 +24,7 @@ def stream():
 
 @pytest.fixture
 def curves(qtbot, stream):
-    p = CurvesPanel()
-    qtbot.addWidget(p)
-    p.resize(800, 500)
-    p.show()
+    p = open_panel(qtbot, CurvesPanel, size=(800, 500))
     for s in stream:
         p.show_snapshot(s)
     return p

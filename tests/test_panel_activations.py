@@ -10,7 +10,7 @@ from PyQt6.QtWidgets import QPushButton
 from gui import theme
 from gui.panels.activations import ActivationsPanel, saturation
 from gui.panels.layout import NEUTRAL
-from tests.snapshots import make_snapshot
+from tests.snapshots import make_snapshot, open_panel
 
 PNG_DIR = Path("/tmp/panels")
 
@@ -27,12 +27,7 @@ def two_hidden():
 
 @pytest.fixture
 def panel(qtbot):
-    p = ActivationsPanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    p.redraw_interval = 0   # draw every snapshot here; pacing has its own test
-    p.show()                # panels that nobody sees do not draw
-    return p
+    return open_panel(qtbot, ActivationsPanel, unpaced=True)
 
 
 def with_probe(snapshot, *activations):

@@ -9,19 +9,14 @@ from PyQt6.QtWidgets import QCheckBox, QComboBox
 
 from core.history import DecimatingHistory
 from gui.panels.curves import CurvesPanel, grown_end, nice_ceil, stable_span, window_mean
-from tests.snapshots import make_snapshot, make_snapshots
+from tests.snapshots import make_snapshot, make_snapshots, open_panel
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 
 
 @pytest.fixture
 def panel(qtbot):
-    p = CurvesPanel()
-    p.redraw_interval = 0   # every snapshot drawn at once: these tests check what is drawn
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    p.show()
-    return p
+    return open_panel(qtbot, CurvesPanel, unpaced=True)
 
 
 @pytest.fixture(scope="module")

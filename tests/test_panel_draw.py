@@ -11,7 +11,7 @@ from core.preprocess import centre_of_mass, forward_digit, prepare_drawing
 from core.trainer import Trainer
 from gui import theme
 from gui.panels.draw import DrawPanel
-from tests.snapshots import make_snapshot, make_snapshots
+from tests.snapshots import make_snapshot, make_snapshots, open_panel
 
 PNG_DIR = Path("/tmp/panels")
 SEVEN = [(70, 60), (215, 60), (130, 240)]
@@ -19,10 +19,7 @@ SEVEN = [(70, 60), (215, 60), (130, 240)]
 
 @pytest.fixture
 def panel(qtbot):
-    p = DrawPanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    return p
+    return open_panel(qtbot, DrawPanel, show=False)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from PyQt6.QtWidgets import QComboBox
 
 from gui.panels.gradients import GradientsPanel, health_line, ratio_text, saturation_masks
-from tests.snapshots import make_snapshot, make_snapshots
+from tests.snapshots import make_snapshot, make_snapshots, open_panel
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
 SIZES = (784, 12, 8, 10)
@@ -17,12 +17,7 @@ SIZES = (784, 12, 8, 10)
 
 @pytest.fixture
 def panel(qtbot):
-    p = GradientsPanel()
-    p.redraw_interval = 0   # every snapshot drawn at once: these tests check what is drawn
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    p.show()
-    return p
+    return open_panel(qtbot, GradientsPanel, unpaced=True)
 
 
 @pytest.fixture(scope="module")

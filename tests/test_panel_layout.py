@@ -8,7 +8,7 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from gui import theme
 from gui.panels.layout import NEUTRAL, LayoutPanel, link_count, top_weights, unit_activation
-from tests.snapshots import make_snapshot
+from tests.snapshots import make_snapshot, open_panel
 
 PNG_DIR = Path("/tmp/panels")
 
@@ -25,12 +25,7 @@ def two_hidden():
 
 @pytest.fixture
 def panel(qtbot):
-    p = LayoutPanel()
-    qtbot.addWidget(p)
-    p.resize(900, 600)
-    p.redraw_interval = 0   # draw every snapshot here; pacing is tested with the Activations panel
-    p.show()                # panels that nobody sees do not draw
-    return p
+    return open_panel(qtbot, LayoutPanel, unpaced=True)   # pacing: tested with Activations
 
 
 def broken(snapshot):

@@ -6,7 +6,7 @@ import time
 from PyQt6.QtCore import QTimer
 
 from gui.training_thread import GuiIdle, Mailbox, early_check
-from snapshots import make_snapshots
+from tests.snapshots import make_snapshots
 
 
 def test_mailbox_counts_takes_and_knows_which_one_a_signal_waits_for():

@@ -21,7 +21,6 @@ from gui.panels.layout import activation_brushes, brush, changed
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
-TITLE_SIZE = "10pt"
 SATURATION_RULE = {"sigmoid": "a < 0.02 or a > 0.98", "tanh": "|a| > 0.98", "relu": "a = 0"}
 Y_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # ReLU's top follows the layer's maximum
 
@@ -122,7 +121,7 @@ class ActivationsPanel(Panel):
             self._hidden_bars.append(self._add_bars(plot, n))
 
     def _build_input(self, layout, n_pixels: int) -> None:
-        layout.addLabel(f"Input ({n_pixels} pixels)", size=TITLE_SIZE)
+        layout.addLabel(f"Input ({n_pixels} pixels)", size=theme.TITLE_SIZE)
         layout.nextRow()
         box = layout.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self._image = pg.ImageItem(axisOrder="row-major")
@@ -134,7 +133,7 @@ class ActivationsPanel(Panel):
     def _build_output(self, layout, n: int) -> None:
         accent = "#%02x%02x%02x" % theme.ACCENT
         plot = layout.addPlot()
-        plot.setTitle(f"Output ({n}): ▼ label, <span style='color:{accent}'>■</span> predicted", size=TITLE_SIZE)
+        plot.setTitle(f"Output ({n}): ▼ label, <span style='color:{accent}'>■</span> predicted", size=theme.TITLE_SIZE)
         plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(n)], []])
         self._output_bars = self._add_bars(plot, n)
         plot.setYRange(0, 1.3, padding=0)
@@ -185,7 +184,7 @@ class ActivationsPanel(Panel):
         share = 100.0 * count / max(len(a), 1)
         title = f"Hidden {l + 1} ({len(a)} {activation}): {share:.0f}% {what}"
         if changed(self._shown, ("title", l), title):
-            plot.setTitle(size=TITLE_SIZE, title=title)
+            plot.setTitle(size=theme.TITLE_SIZE, title=title)
             plot.setToolTip(f"{count} of {len(a)} units {what} on the probe digit ({SATURATION_RULE[activation]})")
 
     def _show_output(self, out, label: int) -> int:

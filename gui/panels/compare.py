@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdi
                              QVBoxLayout)
 
 from core.history import DecimatingHistory
-from core.snapshot import Snapshot
+from core.snapshot import Snapshot, test_points
 from gui.panels.base import Panel
 from gui.panels.curves import DecadeAxis, drawable, mean_between
 from gui.settings_tree import parse_hidden
@@ -186,12 +186,9 @@ class RunCurves:
         self.test.setData(np.array([r.epoch for r in done], dtype=np.float64),
                           np.array([100 * r.test_accuracy for r in done], dtype=np.float64))
         self.test.setPen(pg.mkPen(None) if self.checks else pg.mkPen(COLOURS[self.name], width=2))
-        first = self.checks[0].step if self.checks else math.inf
-        points = sorted({**{c.step: c.test_accuracy for c in self.checks},
-                         **{r.step: r.test_accuracy for r in done if r.step >= first}}.items())
-        points = [(step, acc) for step, acc in points if math.isfinite(acc)]
-        self.test_line.setData(np.array([step for step, _ in points], dtype=np.float64) / self.steps_per_epoch,
-                               np.array([100 * acc for _, acc in points], dtype=np.float64))
+        points = test_points(self.epochs, self.checks)
+        points = points[np.isfinite(points[:, 2])]
+        self.test_line.setData(points[:, 0] / self.steps_per_epoch, 100 * points[:, 2])
 
     def last_accuracy_text(self) -> str:
         done = [r for r in self.epochs if r.epoch > 0 and math.isfinite(r.test_accuracy)]

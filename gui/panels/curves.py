@@ -10,7 +10,7 @@ from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from core.history import DecimatingHistory
-from core.snapshot import Snapshot
+from core.snapshot import Snapshot, test_points
 from gui import theme
 from gui.panels.base import Panel
 
@@ -365,16 +365,11 @@ class CurvesPanel(Panel):
             known = np.isfinite(values)    # a marker needs a value: skip epochs without one
             item.setData(steps[known], values[known], symbolSize=7 if len(steps) <= 40 else 4)
             shown.append((steps[known], values[known]))
-        # The line runs through the checks and the epoch records among them, not back to epoch 0:
-        # a straight segment over steps nobody measured would hide how fast the test figures rose.
-        first = self._checks[0].step if self._checks else math.inf
-        points = sorted({**{r.step: (r.test_cost, r.test_accuracy) for r in self._checks},
-                         **{r.step: (r.test_cost, r.test_accuracy) for r in self._epochs
-                            if r.step >= first}}.items())
-        live_x = np.array([step for step, _ in points], dtype=np.float64) * scale
-        live = np.array([figures for _, figures in points], dtype=np.float64).reshape(-1, 2)
+        # not back to epoch 0: a straight segment over unmeasured steps would hide the early rise
+        points = test_points(self._epochs, self._checks)
+        live_x = points[:, 0] * scale
         for k, item in enumerate((self._live_test_cost, self._live_test_acc)):
-            values = live[:, k] * (100 if k else 1)
+            values = points[:, k + 1] * (100 if k else 1)
             known = np.isfinite(values)
             item.setData(live_x[known], values[known])
             x, y = shown[k]

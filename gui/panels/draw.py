@@ -22,7 +22,6 @@ from gui.panels.base import Panel
 CANVAS = 280              # canvas side in pixels, 10× the MNIST field
 PEN_SIZES = (6, 48, 22)   # slider minimum, maximum, default (pixels of the 280 canvas)
 OTHER = (170, 170, 170)   # bars other than the answer
-TITLE_SIZE = "10pt"
 
 
 class DrawingCanvas(QWidget):
@@ -184,7 +183,7 @@ class DrawPanel(Panel):
         return column
 
     def _build_prepared(self) -> None:
-        self._graphics.addLabel("What the network sees (28×28, centred like MNIST)", size=TITLE_SIZE)
+        self._graphics.addLabel("What the network sees (28×28, centred like MNIST)", size=theme.TITLE_SIZE)
         self._graphics.nextRow()
         box = self._graphics.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self._prepared = pg.ImageItem(np.zeros((SIDE, SIDE), np.float32), axisOrder="row-major",
@@ -264,7 +263,7 @@ class DrawPanel(Panel):
         for k, (text, value) in enumerate(zip(self._values, out)):
             text.setText(self._format(value) if self.output is not None and not value < 0.005 else "")
             text.setPos(k, float(heights[k]))
-        self._bar_plot.setTitle(f"Output ({self._output_kind()}), answer in orange", size=TITLE_SIZE)
+        self._bar_plot.setTitle(f"Output ({self._output_kind()}), answer in orange", size=theme.TITLE_SIZE)
 
     def _top(self) -> int:
         if self.output is None or not np.isfinite(self.output).any():

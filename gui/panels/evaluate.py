@@ -31,7 +31,6 @@ THUMB = 56            # thumbnail side in pixels (2× the digit)
 CELL = (94, THUMB + 38)  # a gallery cell in pixels: the picture over two lines of text
 RIGHT = (40, 140, 60)  # diagonal: right answers
 TEXT = (60, 60, 60)
-TITLE_SIZE = "10pt"
 
 
 def mistake_title(label: int, top) -> str:
@@ -154,7 +153,7 @@ class EvaluatePanel(Panel):
         plot.hideButtons()
         plot.invertY(True)
         plot.setAspectLocked(True)
-        plot.setTitle("Confusion matrix (click a cell to see its digits)", size=TITLE_SIZE)
+        plot.setTitle("Confusion matrix (click a cell to see its digits)", size=theme.TITLE_SIZE)
         ticks = [[(k + 0.5, str(k)) for k in range(10)], []]
         for side, text in (("left", "true digit"), ("bottom", "predicted digit")):
             plot.getAxis(side).setTicks(ticks)
@@ -188,7 +187,7 @@ class EvaluatePanel(Panel):
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.setTitle("Accuracy per true digit (%)", size=TITLE_SIZE)
+        plot.setTitle("Accuracy per true digit (%)", size=theme.TITLE_SIZE)
         plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(10)], []])
         plot.setXRange(-0.6, 9.6, padding=0)
         self._accuracy_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.8,

@@ -59,7 +59,6 @@ def finite_for_display(values: np.ndarray, level: float) -> np.ndarray:
     return np.nan_to_num(values, nan=0.0, posinf=level, neginf=-level)
 
 
-TITLE_SIZE = "10pt"  # plot titles: pyqtgraph's 11 pt made them wider than the dock, cutting off the colour bars
 ROW_LABEL_PX = 13   # vertical room one axis label needs at the default font
 
 
@@ -182,7 +181,7 @@ class MosaicView:
 
     def _style_plot(self):
         plot = self.plot
-        plot.setTitle(f"{self.name}: {self.n} neurons' incoming weights (28×28)", size=TITLE_SIZE)
+        plot.setTitle(f"{self.name}: {self.n} neurons' incoming weights (28×28)", size=theme.TITLE_SIZE)
         plot.hideAxis("left")
         plot.hideAxis("bottom")
         plot.invertY(True)
@@ -226,7 +225,7 @@ class HeatMapView:
     def _style_plot(self):
         plot, l = self.plot, self.l
         target = "output" if self.is_output else f"layer {l + 1}"
-        plot.setTitle(f"Weights layer {l} → {target} ({self.n_out} × {self.n_in})", size=TITLE_SIZE)
+        plot.setTitle(f"Weights layer {l} → {target} ({self.n_out} × {self.n_in})", size=theme.TITLE_SIZE)
         plot.setLabel("left", "digit" if self.is_output else f"layer {l + 1} neuron")
         plot.setLabel("bottom", f"layer {l} neuron")
         self._row_ticks = None
