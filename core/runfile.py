@@ -11,28 +11,31 @@
 from __future__ import annotations
 
 import json
-import math
-import numbers
+import os
+import stat
 from pathlib import Path
 
-from core.activations import ACTIVATIONS
 from core.atomic import atomic_write
-from core.costs import COSTS
+from core.settings import Settings, SettingsError, run_keys, short_repr
 
 FORMAT = "backprop-lens-run/1"
-RUN_KEYS = ("hidden", "activation", "cost", "seed", "lr", "momentum", "l2", "batch_size")
-OPTIONAL = {"l2": 0.0}
+RUN_KEYS = run_keys()
+REQUIRED = tuple(k for k in RUN_KEYS if k != "l2")   # l2 came later: an old file without it means 0
+MAX_BYTES = 1 << 20                                    # a run file is a few hundred bytes
 
 
 class RunFileError(ValueError):
     """A run file that cannot be written or used; the message is one line for the user."""
 
 
-def save_run(path, settings: dict, data_path=None) -> Path:
-    """Write the run-defining ``settings`` (other keys, like the window's delay, are left out) and
-    ``data_path`` (made absolute) to ``path`` atomically. Raises RunFileError for bad settings."""
+def save_run(path, settings, data_path=None) -> Path:
+    """Write the run-defining ``settings`` (a dict or Settings; other keys, like the window's delay,
+    are left out) and ``data_path`` (made absolute) to ``path`` atomically. Raises RunFileError for
+    bad settings, before anything is written."""
     path = Path(path)
-    clean = _validated({**OPTIONAL, **{k: settings[k] for k in RUN_KEYS if k in settings}}, "settings")
+    if isinstance(settings, dict):
+        settings = {k: settings[k] for k in RUN_KEYS if k in settings}
+    clean = _validated(settings, "settings", require=())
     data = None if data_path is None else str(Path(data_path).expanduser().resolve())
     text = json.dumps({"format": FORMAT, "settings": clean, "data_path": data}, indent=1)
     with atomic_write(path, "w") as f:
@@ -41,82 +44,66 @@ def save_run(path, settings: dict, data_path=None) -> Path:
 
 
 def load_run(path) -> tuple:
-    """(settings dict, data_path str or None) from a run file; RunFileError says what is wrong."""
+    """(settings dict in RUN_KEYS order, data_path str or None) from a run file; RunFileError says
+    what is wrong. Only a regular file of at most MAX_BYTES is read."""
     path = Path(path)
-    try:
-        state = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise RunFileError(f"{path}: no such run file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise RunFileError(f"{path}: cannot be read ({e})") from None
-    except ValueError as e:
-        raise RunFileError(f"{path}: not valid JSON ({e})") from None
+    state = _read_json(path)
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
-        raise RunFileError(f"{path}: not a Backprop Lens run file (format {found!r}, expected {FORMAT!r})")
-    unknown = sorted(set(state) - {"format", "settings", "data_path"})
+        raise RunFileError(f"{path}: not a Backprop Lens run file (format {short_repr(found)}, expected {FORMAT!r})")
+    unknown = sorted(map(short_repr, set(state) - {"format", "settings", "data_path"}))
     if unknown:
-        raise RunFileError(f"{path}: unknown entries {', '.join(map(repr, unknown))}")
-    settings = _validated(state.get("settings"), f"{path}: settings")
+        raise RunFileError(f"{path}: unknown entries {', '.join(unknown)}")
+    settings = _validated(state.get("settings"), f"{path}: settings", require=REQUIRED)
     return settings, _data_path(path, state.get("data_path"))
+
+
+def _read_json(path: Path):
+    """The parsed JSON of ``path``, refusing what is not a small regular file before opening it
+    (a FIFO would block the open itself)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise RunFileError(f"{path}: no such run file") from None
+    except OSError as e:
+        raise RunFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise RunFileError(f"{path}: not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise RunFileError(f"{path}: {info.st_size:,} bytes is too big for a run file (at most {MAX_BYTES:,})")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)        # the file may have grown since stat
+        if len(raw) > MAX_BYTES:
+            raise RunFileError(f"{path}: too big for a run file (at most {MAX_BYTES:,} bytes)")
+        return json.loads(raw.decode("utf-8"))
+    except OSError as e:
+        raise RunFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except UnicodeDecodeError as e:
+        raise RunFileError(f"{path}: cannot be read (not UTF-8 text: {e.reason})") from None
+    except RecursionError:
+        raise RunFileError(f"{path}: not valid JSON (nested too deeply)") from None
+    except ValueError as e:
+        raise RunFileError(f"{path}: not valid JSON ({e})") from None
 
 
 def _data_path(run_file: Path, value):
     if value is None:
         return None
-    if not isinstance(value, str) or not value:
-        raise RunFileError(f"{run_file}: data_path must be a path or null, not {value!r}")
+    if not isinstance(value, str) or not value or "\0" in value:
+        raise RunFileError(f"{run_file}: data_path must be a path or null, not {short_repr(value)}")
     data = Path(value).expanduser()
     return str(data if data.is_absolute() else (run_file.parent / data).resolve())
 
 
-def _validated(settings, where: str) -> dict:
-    """The settings with checked types and ranges, in RUN_KEYS order."""
-    if not isinstance(settings, dict):
+def _validated(settings, where: str, require) -> dict:
+    """The run settings checked by ``Settings`` (types, ranges, unknown names), in RUN_KEYS order."""
+    if not isinstance(settings, (dict, Settings)):
         raise RunFileError(f"{where}: expected an object of settings, not {type(settings).__name__}")
-    unknown = sorted(set(settings) - set(RUN_KEYS))
-    if unknown:
-        raise RunFileError(f"{where}: unknown setting {', '.join(map(repr, unknown))}; "
-                           f"known: {', '.join(RUN_KEYS)}")
-    settings = {**OPTIONAL, **settings}
-    missing = [k for k in RUN_KEYS if k not in settings]
-    if missing:
-        raise RunFileError(f"{where}: missing {', '.join(missing)}")
-    return {key: _check(key, settings[key], where) for key in RUN_KEYS}
+    try:
+        if isinstance(settings, Settings):
+            return settings.run_dict()
+        return Settings.from_mapping(settings, where, require=require, keys=RUN_KEYS).run_dict()
+    except SettingsError as e:
+        raise RunFileError(str(e)) from None
 
-
-def _check(key: str, value, where: str):
-    def bad(expected: str):
-        return RunFileError(f"{where}: {key} must be {expected}, not {value!r}")
-
-    if key == "hidden":
-        if (not isinstance(value, (list, tuple)) or not value
-                or not all(_whole(n) and 1 <= n <= 4096 for n in value)):
-            raise bad("a list of layer sizes between 1 and 4096, like [100] or [100, 30]")
-        return [int(n) for n in value]
-    if key == "activation":
-        if value not in ACTIVATIONS:
-            raise bad(f"one of {', '.join(ACTIVATIONS)}")
-        return value
-    if key == "cost":
-        if value not in COSTS:
-            raise bad(f"one of {', '.join(COSTS)}")
-        return value
-    if key in ("seed", "batch_size"):
-        low = 0 if key == "seed" else 1
-        if not _whole(value) or not low <= value < 2**31:
-            raise bad(f"a whole number from {low} to {2**31 - 1}")
-        return int(value)
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
-        raise bad("a finite number")
-    if key == "lr" and value <= 0:
-        raise bad("positive")
-    if key == "momentum" and not 0 <= value < 1:
-        raise bad("at least 0 and below 1")
-    if key == "l2" and value < 0:
-        raise bad("0 or more")
-    return float(value)
-
-
-def _whole(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)

@@ -115,7 +115,7 @@ class Settings:
         known = _names() if keys is None else tuple(keys)
         unknown = [k for k in data if k not in known]
         if unknown:
-            raise SettingsError(f"{where}: unknown setting {', '.join(_show(k) for k in unknown)}; "
+            raise SettingsError(f"{where}: unknown setting {', '.join(short_repr(k) for k in unknown)}; "
                                 f"known: {', '.join(known)}")
         missing = [k for k in require if k not in data]
         if missing:
@@ -136,12 +136,12 @@ class Settings:
         fields, good, problems = _fields(), {}, []
         for key, value in data.items():
             if key not in fields:
-                problems.append(f"{where}: unknown setting {_show(key)} ignored")
+                problems.append(f"{where}: unknown setting {short_repr(key)} ignored")
                 continue
             try:
                 good[key] = _check(fields[key], value)
             except SettingsError as e:
-                problems.append(f"{where}: {e}; using {_show(_plain(fields[key].default))}")
+                problems.append(f"{where}: {e}; using {short_repr(_plain(fields[key].default))}")
         return cls(**good), problems
 
     # --- writing -------------------------------------------------------------------------------
@@ -162,7 +162,7 @@ class Settings:
     def fields_in(group: str) -> tuple:
         """The names of the settings in ``group`` ("live" or "architecture"), in field order."""
         if group not in (LIVE, ARCHITECTURE):
-            raise SettingsError(f"group must be {LIVE!r} or {ARCHITECTURE!r}, not {_show(group)}")
+            raise SettingsError(f"group must be {LIVE!r} or {ARCHITECTURE!r}, not {short_repr(group)}")
         return tuple(f.name for f in _fields().values() if f.metadata["group"] == group)
 
 
@@ -199,7 +199,7 @@ def field_info(name: str) -> FieldInfo:
     """Title, group, limits, help and the rest of the setting ``name`` (SettingsError if unknown)."""
     fields = _fields()
     if name not in fields:
-        raise SettingsError(f"unknown setting {_show(name)}; known: {', '.join(fields)}")
+        raise SettingsError(f"unknown setting {short_repr(name)}; known: {', '.join(fields)}")
     f = fields[name]
     m = f.metadata
     return FieldInfo(
@@ -239,25 +239,25 @@ def _check(f: dataclasses.Field, value):
 def _check_number(f, value) -> float:
     m = f.metadata
     if not _is_real(value) or not _finite(value):
-        raise SettingsError(f"{f.name} must be a finite number ({_range(m)}), not {_show(value)}")
+        raise SettingsError(f"{f.name} must be a finite number ({_range(m)}), not {short_repr(value)}")
     too_low = value <= m["low"] if m["low_open"] else value < m["low"]
     too_high = value >= m["high"] if m["high_open"] else value > m["high"]
     if too_low or too_high:
-        raise SettingsError(f"{f.name} must be {_range(m)}, not {_show(value)}")
+        raise SettingsError(f"{f.name} must be {_range(m)}, not {short_repr(value)}")
     return float(value)
 
 
 def _check_whole(f, value) -> int:
     m = f.metadata
     if not _is_whole(value) or not m["low"] <= value <= m["high"]:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {_show(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
     return int(value)
 
 
 def _check_choice(f, value) -> str:
     names = tuple(f.metadata["registry"]())
     if not isinstance(value, str) or value not in names:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {_show(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
     return value
 
 
@@ -267,7 +267,7 @@ def _check_sizes(f, value) -> tuple:
     ok = (isinstance(value, (list, tuple)) and fewest <= len(value) <= most
           and all(_is_whole(n) and low <= n <= high for n in value))
     if not ok:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {_show(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
     return tuple(int(n) for n in value)
 
 
@@ -325,8 +325,8 @@ _repr.maxstring, _repr.maxother, _repr.maxlong, _repr.maxlevel = 40, 40, 24, 2
 _repr.maxlist = _repr.maxtuple = _repr.maxdict = 6
 
 
-def _show(value) -> str:
-    """A short repr for a message: long strings, huge numbers and deep nesting are cut."""
+def short_repr(value) -> str:
+    """A short repr for a one-line message: long strings, huge numbers and deep nesting are cut."""
     if _is_whole(value) and value.bit_length() > 64:
         return f"{'-' if value < 0 else ''}a {value.bit_length()}-bit whole number"
     try:
