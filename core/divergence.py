@@ -1,9 +1,11 @@
-"""Watching the training cost for divergence (non-finite or runaway) and for pinned sigmoid outputs."""
+"""Watching the training cost for divergence (non-finite or runaway) and for pinned outputs."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+
+from core.costs import get_cost
 
 
 class DivergenceMonitor:
@@ -37,7 +39,6 @@ class DivergenceMonitor:
 
 
 def pinned_outputs(output: np.ndarray, cost_name: str, tol=1e-3) -> bool:
-    """True when sigmoid outputs are all pinned near 0 or 1, so σ'(z) ≈ 0 and learning has stopped."""
-    if cost_name != "quadratic" or output.size == 0:
-        return False
-    return bool(np.all((output < tol) | (output > 1 - tol)))
+    """True when the outputs are all pinned where σ'(z) ≈ 0, so learning has stopped: the pair's
+    own rule (``pinned`` of core.costs), e.g. every sigmoid output within ``tol`` of 0 or 1."""
+    return get_cost(cost_name).pinned(output, tol)

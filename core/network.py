@@ -54,7 +54,8 @@ class Gradients:
 class Network:
     """A multilayer perceptron: ``sizes`` such as (784, 100, 10), a hidden activation, an output/cost pair.
 
-    Weights start as N(0, 1/n_in) (N(0, 2/n_in) for ReLU) from ``seed``; biases start at zero.
+    Weights start as N(0, gain/n_in) from ``seed``, the gain being the activation's own (1, or 2
+    for ReLU); biases start at zero.
     """
 
     def __init__(self, sizes=(784, 100, 10), activation="sigmoid", cost="cross-entropy",
@@ -67,7 +68,7 @@ class Network:
         self.dtype = np.dtype(dtype)
         self.seed = seed
         rng = np.random.default_rng(seed)
-        gain = 2.0 if self.activation.name == "relu" else 1.0
+        gain = self.activation.gain
         self.W = [(rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)).astype(self.dtype)
                   for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
         self.b = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
@@ -78,7 +79,7 @@ class Network:
         return len(self.W)
 
     def sigma(self, l: int):
-        """The activation of layer l: the hidden activation, or the output's (sigmoid or softmax)."""
+        """The activation of layer l: the hidden activation, or the output/cost pair's output."""
         return self.cost.output if l == self.n_layers - 1 else self.activation
 
     def forward(self, X: np.ndarray) -> Trace:
