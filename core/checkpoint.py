@@ -1,4 +1,19 @@
-"""Save and load a trained network as .npz: arrays plus a JSON header, no pickles, atomic writes."""
+"""Save and load a trained network as .npz: arrays plus a JSON header, no pickles, atomic writes.
+
+Loading trusts nothing in the file. In order, before anything large is allocated:
+
+1. the path must be a regular file of at most :data:`MAX_MODEL_BYTES` (a FIFO is refused at once);
+2. the zip's end record must list at most :data:`MAX_MEMBERS` members;
+3. the JSON header (a small unicode ``.npy``) must describe a network within the limits below
+   (:data:`MAX_NEURONS` a layer, :data:`MAX_WEIGHT_LAYERS` weight layers, :data:`MAX_PARAMETERS`);
+4. the members must be exactly ``header``, ``W0``, ``b0``, ``W1``, … as that architecture needs;
+5. each array's ``.npy`` header must give a float32/float64 dtype and exactly the needed shape, and
+   the zip's uncompressed size must equal what that header promises (so decompression is bounded);
+6. only then are the arrays read, converted to the network's dtype and checked to be finite;
+7. only then is the :class:`~core.network.Network` built.
+
+Anything wrong raises :class:`CheckpointError` with one line naming the file and the problem.
+"""
 from __future__ import annotations
 
 import json
@@ -6,14 +21,37 @@ from pathlib import Path
 
 import numpy as np
 
+from core.activations import ACTIVATIONS
 from core.atomic import atomic_write
+from core.costs import COSTS
+from core.guarded_read import InputRefused, npy_header, open_regular, open_zip, read_npy, size_text
 from core.network import Network
 
 FORMAT = "backprop-lens-model/1"
 
+#: Largest layer (neurons) a loaded model may have; the same bound as a run file's hidden sizes.
+MAX_NEURONS = 4096
+#: Most weight layers (hidden layers + 1) a loaded model may have.
+MAX_WEIGHT_LAYERS = 9
+#: Most weights and biases a loaded model may have in all.
+MAX_PARAMETERS = 50_000_000
+#: Most bytes of array data (50 million float32 parameters, or 25 million float64).
+MAX_WEIGHT_BYTES = 200_000_000
+#: Largest model file: the arrays plus room for the zip's and the .npy headers.
+MAX_MODEL_BYTES = MAX_WEIGHT_BYTES + 1_000_000
+#: header.npy, W0…W8, b0…b8.
+MAX_MEMBERS = 1 + 2 * MAX_WEIGHT_LAYERS
+#: Longest JSON header, in characters (a real one is a few hundred).
+MAX_HEADER_CHARS = 65_536
+
+_DTYPES = ("float32", "float64")
+
 
 class CheckpointError(Exception):
     """A model file that cannot be loaded; the message is one line for the user."""
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
 
 
 def save_model(path, net: Network, hyper: dict | None = None) -> Path:
@@ -32,59 +70,154 @@ def save_model(path, net: Network, hyper: dict | None = None) -> Path:
     return path
 
 
-def load_model(path) -> tuple:
+def load_model(path, *, inputs: int | None = 784, outputs: int | None = 10) -> tuple:
     """Read a model written by ``save_model``; returns (Network, hyper dict).
 
-    Raises CheckpointError for anything that is not such a model: no pickles, wrong shapes,
-    non-finite numbers.
+    ``inputs``/``outputs`` are the layer sizes the caller needs at either end (the app's 784
+    pixels and 10 digits); ``None`` accepts any. Raises :class:`CheckpointError` for anything
+    else: not a regular file, too large, not such a model, pickles, wrong dtypes or shapes,
+    values that are not finite in the network's dtype.
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            files = {name: npz[name] for name in npz.files}
+        handle = open_regular(path, MAX_MODEL_BYTES, "model file")
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
-    except Exception as e:  # numpy and zipfile raise many kinds for a damaged file
+    except InputRefused as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read it ({e.strerror or e})") from None
+    try:
+        with handle, open_zip(handle, MAX_MEMBERS) as archive:
+            return _load(archive, inputs, outputs)
+    except CheckpointError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    except InputRefused as e:
+        raise CheckpointError(f"{path}: not a Backprop Lens model ({e})") from None
+    except MemoryError:
+        raise CheckpointError(f"{path}: not enough memory to load this model") from None
+    except Exception as e:  # noqa: BLE001 - zipfile/zlib/numpy raise many kinds for a damaged file
         raise CheckpointError(f"{path}: not a Backprop Lens model ({_reason(e)})") from None
-    header = _header(path, files)
-    net = _network(path, header.get("network"))
-    for l in range(net.n_layers):
-        net.W[l] = _array(path, files, f"W{l}", net.W[l].shape, net.dtype)
-        net.b[l] = _array(path, files, f"b{l}", net.b[l].shape, net.dtype)
-    return net, header.get("hyper", {})
 
 
 def _reason(e: Exception) -> str:
-    text = str(e).splitlines()[0] if str(e) else type(e).__name__
-    return "it holds pickled objects" if "pickle" in text.lower() else text
+    text = str(e).splitlines()[0][:160] if str(e) else type(e).__name__
+    return "it holds pickled objects" if "pickle" in text.lower() else f"{type(e).__name__}: {text}"
 
 
-def _header(path, files) -> dict:
+def _load(archive, inputs, outputs) -> tuple:
+    """The checks of the module docstring, steps 3 to 7, on an open archive."""
+    header = _header(archive)
+    sizes, activation, cost, seed, dtype = _architecture(header.get("network"), inputs, outputs)
+    hyper = header.get("hyper", {})
+    if not isinstance(hyper, dict):
+        raise CheckpointError(f"the model's hyper-parameters are not a JSON object but {type(hyper).__name__}")
+    shapes = {}
+    for l, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        shapes[f"W{l}"], shapes[f"b{l}"] = (n_out, n_in), (n_out,)
+    _expect_members(archive, ["header", *shapes])
+    headers = {name: _array_header(archive, name, shape) for name, shape in shapes.items()}
+    total = sum(h.data_bytes for h in headers.values())
+    if total > MAX_WEIGHT_BYTES:
+        raise CheckpointError(f"its arrays hold {size_text(total)}, more than the {size_text(MAX_WEIGHT_BYTES)} accepted")
+    arrays = {name: _finite(name, read_npy(archive, archive.getinfo(name + ".npy"), h), dtype)
+              for name, h in headers.items()}
+    net = Network(sizes, activation, cost, seed, dtype)
+    for l in range(net.n_layers):
+        net.W[l], net.b[l] = arrays.pop(f"W{l}"), arrays.pop(f"b{l}")
+    return net, hyper
+
+
+def _header(archive) -> dict:
+    """The JSON header from ``header.npy``: a 0-d unicode array of bounded length."""
     try:
-        header = json.loads(str(files["header"]))
+        info = archive.getinfo("header.npy")
     except KeyError:
-        raise CheckpointError(f"{path}: not a Backprop Lens model (no header)") from None
-    except (ValueError, TypeError):
-        raise CheckpointError(f"{path}: the model header is not valid JSON") from None
+        raise InputRefused("no header") from None
+    h = npy_header(archive, info)
+    if h.dtype.hasobject:
+        raise InputRefused("it holds pickled objects")
+    if h.dtype.kind != "U" or h.shape != () or h.dtype.itemsize > 4 * MAX_HEADER_CHARS:
+        raise CheckpointError(f"the model header is not a text of at most {MAX_HEADER_CHARS:,} characters "
+                              f"(dtype {h.dtype}, shape {h.shape})")
+    text = str(read_npy(archive, info, h)[()])
+    try:
+        header = json.loads(text)
+    except RecursionError:
+        raise CheckpointError("the model header is nested too deeply") from None
+    except ValueError:
+        raise CheckpointError("the model header is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: unknown model format {header.get('format') if isinstance(header, dict) else header!r}")
+        found = header.get("format") if isinstance(header, dict) else type(header).__name__
+        raise CheckpointError(f"unknown model format {str(found)[:60]!r}, expected {FORMAT!r}")
     return header
 
 
-def _network(path, config) -> Network:
-    try:
-        return Network(config["sizes"], config["activation"], config["cost"],
-                       config.get("seed", 0), config.get("dtype", "float32"))
-    except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path}: the model's architecture is invalid ({e})") from None
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _array(path, files, name, shape, dtype) -> np.ndarray:
-    if name not in files:
-        raise CheckpointError(f"{path}: {name} is missing")
-    a = files[name]
-    if a.shape != shape:
-        raise CheckpointError(f"{path}: {name} has shape {a.shape}, the architecture needs {shape}")
-    if not np.issubdtype(a.dtype, np.floating) or not np.all(np.isfinite(a)):
-        raise CheckpointError(f"{path}: {name} holds values that are not finite numbers")
-    return a.astype(dtype)
+def _architecture(config, inputs, outputs) -> tuple:
+    """(sizes, activation, cost, seed, dtype) from the header, each checked against the limits."""
+    if not isinstance(config, dict):
+        raise CheckpointError("the model's architecture is missing")
+    sizes = config.get("sizes")
+    if (not isinstance(sizes, list) or not 2 <= len(sizes) <= MAX_WEIGHT_LAYERS + 1
+            or not all(_whole(n) and 1 <= n <= MAX_NEURONS for n in sizes)):
+        raise CheckpointError(f"the model's layer sizes {str(sizes)[:80]} are not 2 to {MAX_WEIGHT_LAYERS + 1} "
+                              f"whole numbers from 1 to {MAX_NEURONS}")
+    if inputs is not None and sizes[0] != inputs or outputs is not None and sizes[-1] != outputs:
+        raise CheckpointError(f"the model maps {sizes[0]} inputs to {sizes[-1]} outputs; "
+                              f"this needs {inputs} to {outputs}")
+    parameters = sum(n_in * n_out + n_out for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if parameters > MAX_PARAMETERS:
+        raise CheckpointError(f"the model has {parameters:,} parameters, more than the {MAX_PARAMETERS:,} accepted")
+    activation, cost = config.get("activation"), config.get("cost")
+    if activation not in ACTIVATIONS:
+        raise CheckpointError(f"unknown activation {str(activation)[:40]!r} in the model; known: {', '.join(ACTIVATIONS)}")
+    if cost not in COSTS:
+        raise CheckpointError(f"unknown cost {str(cost)[:40]!r} in the model; known: {', '.join(COSTS)}")
+    seed = config.get("seed", 0)
+    if not _whole(seed) or not 0 <= seed < 2**63:
+        raise CheckpointError(f"the model's seed {str(seed)[:40]} is not a whole number from 0 to 2**63 - 1")
+    dtype = config.get("dtype", "float32")
+    if dtype not in _DTYPES:
+        raise CheckpointError(f"the model's dtype {str(dtype)[:40]!r} is not float32 or float64")
+    return sizes, activation, cost, seed, np.dtype(dtype)
+
+
+def _expect_members(archive, names: list) -> None:
+    """The archive holds exactly ``<name>.npy`` for each of ``names``: nothing missing, nothing more."""
+    present = archive.namelist()
+    wanted = [n + ".npy" for n in names]
+    missing = [n for n, w in zip(names, wanted) if w not in present]
+    if missing:
+        raise CheckpointError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing")
+    extra = [p for p in present if p not in wanted]
+    if extra or len(present) != len(wanted):
+        what = repr(extra[0][:60]) if extra else "a duplicated member"
+        raise CheckpointError(f"unexpected {what} beside the network's arrays")
+
+
+def _array_header(archive, name: str, shape: tuple):
+    """The approved ``.npy`` header of one weight or bias array (dtype and shape checked)."""
+    h = npy_header(archive, archive.getinfo(name + ".npy"))
+    if h.dtype.hasobject:
+        raise InputRefused("it holds pickled objects")
+    if h.dtype.kind != "f" or h.dtype.name not in _DTYPES or h.dtype.fields is not None:
+        raise CheckpointError(f"{name} has dtype {h.dtype}, expected float32 or float64 numbers")
+    if h.shape != shape:
+        raise CheckpointError(f"{name} has shape {h.shape}, the architecture needs {shape}")
+    return h
+
+
+def _finite(name: str, array: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``array`` in the network's dtype, refused if any value is not finite there (float64 weights
+    beyond float32's range become inf when converted, so the check comes after the conversion)."""
+    if not np.isfinite(array).all():
+        raise CheckpointError(f"{name} holds values that are not finite numbers")
+    with np.errstate(over="ignore"):
+        converted = array.astype(dtype, copy=False)
+    if not np.isfinite(converted).all():
+        raise CheckpointError(f"{name} holds values too large for {dtype.name} (they would become infinite)")
+    return np.ascontiguousarray(converted)

