@@ -30,7 +30,12 @@ LIVE, ARCHITECTURE = "live", "architecture"
 
 
 class SettingsError(ValueError):
-    """A setting that cannot be used; the message is one line for the user."""
+    """A setting that cannot be used; the message is one line for the user. ``name`` is the
+    setting at fault when there is one (so the CLI can say ``--batch-size`` for ``batch_size``)."""
+
+    def __init__(self, message: str, name: str | None = None):
+        super().__init__(message)
+        self.name = name
 
 
 # --- how a field is declared -------------------------------------------------------------------
@@ -123,7 +128,7 @@ class Settings:
         try:
             return cls(**data)
         except SettingsError as e:
-            raise SettingsError(f"{where}: {e}") from None
+            raise SettingsError(f"{where}: {e}", e.name) from None
 
     @classmethod
     def from_mapping_lenient(cls, data, where: str = "settings") -> tuple["Settings", list]:
@@ -239,25 +244,25 @@ def _check(f: dataclasses.Field, value):
 def _check_number(f, value) -> float:
     m = f.metadata
     if not _is_real(value) or not _finite(value):
-        raise SettingsError(f"{f.name} must be a finite number ({_range(m)}), not {short_repr(value)}")
+        raise SettingsError(f"{f.name} must be a finite number ({_range(m)}), not {short_repr(value)}", f.name)
     too_low = value <= m["low"] if m["low_open"] else value < m["low"]
     too_high = value >= m["high"] if m["high_open"] else value > m["high"]
     if too_low or too_high:
-        raise SettingsError(f"{f.name} must be {_range(m)}, not {short_repr(value)}")
+        raise SettingsError(f"{f.name} must be {_range(m)}, not {short_repr(value)}", f.name)
     return float(value)
 
 
 def _check_whole(f, value) -> int:
     m = f.metadata
     if not _is_whole(value) or not m["low"] <= value <= m["high"]:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}", f.name)
     return int(value)
 
 
 def _check_choice(f, value) -> str:
     names = tuple(f.metadata["registry"]())
     if not isinstance(value, str) or value not in names:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}", f.name)
     return value
 
 
@@ -267,7 +272,7 @@ def _check_sizes(f, value) -> tuple:
     ok = (isinstance(value, (list, tuple)) and fewest <= len(value) <= most
           and all(_is_whole(n) and low <= n <= high for n in value))
     if not ok:
-        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}")
+        raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}", f.name)
     return tuple(int(n) for n in value)
 
 

@@ -1,59 +1,134 @@
-"""Starting the application: QApplication, the main window, and the --steps/--screenshot mode."""
+"""Starting the application: QApplication, the main window, Ctrl+C, and the --steps/--screenshot mode.
+
+``main.py`` checks every flag (through ``core.settings.Settings``) and hands over the settings; this
+module never imports ``main``, so ``python main.py`` runs main.py once.
+"""
 from __future__ import annotations
 
+import signal
 import sys
+from contextlib import contextmanager
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-
-def settings_from_args(args) -> dict:
-    from main import resolve_hyper
-    settings = {"hidden": args.hidden, "activation": args.activation, "cost": args.cost,
-                "seed": args.seed, "l2": args.l2}
-    settings.update(resolve_hyper(args))
-    return settings
+EXIT_ERROR, EXIT_DATA, EXIT_DIVERGED = 1, 2, 3
+SIGNAL_TICK_MS = 200   # how often Python gets control in Qt's event loop, so Ctrl+C is noticed
 
 
-def explicit_settings(args) -> dict:
-    """Only the settings given on the command line, so the rest come from the last session."""
-    from main import build_parser
-    defaults = settings_from_args(build_parser().parse_args([]))
-    return {k: v for k, v in settings_from_args(args).items() if v != defaults[k]}
-
-
-def run_app(args) -> int:
-    """Open the window; with --steps N train N mini-batches then pause; with --screenshot save a PNG and exit."""
+def run_app(args, settings: dict) -> int:
+    """Open the window with ``settings`` (validated by the caller; a partial dict takes the rest from
+    the last session). With --steps N train N mini-batches then pause; with --screenshot also save
+    a PNG and exit. Returns the exit code: 0, 2 (data), 3 (diverged), 1 (training error), 130 (Ctrl+C)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Lens")
     from gui.main_window import MainWindow
     from gui.session import Session
-    # A scripted run (--steps/--screenshot) starts clean and leaves the user's session alone.
+    # A scripted run (--steps/--screenshot) starts clean, leaves the user's session alone and loads
+    # its data before the window opens, so bad data is one line and exit 2.
     scripted = bool(args.steps or args.screenshot)
-    # A run file gives every setting; otherwise only those typed win over the last session's.
-    settings = settings_from_args(args) if scripted or args.run else explicit_settings(args)
-    window = MainWindow(settings, data_path=args.data, session=None if scripted else Session())
-    window.show()
-    if args.steps or args.screenshot:
-        _script(window, app, args.steps, args.screenshot)
-    return app.exec()
+    data = None
+    if scripted:
+        data = _load_data(args.data)
+        if data is None:
+            return EXIT_DATA
+    window = MainWindow(settings, data=data, data_path=args.data, session=None if scripted else Session())
+    with _closing_on_signals(app, window):
+        window.show()
+        if scripted:
+            _script(window, app, args.steps, args.screenshot)
+        return app.exec()
 
 
-def _script(window, app, steps, screenshot):
-    """Step the run once the worker is up; when it pauses at ``steps``, save the screenshot and quit."""
+def _load_data(path):
+    """The data set for a scripted run, or None after printing why it could not be loaded."""
+    from core.data import DataError, load_mnist
+    try:
+        data = load_mnist(path, progress=sys.stderr.isatty())
+    except DataError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return None
+    print(f"data: {data.source}", file=sys.stderr)
+    return data
+
+
+@contextmanager
+def _closing_on_signals(app: QApplication, window):
+    """While the window runs, Ctrl+C (SIGINT) or SIGTERM closes it cleanly and the app exits with
+    128 + the signal number (130 for Ctrl+C), without a traceback; a second one exits at once.
+
+    Qt's event loop is C++: Python sees a signal only when Python code runs, so a timer ticks a
+    no-op every SIGNAL_TICK_MS. The handler only schedules the close, because it may interrupt any
+    Python code (a panel half-way through drawing)."""
+    pressed = []
+
+    def close(code: int):
+        window.close()
+        app.exit(code)
+
+    def on_signal(signum, frame):
+        code = 128 + signum
+        if pressed:                          # the close is stuck (a dialog?): leave now
+            app.exit(code)
+            return
+        pressed.append(signum)
+        print("interrupted, closing the window" if signum == signal.SIGINT else "terminated, closing the window",
+              file=sys.stderr)
+        QTimer.singleShot(0, lambda: close(code))
+
+    tick = QTimer(window)
+    tick.timeout.connect(lambda: None)
+    tick.start(SIGNAL_TICK_MS)
+    try:
+        previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:                       # not the main thread (an embedding test): no handlers
+        previous = {}
+    try:
+        yield
+    finally:
+        tick.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def _script(window, app, steps: int, screenshot):
+    """Step the run once the worker is up; when it pauses at ``steps``, save the screenshot and quit.
+    Training that stops early (diverged, error) ends the app with one line and a non-zero code."""
+    started, finished = [], []
+
     def on_snapshot(snap):
-        if snap.step == 0 and steps and not getattr(window, "_script_started", False):
-            window._script_started = True
+        status = str(snap.status)
+        if finished:
+            return
+        if status in ("diverged", "error"):
+            stop(EXIT_DIVERGED if status == "diverged" else EXIT_ERROR,
+                 f"training {'diverged' if status == 'diverged' else 'stopped'} at step {snap.step}"
+                 f"{': ' + _one_line(snap.message) if snap.message else ''}")
+        elif snap.step == 0 and steps and not started:
+            started.append(True)
             window.control.step(steps)
-        elif snap.step >= steps and snap.status == "paused" and screenshot:
-            window.snapshot_shown.disconnect(on_snapshot)
+        elif snap.step >= steps and status == "paused" and screenshot:
+            finished.append(True)
             QTimer.singleShot(300, save)
+
+    def stop(code: int, message: str):
+        if finished:
+            return
+        finished.append(True)
+        print(f"error: {message}", file=sys.stderr)
+        window.close()
+        app.exit(code)
 
     def save():
         ok = window.grab().save(screenshot)
         print(f"saved {screenshot}" if ok else f"error: could not write {screenshot}", file=sys.stderr)
         window.close()
-        app.exit(0 if ok else 1)
+        app.exit(0 if ok else EXIT_ERROR)
 
     window.snapshot_shown.connect(on_snapshot)
-    window.loader and window.loader.failed.connect(lambda msg: app.exit(2))
+    if window.worker is not None:
+        window.worker.failed.connect(lambda message: stop(EXIT_ERROR, f"training stopped: {_one_line(message)}"))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())

@@ -1,15 +1,28 @@
-"""What survives a restart: settings, window layout, data source, and (if the user agrees) the weights."""
+"""What survives a restart: settings, window layout, data source, and (if the user agrees) the weights.
+
+The settings file is read as a hostile file would be: only a regular file of at most MAX_BYTES is
+opened (a FIFO would block the open), every entry is checked, a bad one is named in the problem
+text and replaced by its default, and nothing bad is ever written back.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+import os
+import stat
 from pathlib import Path
 
 import platformdirs
 
 from core.atomic import atomic_write
 from core.checkpoint import CheckpointError, load_model, save_model
+from core.settings import Settings, short_repr
 
-SETTING_KEYS = ("hidden", "activation", "cost", "seed", "lr", "momentum", "l2", "batch_size", "delay_ms")
+MAX_BYTES = 1 << 20             # settings.json is about 2 KB; the window layout is most of it
+MAX_LAYOUT_CHARS = 64 * 1024    # base64 text of QMainWindow.saveGeometry()/saveState()
+MAX_PATH_CHARS = 4096
+MAX_LISTED = 5                  # problems named in the message; the rest are counted
 
 
 class Session:
@@ -21,22 +34,40 @@ class Session:
         self.model_path = self.folder / "session-model.npz"
 
     def load(self) -> tuple:
-        """(saved state dict, problem text or ""); a broken file gives an empty state and says so."""
-        if not self.settings_path.exists():
-            return {}, ""
+        """(saved state dict, problem text or ""). The state holds ``settings`` (a plain dict of
+        valid values, defaults where the file's were bad or missing), ``data_path`` (str or None),
+        ``window_geometry`` and ``window_state`` (base64 text) when they were usable. A file that
+        cannot be read at all gives an empty state; the problem text says so in one sentence."""
         try:
-            state = json.loads(self.settings_path.read_text())
-            if not isinstance(state, dict):
-                raise ValueError("not a JSON object")
-        except (OSError, ValueError) as e:
+            state = _read_json(self.settings_path)
+        except FileNotFoundError:
+            return {}, ""
+        except _Unreadable as e:
             return {}, f"the saved settings in {self.settings_path} could not be read ({e}); using defaults"
-        settings = {k: v for k, v in state.get("settings", {}).items() if k in SETTING_KEYS}
-        return {**state, "settings": settings}, ""
+        if not isinstance(state, dict):
+            return {}, (f"the saved settings in {self.settings_path} could not be read (not a JSON object "
+                        f"but {type(state).__name__}); using defaults")
+        settings, problems = Settings.from_mapping_lenient(state.get("settings", {}), "settings")
+        clean = {"settings": settings.to_dict()}
+        for key, check in _CHECKS.items():
+            if key in state:
+                problem = check(state[key])
+                if problem:
+                    problems.append(f"{key} {problem}, dropped")
+                else:
+                    clean[key] = state[key]
+        return clean, _sentence(self.settings_path, problems)
 
-    def save(self, settings: dict, data_path=None, window_geometry="", window_state=""):
-        """Write the state atomically, so a crash mid-write keeps the previous file."""
-        state = {"settings": {k: settings[k] for k in SETTING_KEYS if k in settings},
-                 "data_path": data_path, "window_geometry": window_geometry, "window_state": window_state}
+    def save(self, settings, data_path=None, window_geometry="", window_state=""):
+        """Write the state atomically, so a crash mid-write keeps the previous file. ``settings`` is a
+        dict or Settings; a bad value (or a bad path or layout) is replaced by its default, never
+        written."""
+        clean, _ = Settings.from_mapping_lenient(settings, "settings")
+        state = {"settings": clean.to_dict(), "data_path": None, "window_geometry": "", "window_state": ""}
+        for key, value in (("data_path", data_path), ("window_geometry", window_geometry),
+                           ("window_state", window_state)):
+            if _CHECKS[key](value) is None:
+                state[key] = value
         self.folder.mkdir(parents=True, exist_ok=True)
         with atomic_write(self.settings_path, "w") as f:
             json.dump(state, f, indent=1)
@@ -49,10 +80,83 @@ class Session:
         self.model_path.unlink(missing_ok=True)
 
     def load_model(self) -> tuple:
-        """(Network or None, problem text or "")."""
-        if not self.model_path.exists():
+        """(Network or None, problem text or ""); anything but a regular file is refused unopened."""
+        try:
+            if not stat.S_ISREG(os.stat(self.model_path).st_mode):
+                return None, f"the network kept from last time could not be loaded: {self.model_path} is not a regular file"
+        except FileNotFoundError:
             return None, ""
+        except OSError as e:
+            return None, f"the network kept from last time could not be loaded: {e.strerror or e}"
         try:
             return load_model(self.model_path)[0], ""
         except CheckpointError as e:
             return None, f"the network kept from last time could not be loaded: {e}"
+
+
+class _Unreadable(Exception):
+    """The settings file cannot be used at all; the message says why, in a few words."""
+
+
+def _read_json(path: Path):
+    """The parsed JSON of ``path``; FileNotFoundError when absent, _Unreadable for the rest."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError as e:
+        raise _Unreadable(e.strerror or str(e)) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise _Unreadable("not a regular file")
+    if info.st_size > MAX_BYTES:
+        raise _Unreadable(f"{info.st_size:,} bytes, more than the {MAX_BYTES:,} a settings file may have")
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(MAX_BYTES + 1)        # it may have grown since stat
+        if len(raw) > MAX_BYTES:
+            raise _Unreadable(f"more than the {MAX_BYTES:,} bytes a settings file may have")
+        return json.loads(raw.decode("utf-8"))
+    except OSError as e:
+        raise _Unreadable(e.strerror or str(e)) from None
+    except UnicodeDecodeError as e:
+        raise _Unreadable(f"not UTF-8 text: {e.reason}") from None
+    except RecursionError:
+        raise _Unreadable("nested too deeply") from None
+    except ValueError as e:                    # json.JSONDecodeError, and numbers over 4300 digits
+        raise _Unreadable(" ".join(str(e).split())) from None
+
+
+def _check_path(value):
+    """None when ``value`` can be a data path (a string or None), else what is wrong."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or "\0" in value or len(value) > MAX_PATH_CHARS:
+        return f"must be a path or null, not {short_repr(value)}"
+    return None
+
+
+def _check_layout(value):
+    """None when ``value`` is base64 text of at most MAX_LAYOUT_CHARS, else what is wrong."""
+    if not isinstance(value, str):
+        return f"must be base64 text, not {type(value).__name__}"
+    if len(value) > MAX_LAYOUT_CHARS:
+        return f"is {len(value):,} characters, more than {MAX_LAYOUT_CHARS:,}"
+    try:
+        base64.b64decode(value, validate=True)
+    except (ValueError, binascii.Error):       # non-ASCII text is a ValueError
+        return f"is not base64 text ({short_repr(value)})"
+    return None
+
+
+_CHECKS = {"data_path": _check_path, "window_geometry": _check_layout, "window_state": _check_layout}
+
+
+def _sentence(path: Path, problems: list) -> str:
+    """The problems as one sentence for the window's message ("" for none)."""
+    if not problems:
+        return ""
+    shown = [p.removeprefix("settings: ") for p in problems[:MAX_LISTED]]
+    more = len(problems) - len(shown)
+    tail = f"; and {more} more" if more else ""
+    return (f"some saved settings in {path} could not be used and were replaced by their defaults: "
+            f"{'; '.join(shown)}{tail}.")
