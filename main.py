@@ -47,7 +47,9 @@ def _add_setting_flags(p: argparse.ArgumentParser):
         info = field_info(name)
         default = info.default
         if name in HYPER_KEYS:
-            default = f"{default}; {defaults_for_cost('quadratic')[name]} for quadratic"
+            others = [f"{defaults_for_cost(c)[name]} for {c}" for c in field_info("cost").choices
+                      if defaults_for_cost(c)[name] != default]
+            default = "; ".join([str(default), *others])
         help_text = f"{info.title}: {info.help} (default {default})"
         if info.kind == "sizes":
             p.add_argument(flag(name), type=int, nargs="+", metavar="N", help=help_text)

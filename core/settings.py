@@ -220,11 +220,12 @@ def run_keys() -> tuple:
 
 
 def defaults_for_cost(cost: str) -> dict:
-    """Hyper-parameters that learn well for each output/cost pair (measured in the README):
+    """The lr, momentum and batch size that learn well with the output/cost pair ``cost`` (its
+    ``suggested`` values in core.costs, measured in the README; the field defaults otherwise):
     sigmoid + quadratic wants a large η without momentum and small batches."""
-    if cost == "quadratic":
-        return {"lr": 1.5, "momentum": 0.0, "batch_size": 10}
-    return {"lr": 0.1, "momentum": 0.9, "batch_size": 32}
+    base = {name: _fields()[name].default for name in ("lr", "momentum", "batch_size")}
+    suggested = getattr(_costs.COSTS.get(cost) if isinstance(cost, str) else None, "suggested", None)
+    return {**base, **{k: v for k, v in (suggested or {}).items() if k in base}}
 
 
 # --- checking one value ------------------------------------------------------------------------

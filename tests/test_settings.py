@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings as hyp_settings
 from hypothesis import strategies as st
 
 import core.activations
+import core.costs
 from core.settings import (ARCHITECTURE, LIVE, Settings, SettingsError, defaults_for_cost, field_info,
                            run_keys)
 
@@ -56,7 +57,7 @@ def test_defaults_and_normalised_types():
     ({"hidden": "100"}, "hidden must be a list"),
     ({"activation": "swish"}, "activation must be one of sigmoid, tanh, relu"),
     ({"activation": ["sigmoid"]}, "activation must be one of"),
-    ({"cost": "mse"}, "cost must be one of quadratic, cross-entropy, not 'mse'"),
+    ({"cost": "mse"}, f"cost must be one of {', '.join(core.costs.COSTS)}, not 'mse'"),
 ])
 def test_a_bad_value_is_one_clear_line(change, message):
     with pytest.raises(SettingsError) as info:
@@ -139,8 +140,10 @@ def test_registries_are_read_when_validating(monkeypatch):
 def test_defaults_for_each_cost():
     assert defaults_for_cost("quadratic") == {"lr": 1.5, "momentum": 0.0, "batch_size": 10}
     assert defaults_for_cost("cross-entropy") == {"lr": 0.1, "momentum": 0.9, "batch_size": 32}
-    for cost in ("quadratic", "cross-entropy"):
+    assert defaults_for_cost("no such cost") == defaults_for_cost("cross-entropy")
+    for cost, pair in core.costs.COSTS.items():      # every pair's suggestion is a valid setting
         Settings(cost=cost, **defaults_for_cost(cost))
+        assert defaults_for_cost(cost)["lr"] == getattr(pair, "suggested", {}).get("lr", 0.1)
 
 
 # --- fuzzing with arbitrary JSON ------------------------------------------------------------------
