@@ -29,6 +29,7 @@ class Activation:
     gain = 1.0                      # first weights are N(0, gain / n_in)
     saturation_rule = ""            # when a unit counts as saturated ("" never)
     dead_rule = ""                  # when a unit counts as dead ("" never)
+    kinks: tuple = ()               # z where σ has a corner: a finite difference across one is no slope
     about = "σ'(z) = 1 everywhere: the unit passes every error back unchanged."
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
@@ -139,6 +140,7 @@ class ReLU(Activation):
     y_range = None
     gain = 2.0          # He et al.: half the units are 0, so twice the variance keeps a's scale
     dead_rule = "a = 0"
+    kinks = (0.0,)
     about = ("Dead: z ≤ 0, so a = 0 and σ'(z) = 0: no error passes back through the unit and its "
              "incoming weights do not move for this input. Never saturated for z > 0.")
 
