@@ -19,7 +19,8 @@ SIGNAL_TICK_MS = 200   # how often Python gets control in Qt's event loop, so Ct
 def run_app(args, settings: dict) -> int:
     """Open the window with ``settings`` (validated by the caller; a partial dict takes the rest from
     the last session). With --steps N train N mini-batches then pause; with --screenshot also save
-    a PNG and exit. Returns the exit code: 0, 2 (data), 3 (diverged), 1 (training error), 130 (Ctrl+C)."""
+    a PNG and exit. Returns the exit code: 0, 2 (data), 3 (diverged), 1 (training error), 130 (Ctrl+C),
+    143 (SIGTERM)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Lens")
     from gui.main_window import MainWindow
@@ -33,11 +34,12 @@ def run_app(args, settings: dict) -> int:
         if data is None:
             return EXIT_DATA
     window = MainWindow(settings, data=data, data_path=args.data, session=None if scripted else Session())
-    with _closing_on_signals(app, window):
+    with _closing_on_signals(app, window) as signalled:
         window.show()
         if scripted:
             _script(window, app, args.steps, args.screenshot)
-        return app.exec()
+        code = app.exec()
+    return 128 + signalled[0] if signalled else code
 
 
 def _load_data(path):
@@ -63,6 +65,7 @@ def _closing_on_signals(app: QApplication, window):
     pressed = []
 
     def close(code: int):
+        app.setQuitOnLastWindowClosed(False)   # its quit() would exit with 0, not this code
         window.close()
         app.exit(code)
 
@@ -84,7 +87,7 @@ def _closing_on_signals(app: QApplication, window):
     except ValueError:                       # not the main thread (an embedding test): no handlers
         previous = {}
     try:
-        yield
+        yield pressed
     finally:
         tick.stop()
         for s, handler in previous.items():
@@ -101,9 +104,9 @@ def _script(window, app, steps: int, screenshot):
         if finished:
             return
         if status in ("diverged", "error"):
+            what = "diverged" if status == "diverged" else "stopped"
             stop(EXIT_DIVERGED if status == "diverged" else EXIT_ERROR,
-                 f"training {'diverged' if status == 'diverged' else 'stopped'} at step {snap.step}"
-                 f"{': ' + _one_line(snap.message) if snap.message else ''}")
+                 _one_line(snap.message) or f"training {what} at step {snap.step}")
         elif snap.step == 0 and steps and not started:
             started.append(True)
             window.control.step(steps)
