@@ -173,15 +173,15 @@ def _architecture(config, inputs, outputs) -> tuple:
     if parameters > MAX_PARAMETERS:
         raise CheckpointError(f"the model has {parameters:,} parameters, more than the {MAX_PARAMETERS:,} accepted")
     activation, cost = config.get("activation"), config.get("cost")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise CheckpointError(f"unknown activation {str(activation)[:40]!r} in the model; known: {', '.join(ACTIVATIONS)}")
-    if cost not in COSTS:
+    if not isinstance(cost, str) or cost not in COSTS:
         raise CheckpointError(f"unknown cost {str(cost)[:40]!r} in the model; known: {', '.join(COSTS)}")
     seed = config.get("seed", 0)
     if not _whole(seed) or not 0 <= seed < 2**63:
         raise CheckpointError(f"the model's seed {str(seed)[:40]} is not a whole number from 0 to 2**63 - 1")
     dtype = config.get("dtype", "float32")
-    if dtype not in _DTYPES:
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
         raise CheckpointError(f"the model's dtype {str(dtype)[:40]!r} is not float32 or float64")
     return sizes, activation, cost, seed, np.dtype(dtype)
 

@@ -103,6 +103,7 @@ MIN_CSV_ROWS = 10
 _NPZ_MAX_MEMBERS = 16
 _MAX_TRAILING = 1 << 20  # bytes read past an IDX file's promised end before calling it a bomb
 _CSV_ROWS_AT_ONCE = 2000
+_MAX_CSV_SPARE_LINES = 10_000  # blank lines and a header beyond MAX_IMAGES rows
 
 
 class DataError(Exception):
@@ -515,8 +516,9 @@ def _csv_lines(path: Path):
     """Yield the non-blank lines of a (possibly gzipped) text file with their 1-based numbers.
 
     Lines are read one at a time with a bounded ``readline``: a line longer than
-    :data:`MAX_CSV_LINE` bytes, or more than :data:`MAX_CSV_TEXT_BYTES` of text in all (a gzip
-    bomb of blank lines), stops the reading with a DataError instead of filling memory.
+    :data:`MAX_CSV_LINE` bytes, more than :data:`MAX_CSV_TEXT_BYTES` of text in all, or more lines
+    than :data:`MAX_IMAGES` rows and some blank ones (a gzip bomb of empty lines) stops the
+    reading with a DataError instead of filling memory or taking minutes.
     """
     with _open_input(path, MAX_CSV_TEXT_BYTES, "CSV file") as handle, _GzipGuard(path):
         stream = _text_stream(handle)
@@ -526,6 +528,9 @@ def _csv_lines(path: Path):
             if not raw:
                 return
             total += len(raw)
+            if number > MAX_IMAGES + _MAX_CSV_SPARE_LINES:
+                raise DataError(f"{path.name}: more than {MAX_IMAGES + _MAX_CSV_SPARE_LINES:,} lines, more than a CSV "
+                                f"of at most {MAX_IMAGES:,} digits needs (stopped reading there)")
             if total > MAX_CSV_TEXT_BYTES:
                 raise DataError(f"{path.name}: more than {size_text(MAX_CSV_TEXT_BYTES)} of text, "
                                 f"more than a CSV of {MAX_IMAGES:,} digits needs (stopped reading at line {number:,})")
