@@ -7,6 +7,73 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass, field
+
+
+# --- requests: what the window may ask of the worker between two steps ------------------------
+@dataclass(frozen=True)
+class SetHyper:
+    """New hyper-parameters, applied before the next step (None: unchanged)."""
+
+    lr: float | None = None
+    momentum: float | None = None
+    l2: float | None = None
+    batch_size: int | None = None
+
+    def changes(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Reset:
+    """A new network from ``settings`` (a core.settings.Settings or a dict of its architecture)."""
+
+    settings: object
+
+
+@dataclass(frozen=True)
+class LoadNetwork:
+    """Train ``network`` (a core.network.Network) from now on, keeping the data and hyper-parameters."""
+
+    network: object
+    step: int = 0
+
+
+@dataclass(frozen=True)
+class MoveProbe:
+    """Another probe digit: "next", "previous", "random", "mistake" or a test-set index."""
+
+    how: str | int
+
+
+@dataclass(frozen=True)
+class DrawProbe:
+    """A drawn digit ((784,) in 0–1) as the probe, with the ``label`` the person meant (None: not
+    said); ``image`` None goes back to the test digit."""
+
+    image: object
+    label: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckGradient:
+    """Backprop against finite differences for neuron ``neuron`` of weight layer ``layer``."""
+
+    layer: int
+    neuron: int
+
+
+@dataclass(frozen=True)
+class StepEpoch:
+    """Train to the end of the current epoch."""
+
+
+@dataclass(frozen=True)
+class Compute:
+    """Run ``fn(trainer)`` on the worker (it owns the network) and hand the result to ``reply``."""
+
+    fn: object
+    reply: object = field(default=None, compare=False)
 
 
 class RunControl:
@@ -18,7 +85,7 @@ class RunControl:
         self._budget = 0
         self._stopped = False
         self._delay = float(delay)
-        self._requests: dict = {}
+        self._requests: list = []
 
     # --- called by the window -------------------------------------------------------------
     def run(self):
@@ -51,10 +118,11 @@ class RunControl:
             self._delay = max(0.0, float(seconds))
             self._cond.notify_all()
 
-    def request(self, **changes):
-        """Ask the worker to apply changes (hyper-parameters, reset, probe) before its next step."""
+    def request(self, *requests):
+        """Ask the worker to apply ``requests`` (SetHyper, Reset, MoveProbe, …), in order, before its
+        next step."""
         with self._cond:
-            self._requests.update(changes)
+            self._requests.extend(requests)
             self._cond.notify_all()
 
     # --- called by the worker -------------------------------------------------------------
@@ -70,10 +138,10 @@ class RunControl:
     def budget(self) -> int:
         return self._budget
 
-    def take_requests(self) -> dict:
-        """The pending requests, emptied."""
+    def take_requests(self) -> list:
+        """The pending requests, oldest first, emptied."""
         with self._cond:
-            requests, self._requests = self._requests, {}
+            requests, self._requests = self._requests, []
             return requests
 
     def wait_for_turn(self, on_idle=None) -> str:

@@ -1,9 +1,29 @@
 """The one message that crosses from the training thread to the window: a frozen Snapshot."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import Enum
 
 import numpy as np
+
+
+class Status(str, Enum):
+    """What training is doing at a snapshot. A ``str`` so ``status == "paused"`` reads naturally."""
+
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"
+    DIVERGED = "diverged"
+    ERROR = "error"
+    TIMELINE = "timeline"   # not live: weights saved earlier, looked at again
+
+    def __str__(self):
+        return self.value
+
+    @property
+    def halted(self) -> bool:
+        """Training is not moving on by itself: paused, or ended by divergence, an error or stop."""
+        return self is not Status.RUNNING
 
 
 def frozen(array) -> np.ndarray:
@@ -67,14 +87,14 @@ class Snapshot:
     epoch: int                     # epochs completed
     epoch_fraction: float          # how far into the current epoch, 0–1
     steps_per_epoch: int
-    status: str                    # "running", "paused", "stopped", "diverged", "error"
+    status: Status
     config: dict                   # sizes, activation, cost, lr, momentum, l2, batch_size, seed
     W: tuple
     b: tuple
     dW: tuple                      # last step's ∂C/∂W averaged over its batch
     db: tuple
-    probe_index: int               # index in the test set
-    probe_label: int
+    probe_index: int               # index in the test set; -1 for a drawn digit
+    probe_label: int               # the target y of probe_delta (see probe_label_known)
     probe_z: tuple
     probe_a: tuple
     probe_delta: tuple             # δ = ∂C0/∂z of every layer for the probe digit, from Network.backward
@@ -90,7 +110,10 @@ class Snapshot:
     samples_per_second: float = 0.0
     message: str = ""              # why training paused or stopped, when it did
     data_source: str = ""
-    extra: dict = field(default_factory=dict)
+    probe_label_known: bool = True  # False: a drawn digit whose label nobody gave (the network's answer)
+    origin: str = "new"            # "loaded": this run started from a saved network, not a new one
+    run_id: int = 0                # a new network (Reset, Load) gets a new id
+    live_step: int | None = None   # looking back: the live run's step meanwhile; None when live
     next_batch: BatchTrace | None = None  # the mini-batch the next step trains on, traced now
 
     @property

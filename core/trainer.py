@@ -10,7 +10,7 @@ import numpy as np
 from core.history import DecimatingHistory
 from core.network import Gradients, Network, Trace, one_hot
 from core.optim import SGD
-from core.snapshot import BatchTrace, EpochRecord, Snapshot, TestCheck, frozen
+from core.snapshot import BatchTrace, EpochRecord, Snapshot, Status, TestCheck, frozen
 
 MAX_TEST_CHECKS = 400   # test checks kept; beyond, every other one goes (evenly thinned)
 
@@ -73,6 +73,8 @@ class Trainer:
         self.step_count, self.epoch, self._pos = 0, 0, 0
         self._order = self._permutation(0)
         self.probe_index = int(probe_index)
+        self.origin = "new"                  # "loaded": the network came trained from a file or session
+        self.drawn = None                    # (image (784,), label or None): a drawn digit as the probe
         self.history = DecimatingHistory(history, columns=2)               # cost, accuracy
         self.grad_history = DecimatingHistory(history, columns=net.n_layers)
         self.epochs: list[EpochRecord] = []
@@ -249,10 +251,25 @@ class Trainer:
     def probe_set(self):
         return self.test if self.test is not None else self.train
 
-    def probe(self) -> Trace:
-        """The forward pass of the probe digit (one test image) through the current network."""
+    def probe_image(self) -> np.ndarray:
+        """The probe digit as a (1, 784) row: the drawn one while there is one, else a test image."""
+        if self.drawn is not None:
+            return np.asarray(self.drawn[0], dtype=self.net.dtype).reshape(1, -1)
         i = self.probe_index % len(self.probe_set.labels)
-        return self.net.forward(self.probe_set.images[i:i + 1])
+        return self.probe_set.images[i:i + 1]
+
+    def probe(self) -> Trace:
+        """The forward pass of the probe digit through the current network."""
+        return self.net.forward(self.probe_image())
+
+    def probe_target(self, trace: Trace) -> tuple:
+        """(label, known): a test digit's label; a drawn digit's label if the person gave one, else
+        the network's own answer, marked unknown (δ then shows what would make it surer)."""
+        if self.drawn is None:
+            return int(self.probe_set.labels[self.probe_index % len(self.probe_set.labels)]), True
+        if self.drawn[1] is not None:
+            return int(self.drawn[1]), True
+        return int(np.argmax(trace.output[0])), False
 
     @property
     def samples_per_second(self) -> float:
@@ -263,13 +280,13 @@ class Trainer:
         return {**self.net.config(), "lr": opt.lr, "momentum": opt.momentum, "l2": opt.l2,
                 "batch_size": self.batch_size, "seed": self.seed}
 
-    def snapshot(self, status="running", message="", data_source="", extra=None) -> Snapshot:
+    def snapshot(self, status=Status.RUNNING, message="", data_source="", run_id=0) -> Snapshot:
         """A frozen copy of the current state, with the cost points since the previous snapshot."""
         pending, self._pending = self._pending, []
         net, last = self.net, self.last
         probe = self.probe()
-        i = self.probe_index % len(self.probe_set.labels)
-        probe_label = int(self.probe_set.labels[i])
+        i = self.probe_index % len(self.probe_set.labels) if self.drawn is None else -1
+        probe_label, label_known = self.probe_target(probe)
         probe_grads = net.backward(probe, one_hot([probe_label], net.sizes[-1], net.dtype))
         L = net.n_layers
         if last is not None:
@@ -281,10 +298,10 @@ class Trainer:
             neuron_norms = [np.zeros(len(b)) for b in net.b]
         return Snapshot(
             step=self.step_count, epoch=self.epoch, epoch_fraction=self.epoch_fraction,
-            steps_per_epoch=self.steps_per_epoch, status=status, config=self.config(),
+            steps_per_epoch=self.steps_per_epoch, status=Status(status), config=self.config(),
             W=tuple(map(frozen, net.W)), b=tuple(map(frozen, net.b)),
             dW=tuple(map(frozen, dW)), db=tuple(map(frozen, db)),
-            probe_index=i, probe_label=probe_label,
+            probe_index=i, probe_label=probe_label, probe_label_known=label_known, origin=self.origin,
             probe_z=tuple(frozen(z[0]) for z in probe.z), probe_a=tuple(frozen(a[0]) for a in probe.a),
             probe_delta=tuple(frozen(d[0]) for d in probe_grads.delta),
             grad_layer_norms=frozen(layer_norms), grad_neuron_norms=tuple(map(frozen, neuron_norms)),
@@ -295,7 +312,7 @@ class Trainer:
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
             epochs=tuple(self.epochs), test_checks=tuple(self.test_checks),
             samples_per_second=self._speed, message=message,
-            data_source=data_source, extra=dict(extra or {}), next_batch=self.trace_next_batch())
+            data_source=data_source, run_id=run_id, next_batch=self.trace_next_batch())
 
     def __repr__(self):
         return (f"Trainer({self.net!r}, {self.optimizer!r}, batch_size={self.batch_size}, "

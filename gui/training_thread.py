@@ -21,6 +21,7 @@ what the window shows. The frame's duration so measured is also what paces the w
 """
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 import traceback
@@ -28,11 +29,12 @@ import traceback
 import numpy as np
 from PyQt6.QtCore import QAbstractEventDispatcher, QThread, pyqtSignal
 
-from core.control import RunControl
+from core.control import (CheckGradient, Compute, DrawProbe, LoadNetwork, MoveProbe, Reset, RunControl, SetHyper,
+                          StepEpoch)
 from core.divergence import DivergenceMonitor, pinned_outputs
 from core.gradcheck import check_neuron
 from core.network import Network, one_hot
-from core.snapshot import merge_points
+from core.snapshot import Status, merge_points
 from core.trainer import Trainer
 
 MAX_FPS = 30.0          # snapshots per second at most
@@ -41,6 +43,7 @@ FRAME_SHARE = 3.6       # publish no sooner than this many times the window's fr
 TEST_CHECK_EVERY = 1.0  # s between test-set checks while training runs (a live test curve)...
 TEST_CHECK_SHARE = 25   # ...and at least this many times a check's own duration (≤ 4% of the time)
 EARLY_CHECKS = 25       # also at steps 25, 50, 100, 200, …: the early rise, in a fraction of a second
+RUN_IDS = itertools.count(1)   # every network any worker builds gets its own id
 MAX_STAND_ASIDE = 0.25  # s: never wait longer than this for the window to draw a snapshot
 
 
@@ -145,27 +148,31 @@ class TrainingThread(QThread):
     snapshot_ready = pyqtSignal()
     failed = pyqtSignal(str)        # an unexpected error ended training; the message is for people
     gradient_checked = pyqtSignal(object)  # a core.gradcheck.GradCheck, or why it could not run (str)
+    computed = pyqtSignal(object, object)  # (reply, result) of a Compute request
 
-    def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None, network=None):
+    def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None, network=None,
+                 step: int = 0):
         super().__init__(parent)
         self.data = data
         self.settings = dict(settings)
         self.control = control or RunControl()
         self.mailbox = Mailbox()
         self.trainer: Trainer | None = None
-        self.run_id = 0
+        self.run_id = 0                     # set by _build: unique in this process
         self._monitor = DivergenceMonitor()
         self._last_publish = 0.0
         self._gui = GuiIdle.of_this_thread(self.mailbox)   # built in the GUI thread: watches it
         self.frame_cost = 0.0               # s the window takes to draw a frame, smoothed
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
-        self._build(network)
+        self._build(network, step)
 
     # --- building ---------------------------------------------------------------------------
-    def _build(self, net: Network | None = None):
-        """A fresh trainer on a new network from the settings, or on ``net`` (a loaded model)."""
+    def _build(self, net: Network | None = None, step: int = 0):
+        """A fresh trainer on a new network from the settings, or on ``net`` (a loaded model) that
+        had trained ``step`` steps."""
         s = self.settings
+        fresh = net is None
         if net is None:
             net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
         else:
@@ -173,12 +180,14 @@ class TrainingThread(QThread):
         self.trainer = Trainer(net, self.data.train, self.data.test, lr=s["lr"], momentum=s["momentum"],
                                l2=s.get("l2", 0.0), batch_size=s["batch_size"], seed=s["seed"],
                                probe_index=s.get("probe", 0))
-        self.trainer.record_epoch()  # epoch 0: the untrained network's test figures
+        self.trainer.step_count = int(step)
+        self.trainer.origin = "new" if fresh else "loaded"
+        self.trainer.record_epoch()  # epoch 0: the network's test figures before this run trains it
         self._next_test_check = time.monotonic() + TEST_CHECK_EVERY
         self._monitor.reset()
         self._message = ""
-        self._idle_status = "paused"
-        self.run_id += 1
+        self._idle_status = Status.PAUSED
+        self.run_id = next(RUN_IDS)
 
     # --- the loop ---------------------------------------------------------------------------
     def run(self):
@@ -194,13 +203,13 @@ class TrainingThread(QThread):
             detail = traceback.format_exception_only(type(e), e)[-1].strip()
             self._message = f"training stopped by an internal error: {detail}"
             self.failed.emit(self._message)
-            self._publish("error")
+            self._publish(Status.ERROR)
         finally:
             forget_dummy_thread()   # threadpoolctl made one; the thread ends here
 
     def _loop(self):
         control = self.control
-        self._publish("paused")
+        self._publish(Status.PAUSED)
         while True:
             turn = control.wait_for_turn(on_idle=lambda: self._publish(self._idle_status))
             if turn == "stop":
@@ -209,16 +218,16 @@ class TrainingThread(QThread):
                 self._apply(control.take_requests())
                 continue
             self._train_one()
-        self._publish("stopped")
+        self._publish(Status.STOPPED)
 
     def _train_one(self):
         stats = self.trainer.step()
-        self._idle_status = "paused"
+        self._idle_status = Status.PAUSED
         reason = self._monitor.update(stats.step, stats.cost)
         if reason:
             self.control.pause()
             self._message = f"Training diverged: {reason}. Reset, or lower the learning rate."
-            self._idle_status = "diverged"  # stays the paused state's status until the next step
+            self._idle_status = Status.DIVERGED  # stays the paused state's status until the next step
             return
         if stats.step % 50 == 0:
             self._check_pinned(stats)
@@ -230,7 +239,7 @@ class TrainingThread(QThread):
             took = time.monotonic() - now
             self._next_test_check = now + max(TEST_CHECK_EVERY, TEST_CHECK_SHARE * took)
         if now - self._last_publish >= max(1.0 / MAX_FPS, FRAME_SHARE * self.frame_cost):
-            if self._publish("running"):
+            if self._publish(Status.RUNNING):
                 self._stand_aside()
 
     def _stand_aside(self):
@@ -253,7 +262,7 @@ class TrainingThread(QThread):
         """Put a snapshot in the mailbox; True when the window was signalled (the slot was empty)."""
         if self.trainer is None:
             return False
-        snap = self.trainer.snapshot(status, self._message, self.data.source, {"run_id": self.run_id})
+        snap = self.trainer.snapshot(status, self._message, self.data.source, self.run_id)
         self._last_publish = time.monotonic()
         if self.mailbox.put(snap):
             self.snapshot_ready.emit()
@@ -261,34 +270,46 @@ class TrainingThread(QThread):
         return False
 
     # --- requests from the window ----------------------------------------------------------
-    def _apply(self, requests: dict):
-        trainer = self.trainer
-        hyper = {k: requests[k] for k in ("lr", "momentum", "l2", "batch_size") if k in requests}
-        if hyper:
-            trainer.set_hyper(**hyper)
-            self.settings.update(hyper)
-        if "reset" in requests:
-            self.settings.update(requests["reset"])
-            self._build()
-        if "load" in requests:
-            self._build(requests["load"])
-        if "probe" in requests:
-            self._move_probe(requests["probe"])
-        if "gradcheck" in requests:
-            self._check_gradient(*requests["gradcheck"])
-        if requests.get("step_epoch"):
-            self.control.step(self.trainer.steps_left_in_epoch())
+    def _apply(self, requests: list):
+        handlers = {SetHyper: self._set_hyper, Reset: self._reset, LoadNetwork: self._load,
+                    MoveProbe: lambda r: self._move_probe(r.how),
+                    DrawProbe: self._draw_probe,
+                    CheckGradient: lambda r: self._check_gradient(r.layer, r.neuron),
+                    StepEpoch: lambda r: self.control.step(self.trainer.steps_left_in_epoch()),
+                    Compute: self._compute}
+        for request in requests:
+            handlers[type(request)](request)
         if not self.control.running:
             self._publish(self._idle_status)
+
+    def _set_hyper(self, request: SetHyper):
+        hyper = request.changes()
+        self.trainer.set_hyper(**hyper)
+        self.settings.update(hyper)
+
+    def _reset(self, request: Reset):
+        settings = request.settings
+        self.settings.update(settings.to_dict() if hasattr(settings, "to_dict") else settings)
+        self._build()
+
+    def _load(self, request: LoadNetwork):
+        self._build(request.network, request.step)
+
+    def _draw_probe(self, request: DrawProbe):
+        self.trainer.drawn = None if request.image is None else (request.image, request.label)
+
+    def _compute(self, request: Compute):
+        """Maths the window needs (a drawn digit's pass, weights saved earlier) done here, off its thread."""
+        self.computed.emit(request.reply, request.fn(self.trainer))
 
     def _check_gradient(self, layer: int, j: int):
         """Backprop against finite differences for neuron j of weight layer ``layer`` on the probe digit."""
         trainer = self.trainer
-        data = trainer.probe_set
-        i = trainer.probe_index % len(data.labels)
-        Y = one_hot(data.labels[i:i + 1], trainer.net.sizes[-1])
+        X = trainer.probe_image()
+        label, _ = trainer.probe_target(trainer.net.forward(X))
+        Y = one_hot([label], trainer.net.sizes[-1])
         try:
-            self.gradient_checked.emit(check_neuron(trainer.net, data.images[i:i + 1], Y, layer, j))
+            self.gradient_checked.emit(check_neuron(trainer.net, X, Y, layer, j))
         except IndexError:
             self.gradient_checked.emit(f"no neuron {j} in weight layer {layer} of this network")
 

@@ -407,20 +407,18 @@ def test_render_pngs_on_mnist(qtbot, mnist):
 
 
 def test_window_runs_the_gradient_check_and_steps_one_digit(qtbot):
-    """The window's wiring (the patch to main_window / training_thread): skipped until it is in."""
+    """The window's wiring: selecting a neuron, the gradient check, step one digit."""
     from types import SimpleNamespace
     from gui.main_window import MainWindow
-    if not hasattr(MainWindow, "_on_step_one_digit_toggled"):
-        pytest.skip("the Backprop panel is not wired into the window yet")
     data = SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
                            source="synthetic test digits", kind="synthetic")
     w = MainWindow({"hidden": [16], "batch_size": 10}, data=data)
     qtbot.addWidget(w)
     w.show()
     w.docks["Backprop"].raise_()
-    panel = w.backprop_panel
+    panel = w.panels["Backprop"]
     qtbot.waitUntil(lambda: panel.explanation is not None, timeout=5000)
-    w.inspect_neuron(0, 3)
+    w.view.select_neuron(0, 3)
     assert panel.neuron == (0, 3)
     with qtbot.waitSignal(w.worker.gradient_checked, timeout=5000) as blocker:
         panel.check_button.click()

@@ -23,7 +23,7 @@ BASE = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed
 ])
 def test_compare_settings_applies_a_valid_change(change, expected):
     out = compare_settings(BASE, change)
-    assert out == {**BASE, **expected}
+    assert {k: out[k] for k in BASE} == {**BASE, **expected}
     assert BASE["lr"] == 0.1     # the base is not modified
 
 
@@ -31,10 +31,10 @@ def test_compare_settings_applies_a_valid_change(change, expected):
     ({}, "choose a setting"),
     ({"lr": 0}, "must be positive"), ({"lr": -1}, "must be positive"), ({"lr": "fast"}, "must be a number"),
     ({"lr": "nan"}, "finite"), ({"momentum": 1.0}, "below 1"), ({"momentum": -0.1}, "at least 0"),
-    ({"batch_size": 0}, "positive whole number"), ({"batch_size": 2.5}, "whole number"),
-    ({"batch_size": True}, "must be a number"),
-    ({"hidden": "100 x"}, "whole numbers"), ({"hidden": "0"}, "between 1 and 4096"), ({"hidden": ""}, "one or more"),
-    ({"activation": "swish"}, "sigmoid, tanh, relu"), ({"cost": "hinge"}, "cross-entropy, quadratic"),
+    ({"batch_size": 0}, "whole number from 1"), ({"batch_size": 2.5}, "whole number"),
+    ({"batch_size": True}, "whole number"),
+    ({"hidden": "100 x"}, "whole numbers"), ({"hidden": "0"}, "between 1 and 4096"), ({"hidden": ""}, "1 to 8 layers"),
+    ({"activation": "swish"}, "sigmoid, tanh, relu"), ({"cost": "hinge"}, "quadratic, cross-entropy"),
     ({"seed": 3}, "cannot change 'seed'"),
     ({"lr": "0.1"}, r"same as run A \(lr 0.1\)"), ({"hidden": "100"}, "same as run A"),
 ])

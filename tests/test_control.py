@@ -2,7 +2,7 @@
 import threading
 import time
 
-from core.control import RunControl
+from core.control import RunControl, SetHyper
 
 
 class Worker(threading.Thread):
@@ -87,8 +87,8 @@ def test_paused_worker_is_idle_not_spinning():
 
 def test_requests_reach_the_worker_without_taking_a_step():
     control, worker = started()
-    control.request(lr=0.5)
-    assert wait_until(lambda: worker.applied == [{"lr": 0.5}])
+    control.request(SetHyper(lr=0.5))
+    assert wait_until(lambda: worker.applied == [[SetHyper(lr=0.5)]])
     assert worker.steps == 0
     control.stop()
     worker.join(1)

@@ -8,7 +8,8 @@ import pytest
 from PyQt6.QtWidgets import QCheckBox, QComboBox
 
 from core.history import DecimatingHistory
-from gui.panels.curves import CurvesPanel, grown_end, nice_ceil, stable_span, window_mean
+from gui.panels.curves import CurvesPanel
+from gui.widgets import grown_end, nice_ceil, stable_span, window_mean
 from tests.snapshots import make_snapshot, make_snapshots, open_panel
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))

@@ -1,4 +1,5 @@
 """The Draw panel: strokes become a prepared digit, and its bars are the core's forward pass."""
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -7,7 +8,7 @@ from PyQt6.QtCore import QPoint, Qt
 
 from core.evaluate import network_from_snapshot
 from core.network import Network
-from core.preprocess import centre_of_mass, forward_digit, prepare_drawing
+from core.preprocess import centre_of_mass, drawn_probe, forward_digit, prepare_drawing
 from core.trainer import Trainer
 from gui import theme
 from gui.panels.draw import DrawPanel
@@ -25,6 +26,11 @@ def panel(qtbot):
 @pytest.fixture(scope="module")
 def snap():
     return make_snapshot(steps=10)
+
+
+def drawn(snap, image):
+    """``snap`` as the worker sends it once the drawing is its probe (core.preprocess.drawn_probe)."""
+    return replace(snap, **drawn_probe(network_from_snapshot(snap), image))
 
 
 def bar_heights(panel) -> np.ndarray:
@@ -56,6 +62,8 @@ def test_the_canvas_holds_black_ink_on_white(panel):
 def test_bars_are_the_cores_forward_output(panel, snap):
     panel.show_snapshot(snap)
     panel.draw_stroke(SEVEN, 22)
+    assert panel.output is None                  # the worker has not read the drawing yet
+    panel.show_snapshot(drawn(snap, panel.image))
     expected = forward_digit(snap.W, snap.b, snap.config["activation"], snap.config["cost"], panel.image)[-1]
     np.testing.assert_allclose(panel.output, expected, rtol=1e-6)
     np.testing.assert_allclose(bar_heights(panel), expected, rtol=1e-6)
@@ -69,9 +77,9 @@ def test_bars_are_the_cores_forward_output(panel, snap):
 def test_a_new_snapshot_reads_the_same_drawing_again(panel):
     first, _, last = make_snapshots(3, steps_between=5)
     panel.draw_stroke(SEVEN, 22)
-    panel.show_snapshot(first)
+    panel.show_snapshot(drawn(first, panel.image))
     before = panel.output.copy()
-    panel.show_snapshot(last)
+    panel.show_snapshot(drawn(last, panel.image))
     expected = network_from_snapshot(last).forward(panel.image[None]).output[0]
     np.testing.assert_allclose(panel.output, expected, rtol=1e-6)
     assert not np.allclose(before, panel.output)
@@ -109,9 +117,21 @@ def test_the_mouse_draws(qtbot, panel):
     assert ink[140 + 30, :].max() == 0                       # nothing far from it
 
 
-def test_quadratic_outputs_are_shown_as_values(panel):
-    panel.show_snapshot(make_snapshot(steps=5, cost="quadratic"))
+def test_an_answer_for_an_older_stroke_is_kept_until_the_new_one_is_read(panel, snap):
     panel.draw_stroke(SEVEN, 22)
+    panel.show_snapshot(drawn(snap, panel.image))
+    before = panel.output.copy()
+    old = panel.image.copy()
+    panel.draw_stroke([(60, 150), (220, 150)], 22)       # a cross bar: a new drawing
+    panel.show_snapshot(drawn(snap, old))                 # the worker still answers the old one
+    np.testing.assert_array_equal(panel.output, before)
+    panel.show_snapshot(drawn(snap, panel.image))
+    assert not np.allclose(panel.output, before)
+
+
+def test_quadratic_outputs_are_shown_as_values(panel):
+    panel.draw_stroke(SEVEN, 22)
+    panel.show_snapshot(drawn(make_snapshot(steps=5, cost="quadratic"), panel.image))
     top = int(np.argmax(panel.output))
     assert panel._values[top].toPlainText() == f"{panel.output[top]:.2f}"
     assert "sigmoid" in panel._bar_plot.titleLabel.text
@@ -132,8 +152,8 @@ def trained_snapshot(request):
 
 def test_render_png(qtbot, panel, trained_snapshot):
     panel.show()
-    panel.show_snapshot(trained_snapshot)
     panel.draw_stroke(SEVEN, 22)
+    panel.show_snapshot(drawn(trained_snapshot, panel.image))
     qtbot.waitExposed(panel)
     qtbot.wait(50)
     PNG_DIR.mkdir(exist_ok=True)

@@ -33,11 +33,11 @@ def paused_at(qtbot, w, step):
 
 def test_bad_data_folder_says_so_and_keeps_training_data(qtbot, tmp_path):
     w = open_window(qtbot)
-    worker, data = w.worker, w.data
+    worker, data = w.worker, w.training.data
     w.load_data(tmp_path)                       # a folder without the files
     qtbot.waitUntil(lambda: w.message_box is not None and w.message_box.isVisible(), timeout=5000)
     assert "Training goes on" in w.message_box.text()
-    assert w.worker is worker and w.data is data and worker.isRunning()
+    assert w.worker is worker and w.training.data is data and worker.isRunning()
     w.control.step(2)
     paused_at(qtbot, w, 2)
     w.close()
@@ -61,7 +61,7 @@ def test_panels_draw_a_network_full_of_nan(qtbot):
     w.worker.trainer.net.W[0][:] = np.nan
     w.control.step(1)
     qtbot.waitUntil(lambda: w.last_snapshot.step == 1, timeout=5000)
-    assert w.last_good_snapshot.step == 0     # the NaN network is not "good"
+    assert w.view.last_good.step == 0     # the NaN network is not "good"
     w.close()
 
 
@@ -70,11 +70,11 @@ def test_loading_a_broken_model_changes_nothing(qtbot, tmp_path):
     before = w.worker.trainer.net.W[0].copy()
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"garbage")
-    assert not w.load_model_from(bad)
+    assert not w.files.load_model(bad)
     assert "unchanged" in w.message_box.text()
     wrong = tmp_path / "wrong.npz"
     save_model(wrong, Network((100, 5, 3)))
-    assert not w.load_model_from(wrong)
+    assert not w.files.load_model(wrong)
     qtbot.wait(100)
     np.testing.assert_array_equal(w.worker.trainer.net.W[0], before)
     w.close()
@@ -85,7 +85,7 @@ def test_loading_a_model_replaces_the_network(qtbot, tmp_path):
     path = tmp_path / "m.npz"
     model = Network((784, 12, 10), "tanh", seed=9)
     save_model(path, model)
-    assert w.load_model_from(path)
+    assert w.files.load_model(path)
     qtbot.waitUntil(lambda: w.last_snapshot.sizes == (784, 12, 10), timeout=5000)
     np.testing.assert_array_equal(w.last_snapshot.W[0], model.W[0])
     w.close()
@@ -102,7 +102,7 @@ def test_a_crash_in_the_worker_reaches_the_window_and_weights_stay_savable(qtbot
     w.control.step(1)
     qtbot.waitUntil(lambda: w.worker.isFinished(), timeout=5000)
     qtbot.waitUntil(lambda: w.message_box is not None and "simulated fault" in w.message_box.text(), timeout=3000)
-    assert w.save_model_to(tmp_path / "kept.npz")
+    assert w.files.save_model(tmp_path / "kept.npz")
     assert (tmp_path / "kept.npz").exists()
     w.close()
 
@@ -143,7 +143,7 @@ def test_session_comes_back_as_it_was(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(MainWindow, "ask_keep_weights", lambda self: True)
     w.close()
     again = open_window(qtbot, settings={}, session=session)
-    assert again.settings["lr"] == pytest.approx(0.25) and again.settings["hidden"] == [12]
+    assert again.training.settings.lr == pytest.approx(0.25) and again.training.settings.hidden == (12,)
     np.testing.assert_array_equal(again.last_snapshot.W[0], weights)
     again.close()
 

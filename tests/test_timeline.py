@@ -160,7 +160,7 @@ def test_scrubbed_snapshot_has_the_entry_weights_and_their_probe_activations(qtb
     for x, y in zip(past.probe_a, live_then.probe_a):
         np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)
     assert past.epoch == 6 and len(past.cost_values) == 0 and past.next_batch is None
-    assert past.extra["live_step"] == 200
+    assert past.live_step == 200
 
 
 def test_historical_test_accuracy_matches_the_epoch_record(panel, stream):

@@ -52,7 +52,7 @@ def test_run_pause_step_advances_exactly_one_and_panels_see_it(qtbot, window):
     assert f"step {paused_at + 1}" in w.status_label.text()
     # the panels drew that very snapshot: the weight mosaic shows the paused weights
     assert snap is w.last_snapshot
-    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    tile = w.panels["Weights"].mosaic.image.image[:28, :28]
     np.testing.assert_allclose(tile, w.worker.trainer.net.W[0][0].reshape(28, 28), rtol=1e-6)
 
 
@@ -72,9 +72,9 @@ def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
 
 def test_clicking_a_weight_tile_opens_the_inspector(qtbot, window):
     w = window
-    w.weights_panel.neuron_clicked.emit(0, 5)
+    w.panels["Weights"].neuron_clicked.emit(0, 5)
     qtbot.waitUntil(lambda: w.docks["Neuron"].isVisible(), timeout=2000)
-    assert w.inspector.neuron == (0, 5)
+    assert w.panels["Neuron"].neuron == (0, 5)
 
 
 def test_live_settings_reach_the_trainer(qtbot, window):
@@ -182,14 +182,17 @@ def test_early_test_checks_come_at_25_times_powers_of_two():
 
 
 def test_help_guide_explains_every_panel_and_lists_every_key(qtbot, window):
-    from gui.help import PANELS
-    assert set(window.docks) <= set(PANELS) and "Network" in PANELS
+    from gui.help import panel_texts
+    from gui.registry import PANELS
+    texts = panel_texts(PANELS)
+    assert set(window.docks) <= set(texts) and "Network" in texts
+    assert all(len(text) > 40 for text in texts.values())      # every panel explains itself
     qtbot.keyClick(window, Qt.Key.Key_F1)
     guide = window.guide
     assert guide.isVisible() and not guide.isModal()
     text = guide.browser.toPlainText()
-    for name in PANELS:
-        assert name in text
+    for name, help_text in texts.items():
+        assert name in text and help_text in text
     for key in ("Space", "Right", "Shift+Right", "Ctrl+R", "Ctrl+D", "Ctrl+Shift+E", "[", "]", "F1"):
         assert key in text, key
     assert "synthetic test digits" in text          # where the data came from

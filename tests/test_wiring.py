@@ -8,39 +8,39 @@ from test_window import wait_paused, window  # noqa: F401  (window is a fixture)
 def test_timeline_scrub_and_live(qtbot, window):
     w = window
     from core.timeline import Timeline
-    w.timeline_panel.timeline = Timeline(200, 5)
+    w.panels["Timeline"].timeline = Timeline(200, 5)
     for k in range(1, 13):
         w.control.step(5)
         wait_paused(qtbot, w, 5 * k)
     # every paused state is kept (snapshots published mid-budget may add a few more)
-    assert set(range(5, 61, 5)) <= set(w.timeline_panel.timeline.steps)
-    step = w.timeline_panel.timeline.steps[2]
-    w.timeline_panel.show_step(step)
-    assert w.looking_back.step == step
-    tile = w.weights_panel.mosaic.image.image[:28, :28]
-    np.testing.assert_allclose(tile, w.timeline_panel.timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
+    assert set(range(5, 61, 5)) <= set(w.panels["Timeline"].timeline.steps)
+    step = w.panels["Timeline"].timeline.steps[2]
+    w.panels["Timeline"].show_step(step)
+    assert w.view.past.step == step
+    tile = w.panels["Weights"].mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.panels["Timeline"].timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
     w.control.step(10)                      # training goes on; the weights panel keeps the past
     wait_paused(qtbot, w, 70)
-    tile = w.weights_panel.mosaic.image.image[:28, :28]
-    np.testing.assert_allclose(tile, w.timeline_panel.timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
-    qtbot.mouseClick(w.timeline_panel.live_button, Qt.MouseButton.LeftButton)
-    assert w.looking_back is None
-    tile = w.weights_panel.mosaic.image.image[:28, :28]
+    tile = w.panels["Weights"].mosaic.image.image[:28, :28]
+    np.testing.assert_allclose(tile, w.panels["Timeline"].timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
+    qtbot.mouseClick(w.panels["Timeline"].live_button, Qt.MouseButton.LeftButton)
+    assert w.view.past is None
+    tile = w.panels["Weights"].mosaic.image.image[:28, :28]
     np.testing.assert_allclose(tile, w.worker.trainer.net.W[0][0].reshape(28, 28), rtol=1e-6)
 
 
 def test_comparison_runs_with_main(qtbot, window):
     w = window
-    w.compare_panel.request({"lr": 0.5})
-    qtbot.waitUntil(lambda: w.worker_b is not None and w.worker_b.isRunning(), timeout=3000)
-    w.toggle_run()
-    qtbot.waitUntil(lambda: w.compare_panel.runs["B"].steps_seen > 50 and w.last_snapshot.step > 50, timeout=10000)
-    w.toggle_run()
+    w.panels["Compare"].request({"lr": 0.5})
+    qtbot.waitUntil(lambda: w.training.worker_b is not None and w.training.worker_b.isRunning(), timeout=3000)
+    w.run_action.trigger()
+    qtbot.waitUntil(lambda: w.panels["Compare"].runs["B"].steps_seen > 50 and w.last_snapshot.step > 50, timeout=10000)
+    w.run_action.trigger()
     wait_paused(qtbot, w)
-    assert w.worker_b.trainer.optimizer.lr == 0.5 and w.worker.trainer.optimizer.lr == 0.1
-    assert not w.control_b.running
+    assert w.training.worker_b.trainer.optimizer.lr == 0.5 and w.worker.trainer.optimizer.lr == 0.1
+    assert not w.training.control_b.running
     w.reset()
-    assert w.worker_b is None
+    assert w.training.worker_b is None
 
 
 def test_exports_and_run_file(qtbot, window, tmp_path, monkeypatch):
@@ -50,14 +50,14 @@ def test_exports_and_run_file(qtbot, window, tmp_path, monkeypatch):
     w.control.step(30)
     wait_paused(qtbot, w, 30)
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "run.json"), "")))
-    w._ask_save_run()
+    w.files.ask_save_run()
     assert load_run(tmp_path / "run.json")[0]["hidden"] == [16]
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "h.csv"), "")))
-    w._ask_export_history()
+    w.files.ask_export_history()
     assert (tmp_path / "h.csv").read_text().count("step,") >= 1
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("Weights", True)))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "w.svg"), "")))
-    w._ask_export_panel()
+    w.files.ask_export_panel()
     assert (tmp_path / "w.svg").stat().st_size > 1000
 
 
@@ -77,13 +77,13 @@ def test_cli_run_file(tmp_path, monkeypatch, capsys):
 def test_a_drawn_digit_goes_through_the_network_live(qtbot, window):
     w = window
     w.docks["Activations"].show()
-    w.draw_panel.draw_stroke([(60, 60), (220, 60), (120, 240)], 24)
-    shown = lambda: np.array_equal(w.activations_panel._image.image.ravel(), w.draw_panel.image)  # noqa: E731
+    w.panels["Draw"].draw_stroke([(60, 60), (220, 60), (120, 240)], 24)
+    shown = lambda: np.array_equal(w.panels["Activations"]._image.image.ravel(), w.panels["Draw"].image)  # noqa: E731
     qtbot.waitUntil(shown, timeout=3000)
     w.control.step(1)
     wait_paused(qtbot, w, 1)
     assert shown()                          # still the drawing after a training step
-    w.draw_panel.clear()
+    w.panels["Draw"].clear()
     qtbot.waitUntil(lambda: not shown(), timeout=3000)
 
 
@@ -91,7 +91,7 @@ def test_evaluation_arrives_after_an_epoch_and_on_refresh(qtbot, window):
     w = window
     w.docks["Evaluate"].show()
     w.docks["Evaluate"].raise_()
-    qtbot.waitUntil(lambda: w.evaluate_panel.evaluation is not None, timeout=10000)
-    assert int(w.evaluate_panel.evaluation.cm.sum()) == len(w.data.test.labels)
-    with qtbot.waitSignal(w.evaluator.finished, timeout=10000):
-        w.evaluate_panel.refresh_requested.emit()
+    qtbot.waitUntil(lambda: w.panels["Evaluate"].evaluation is not None, timeout=10000)
+    assert int(w.panels["Evaluate"].evaluation.cm.sum()) == len(w.training.data.test.labels)
+    with qtbot.waitSignal(w.training.evaluator.finished, timeout=10000):
+        w.panels["Evaluate"].refresh_requested.emit()

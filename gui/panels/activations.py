@@ -14,10 +14,11 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from core.snapshot import Snapshot
+from core.control import MoveProbe
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import RedrawPacer
-from gui.panels.layout import activation_brushes, brush, changed
+from gui.widgets import RedrawPacer, brush, changed
+from gui.panels.layout import activation_brushes
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
@@ -73,6 +74,11 @@ class ActivationsPanel(Panel):
     """
 
     title = "Activations"
+    area = "bottom"
+    follows_past = True
+    workspaces = ("Overview", "Weights")
+    help = ("Every layer's activations for the probe digit. Previous, Next, Random and Next mistake pick "
+            'another probe from the test set.')
     probe_requested = pyqtSignal(str)
 
     def __init__(self, parent=None):
@@ -158,6 +164,10 @@ class ActivationsPanel(Panel):
         return bars
 
     # --- drawing a snapshot -------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        self.probe_requested.connect(lambda how: training.request(MoveProbe(how)))
+
     show_snapshot = Panel.show_paced
 
     def draw_snapshot(self, snapshot: Snapshot) -> None:

@@ -6,7 +6,9 @@ so nothing beyond Qt is needed) and draws ∂C0/∂w_jk = a_k δ_j.
 """
 from __future__ import annotations
 
+import html
 import math
+import re
 import time
 
 import numpy as np
@@ -16,12 +18,14 @@ from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                              QPushButton, QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
-from core.gradcheck import TOLERANCE
+from core.activations import get_activation
+from core.costs import get_cost
+from core.gradcheck import TOLERANCE, GradCheck, fingerprint
 from core.inspect import NeuronExplanation, explain_neuron
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.weights import TILE, digit_image, finite_for_display
+from gui.widgets import TILE, digit_image, finite_for_display
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 MINUS = "−"
@@ -82,8 +86,39 @@ K, I = "<i>k</i>", "<i>i</i>"
 C0 = var("C", "0")
 
 
-def sigma_name(activation: str) -> str:
-    return {"sigmoid": "σ", "tanh": "tanh", "relu": "ReLU", "softmax": "softmax"}.get(activation, "σ")
+def maths(text: str, j=None, label=None) -> str:
+    """Plain-Unicode maths from the core (zⱼ, C₀, Σᵢ, δᴸ) as Qt rich text: single letters in italics,
+    subscripts as <sub>; ⱼ becomes the neuron's number ``j`` and ₗ the digit's ``label`` when given."""
+    out = html.escape(text, quote=False)
+    out = re.sub(r"(?<![A-Za-z])([A-Za-z])(?![A-Za-z])", r"<i>\1</i>", out)
+    out = re.sub(f"[{''.join(SUBSCRIPTS)}]+", lambda m: "<sub>" + "".join(
+        _subscript(c, j, label) for c in m.group(0)) + "</sub>", out)
+    return out.replace("ᴸ", "<sup><i>L</i></sup>")
+
+
+SIGMA_PRIME = "σ'(zⱼ)"
+SUBSCRIPTS = {"ⱼ": "j", "ᵢ": "i", "ₖ": "k", "ₗ": "ℓ", **{chr(0x2080 + n): str(n) for n in range(10)}}
+
+
+def _subscript(char: str, j, label) -> str:
+    if char == "ⱼ" and j is not None:
+        return str(j)
+    if char == "ₗ" and label is not None:
+        return str(label)
+    name = SUBSCRIPTS[char]
+    return name if name.isdigit() else f"<i>{name}</i>"
+
+
+def fill(rule: str, e: NeuronExplanation) -> str:
+    """``rule`` with neuron j's numbers in place of σ(zⱼ), zⱼ, aⱼ, sⱼ and yⱼ (bracketed when negative)."""
+    values = {"σ(zⱼ)": term(e.sigma_z), "zⱼ": term(e.z), "aⱼ": term(e.a), "sⱼ": term(e.a), "yⱼ": term(e.y, plain)}
+    for symbol, value in values.items():
+        rule = rule.replace(symbol, value)
+    return rule
+
+
+def _pair(e: NeuronExplanation):
+    return get_cost(e.cost)
 
 
 def neuron_heading(e: NeuronExplanation, step: int) -> str:
@@ -93,8 +128,8 @@ def neuron_heading(e: NeuronExplanation, step: int) -> str:
         which = f"training digit #{e.train_index} of the next mini-batch"
     else:
         which = "probe digit " + (f"test #{e.probe_index}" if e.probe_index >= 0 else "the probe")
-    return (f"{kind} — {which}, a {e.probe_label} — {e.activation}, "
-            f"{e.cost} cost — step {step}")
+    unit = "" if e.is_output else f"{get_activation(e.activation).symbol} unit, "
+    return f"{kind} — {which}, a {e.probe_label} — {unit}{_pair(e).title} — step {step}"
 
 
 # --- the formulas ------------------------------------------------------------------------------------
@@ -102,45 +137,43 @@ def forward_lines(e: NeuronExplanation) -> dict:
     j = e.j
     z_line = (f"{var('z', j)} = Σ<sub>{K}</sub> {var('w', f'{j}{K}')} {var('a', K)} + {var('b', j)}"
               f" = {num(e.weighted_sum)} + {term(e.bias)} = <b>{num(e.z)}</b>")
-    if e.activation == "softmax":
-        a_line = (f"{var('a', j)} = {var('s', j)} = {var('e', sup=var('z', j))} / "
-                  f"Σ<sub>{I}</sub> {var('e', sup=var('z', I))} = <b>{num(e.a)}</b>")
+    if e.is_output:
+        pair = _pair(e)
+        middle = "" if pair.probabilities else f" = {pair.output_symbol}({num(e.z)})"
+        inner = (f" &nbsp;(σ({var('z', j)}) = {num(e.sigma_z)})"
+                 if pair.probabilities and not math.isnan(e.sigma_z) else "")
+        a_line = f"{maths(pair.output_formula, j)}{middle} = <b>{num(e.a)}</b>{inner}"
     else:
-        name = sigma_name(e.activation)
-        a_line = f"{var('a', j)} = σ({var('z', j)}) = {name}({num(e.z)}) = <b>{num(e.a)}</b>"
+        act = get_activation(e.activation)
+        a_line = f"{maths(act.formula, j)} = {act.symbol}({num(e.z)}) = <b>{num(e.a)}</b>"
     return {"z": z_line, "a": a_line}
 
 
 def cost_lines(e: NeuronExplanation) -> dict:
-    """C0 of the digit and ∂C0/∂a_j: from the cost at the output, from the next layer's δ inside."""
-    j, label = e.j, e.probe_label
-    if e.cost == "quadratic":
-        cost = (f"{C0} = Σ<sub>{I}</sub> ({var('a', I)} {MINUS} {var('y', I)})<sup>2</sup> = "
-                f"<b>{num(e.cost_value)}</b> &nbsp;(the digit is a {label}: "
-                f"{var('y', label)} = 1, other {var('y', I)} = 0)")
-    else:
-        cost = (f"{C0} = {MINUS}Σ<sub>{I}</sub> {var('y', I)} ln {var('s', I)} = {MINUS}ln {var('s', label)}"
-                f" = <b>{num(e.cost_value)}</b> &nbsp;(the digit is a {label})")
+    """C0 of the digit and the cost's factor of δ_j: from the pair at the output, from the next
+    layer's δ inside."""
+    j, label, pair = e.j, e.probe_label, _pair(e)
+    by_label = f" = {maths(pair.cost_of_label, j, label)}" if pair.cost_of_label else ""
+    cost = (f"{maths(pair.cost_formula, j, label)}{by_label} = <b>{num(e.cost_value)}</b> &nbsp;"
+            f"(the digit is a {label}: {var('y', label)} = 1, other {var('y', I)} = 0)")
     if not e.is_output:
         return {"cost": cost, "dC_da": _hidden_dC_da(e)}
     if e.shortcut:
-        dC = (f"{d(C0, var('z', j))} = {var('s', j)} {MINUS} {var('y', j)} = "
-              f"{num(e.a)} {MINUS} {plain(e.y)} = <b>{num(e.a - e.y)}</b> "
-              f"&nbsp;(softmax with cross-entropy: the σ' factor cancels)")
+        dC = (f"{maths('∂C₀/∂zⱼ = ' + pair.delta_rule, j)} = {maths(fill(pair.delta_rule, e))} = "
+              f"<b>{num(e.a - e.y)}</b>")
     else:
-        dC = (f"{d(C0, var('a', j))} = 2({var('a', j)} {MINUS} {var('y', j)}) = "
-              f"2({num(e.a)} {MINUS} {plain(e.y)}) = <b>{num(e.dC_da)}</b>")
+        dC = (f"{maths(pair.dC_da_formula, j)} = {maths(fill(pair.dC_da_rule, e))} = "
+              f"<b>{num(e.dC_da)}</b>")
     return {"cost": cost, "dC_da": dC}
 
 
 def _hidden_dC_da(e: NeuronExplanation) -> str:
-    j = e.j
-    next_is_softmax = e.layer + 1 == e.n_layers - 1 and e.cost == "cross-entropy"
-    via_sigma = "" if next_is_softmax else (
-        f"Σ<sub>{I}</sub> {var('w', f'{I}{j}')} σ'({var('z', I)}) {d(C0, var('a', I))} = ")
-    where = "the output layer" if e.layer + 1 == e.n_layers - 1 else f"hidden layer {e.layer + 2}"
-    return (f"{d(C0, var('a', j))} = {via_sigma}Σ<sub>{I}</sub> {var('w', f'{I}{j}')} δ<sub>{I}</sub>"
-            f" = <b>{num(e.dC_da)}</b> &nbsp;({I} over {where})")
+    if e.layer + 1 == e.n_layers - 1:
+        where, rule = "the output layer", _pair(e).delta_rule.replace("ⱼ", "ᵢ")
+    else:
+        where, rule = f"hidden layer {e.layer + 2}", "σ'(zᵢ) ∂C₀/∂aᵢ"
+    return (f"{maths('∂C₀/∂aⱼ = Σᵢ wᵢⱼ δᵢ', e.j)} = <b>{num(e.dC_da)}</b> &nbsp;({I} over {where}, "
+            f"{maths('δᵢ = ' + rule)})")
 
 
 def delta_lines(e: NeuronExplanation) -> dict:
@@ -148,24 +181,20 @@ def delta_lines(e: NeuronExplanation) -> dict:
     j = e.j
     check = _agreement(e.delta_from_parts, e.delta)
     if e.shortcut:
-        sigma = (f"no σ'({var('z', j)}) here: {var('s', j)} depends on every {var('z', I)}, "
-                 f"and the chain through them sums to {var('s', j)} {MINUS} {var('y', j)}")
-        delta = (f"δ<sub>{j}</sub> = {d(C0, var('z', j))} = {var('s', j)} {MINUS} {var('y', j)} = "
-                 f"<b>{num(e.delta_from_parts)}</b>{check}")
+        pair = _pair(e)
+        sigma = f"no σ'({var('z', j)}) here: {maths(pair.note, j)}"
+        delta = f"{maths('δⱼ = ∂C₀/∂zⱼ = ' + pair.delta_rule, j)} = <b>{num(e.delta_from_parts)}</b>{check}"
         return {"sigma_prime": sigma, "delta": delta}
-    sigma = f"σ'({var('z', j)}) = {_sigma_prime_rule(e)} = <b>{num(e.sigma_prime)}</b>"
-    delta = (f"δ<sub>{j}</sub> = {d(C0, var('z', j))} = σ'({var('z', j)}) · {d(C0, var('a', j))} = "
+    if e.is_output:
+        pair = _pair(e)
+        rule, formula, cost_factor = pair.prime_rule, f"{SIGMA_PRIME} = {pair.prime_rule}", pair.dC_da_symbol
+    else:
+        act = get_activation(e.activation)
+        rule, formula, cost_factor = act.prime_rule, act.prime_formula, "∂C₀/∂aⱼ"
+    sigma = f"{maths(formula, j)} = {maths(fill(rule, e))} = <b>{num(e.sigma_prime)}</b>"
+    delta = (f"{maths(f'δⱼ = ∂C₀/∂zⱼ = {SIGMA_PRIME} · {cost_factor}', j)} = "
              f"{term(e.sigma_prime)} × {term(e.dC_da)} = <b>{num(e.delta_from_parts)}</b>{check}")
     return {"sigma_prime": sigma, "delta": delta}
-
-
-def _sigma_prime_rule(e: NeuronExplanation) -> str:
-    a, z = var("a", e.j), var("z", e.j)
-    if e.activation == "tanh":
-        return f"1 {MINUS} {a}<sup>2</sup>"
-    if e.activation == "relu":
-        return f"[{z} &gt; 0]"
-    return f"{a}(1 {MINUS} {a})"
 
 
 def _agreement(mine: float, core: float) -> str:
@@ -219,30 +248,54 @@ def top_update_rows(e: NeuronExplanation, top: int = 5) -> list:
     return [(str(k), num(e.dC0_dw[k]), num(e.batch_dw[k]), num(update[k])) for k in order]
 
 
-def check_lines(result, name: str) -> tuple:
+def check_lines(result, name: str, stale: bool = False) -> tuple:
     """(summary rich text, rows of (entry, backprop, numeric)) for a core.gradcheck.GradCheck of the
-    neuron called ``name``: the bias first, then the weights with the largest gradient."""
+    neuron called ``name``: the bias first, then the weights with the largest gradient. ``stale``:
+    the network or the digit has changed since, so the result is greyed and marked as such."""
     err = float(result.relative_error)
-    if err < TOLERANCE:
-        colour, mark = GOOD, "✓ agree"
-    elif getattr(result, "agrees", False):
-        colour, mark = GOOD, (f"✓ agree within rounding ({num(result.max_abs_error)} ≤ 10 × "
-                              f"{num(result.noise)}: the gradient is tiny)")
+    if result.n_checked == 0:
+        colour, mark = BAD, "✗ nothing could be compared"
+    elif result.agrees:
+        colour, mark = GOOD, f"✓ agree (under {plain(TOLERANCE)})"
     else:
-        colour, mark = BAD, "✗ disagree"
+        colour, mark = BAD, f"✗ disagree (over {plain(TOLERANCE)})"
     count, n_in = len(result.weights), result.n_inputs
     which = f"all {count} weights" if count >= n_in else f"{count} largest of {n_in} weights"
     digits = "probe digit" if result.n_samples == 1 else f"{result.n_samples} digits"
     bp, fd = var("g", "backprop"), var("g", "numeric")
     summary = (f"{name}: {which} + bias, {digits}, ε = {plain(result.eps)}<br>"
-               f"‖{bp} {MINUS} {fd}‖ / (‖{bp}‖ + ‖{fd}‖) = <b>{num(err)}</b> "
+               f"‖{bp} {MINUS} {fd}‖ / max(‖{bp}‖ + ‖{fd}‖, {num(result.floor, 2)}) = <b>{num(err)}</b> "
                f"<span style='color:{colour}'>{mark}</span>")
+    notes = _check_notes(result)
+    if notes:
+        summary += f"<br><span style='color:{MUTED}'>{notes}</span>"
+    if stale:  # the verdict greyed, a line above saying why
+        summary = (f"<span style='color:{BAD}'>⟲ Stale: the weights or the probe digit have changed since "
+                   f"this check; press “Gradient check” again.</span><br>"
+                   + summary.replace(f"color:{colour}", f"color:{MUTED}"))
     j, bias = result.j, len(result.backprop) - 1
     size = np.nan_to_num(np.abs(np.asarray(result.backprop[:bias], np.float64)), nan=-1.0)
     order = [bias] + [int(i) for i in np.argsort(-size, kind="stable")[:CHECK_ROWS - 1]]
     label = [var("w", f"{j},{k}") for k in result.weights] + [var("b", j)]
+    skipped = result.skipped if result.skipped.size == result.backprop.size else np.zeros(bias + 1, bool)
     digits = CHECK_DIGITS
-    return summary, [(label[i], num(result.backprop[i], digits), num(result.numeric[i], digits)) for i in order]
+    return summary, [(label[i] + (" (corner)" if skipped[i] else ""), num(result.backprop[i], digits),
+                      num(result.numeric[i], digits)) for i in order]
+
+
+def _check_notes(result) -> str:
+    """Why the floor, or skipped entries, matter for this result (empty when neither does)."""
+    notes = []
+    kept = ~result.skipped if result.skipped.size == result.backprop.size else slice(None)
+    size = float(np.linalg.norm(result.backprop[kept]) + np.linalg.norm(result.numeric[kept]))
+    if size < result.floor:
+        notes.append(f"The gradient ({num(size, 2)}) is under the floor: finite differences round off by "
+                     f"about {num(result.noise, 2)} per entry here, so its error is measured against the floor.")
+    skipped = int(np.count_nonzero(result.skipped))
+    if skipped:
+        notes.append(f"{skipped} entr{'y' if skipped == 1 else 'ies'} left out: a unit sat within ±ε of a "
+                     f"corner of σ, where σ' jumps and a difference is no slope.")
+    return " ".join(notes)
 
 
 # --- widgets ---------------------------------------------------------------------------------------
@@ -389,6 +442,12 @@ class BackpropPanel(Panel):
     """
 
     title = "Backprop"
+    area = "bottom"
+    tab_with = "Activations"
+    workspaces = ("Backprop",)
+    help = ('The chain rule for one neuron and one digit, with the live numbers: z and a going forward, '
+            '∂C0/∂a, σ′(z), δ, ∂C0/∂b and ∂C0/∂w, then the mini-batch average and the update Δw = −η '
+            '∂C/∂w the next step will apply.')
     min_interval = 0.2  # seconds between redraws while running: rich text costs ~15 ms a frame
     gradient_check_requested = pyqtSignal(int, int)
     step_one_digit_toggled = pyqtSignal(bool)
@@ -500,6 +559,19 @@ class BackpropPanel(Panel):
         return side
 
     # --- public ------------------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        view.neuron_selected.connect(self.set_neuron)
+        self.gradient_check_requested.connect(training.check_gradient)
+        training.gradient_checked.connect(self.show_gradient_check)
+        self.step_one_digit_toggled.connect(lambda on: self._step_one_digit(training, on))
+
+    def _step_one_digit(self, training, on: bool) -> None:
+        """Mini-batches of one digit (the batch-size setting shows 1), or back to the size before."""
+        if on:
+            self._batch_before_one_digit = training.settings.batch_size
+        training.change_live(batch_size=1 if on else getattr(self, "_batch_before_one_digit", training.settings.batch_size))
+
     def set_neuron(self, l: int, j: int) -> None:
         """Explain neuron j of weight layer l; redraws from the last snapshot."""
         if (int(l), int(j)) != self.neuron:

@@ -1,9 +1,16 @@
-"""The common shape of every panel."""
+"""The common shape of every panel: what it declares about itself, and how snapshots reach it.
+
+A panel declares where it docks, whether it follows the Timeline, its help text and the workspaces
+it belongs to; ``gui.registry.PANELS`` lists the panel classes and the window is built from that list.
+A panel subscribes to the ``ViewState`` in ``attach`` (the window calls it once); the base class
+routes snapshots: a panel on screen draws at once (paced while training runs), a hidden one keeps
+the latest and draws it the moment it is shown, paused or not.
+"""
 from __future__ import annotations
 
 from PyQt6.QtWidgets import QDockWidget, QWidget
 
-from core.snapshot import Snapshot
+from core.snapshot import Snapshot, Status
 
 
 class Panel(QWidget):
@@ -11,11 +18,60 @@ class Panel(QWidget):
     update their data in ``show_snapshot``; they never touch the trainer or the network."""
 
     title = "Panel"
-    keeps_history = False  # True: it must see every snapshot, even hidden (it accumulates points)
+    area = "bottom"            # where it docks: "left", "right", "bottom" or "center"
+    tab_with: str | None = None  # the title of a dock to share tabs with
+    follows_past = False       # True: while the Timeline looks back, it shows the weights saved then
+    keeps_history = False      # True: it must see every snapshot, even hidden (it accumulates points)
+    help = ""                  # one paragraph for Help ▸ Guide (a test keeps every panel explained)
+    workspaces: tuple = ("Overview",)   # the named layouts that show it (gui.workspaces)
 
     _dirty = False  # data changed since the last draw
-    _pacer = None   # a RedrawPacer (gui/panels/curves.py) for panels that redraw at most so often while running
+    _pacer = None   # a gui.widgets.RedrawPacer for panels that redraw at most so often while running
+    _pending: Snapshot | None = None    # offered while hidden, drawn once shown
+    view = None     # the ViewState, once attached
 
+    # --- subscriptions ---------------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        """Subscribe to ``view`` (a gui.view_state.ViewState); ``training`` (gui.training.Training)
+        takes requests. Panels that offer controls extend this and connect their own signals."""
+        self.view = view
+        view.run_started.connect(self._on_run_started)
+        view.live_changed.connect(self._on_live_changed)
+        if self.follows_past:
+            view.past_changed.connect(self._on_past_changed)
+
+    def _on_run_started(self, _run_id: int) -> None:
+        self._pending = None
+        self.reset()
+
+    def _on_live_changed(self, snapshot: Snapshot) -> None:
+        if self.follows_past and self.view.looking_back:
+            return   # it shows the Timeline's weights until Live is pressed
+        self.offer(snapshot)
+
+    def _on_past_changed(self, past: Snapshot | None) -> None:
+        shown = past if past is not None else self.view.live
+        if shown is not None:
+            self.offer(shown)
+
+    def offer(self, snapshot: Snapshot) -> None:
+        """Show ``snapshot`` now when seen (or when the panel must see every one), else when shown."""
+        if self.keeps_history or self.on_screen():
+            self._pending = None
+            self.show_snapshot(snapshot)
+        else:
+            self._pending = snapshot
+
+    def catch_up(self) -> None:
+        """Draw what arrived while hidden (the window calls it when the panel's dock tab is raised)."""
+        if not self.on_screen():
+            return
+        if self._pending is not None:
+            snapshot, self._pending = self._pending, None
+            self.show_snapshot(snapshot)
+        self.draw_if_dirty()
+
+    # --- drawing ---------------------------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
         raise NotImplementedError
 
@@ -24,10 +80,21 @@ class Panel(QWidget):
         those widgets visible)."""
         if not self.isVisible():
             return False
-        dock = self.parentWidget()
-        while dock is not None and not isinstance(dock, QDockWidget):
-            dock = dock.parentWidget()
+        dock = self.dock()
         return dock is None or not dock.visibleRegion().isEmpty()
+
+    def dock(self) -> QDockWidget | None:
+        widget = self.parentWidget()
+        while widget is not None and not isinstance(widget, QDockWidget):
+            widget = widget.parentWidget()
+        return widget
+
+    def bring_forward(self) -> None:
+        """Show the panel's dock and raise its tab."""
+        dock = self.dock()
+        if dock is not None:
+            dock.show()
+            dock.raise_()
 
     @property
     def redraw_interval(self) -> float:
@@ -46,14 +113,14 @@ class Panel(QWidget):
             self._draw()
 
     def draw_if_dirty(self) -> None:
-        """Catch up after being hidden (the window calls it when the panel's dock tab is raised)."""
+        """Draw what was marked out of date, if the panel is seen."""
         if self._dirty and self.on_screen():
             self._draw()
 
     def showEvent(self, event):
         super().showEvent(event)
-        if self._dirty:
-            self._draw()
+        if self._pending is not None or self._dirty:
+            self.catch_up()
 
     def _draw(self) -> None:
         """Draw what changed. The default draws the latest snapshot kept by ``show_paced``
@@ -68,7 +135,7 @@ class Panel(QWidget):
     def show_paced(self, snapshot: Snapshot) -> None:
         """Keep ``snapshot`` and draw it when on screen (paced while training runs)."""
         self._snapshot = snapshot
-        self.request_draw(live=snapshot.status == "running")
+        self.request_draw(live=snapshot.status == Status.RUNNING)
 
     def draw_snapshot(self, snapshot: Snapshot) -> None:
         """Draw one snapshot (panels using ``show_paced``)."""

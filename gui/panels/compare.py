@@ -16,13 +16,16 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdi
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot, test_points
 from gui.panels.base import Panel
-from gui.panels.curves import DecadeAxis, drawable, mean_between
+from gui.widgets import DecadeAxis, drawable, mean_between
+from core.activations import ACTIVATIONS
+from core.costs import COSTS
+from core.settings import Settings, SettingsError, field_info
 from gui.settings_tree import parse_hidden
 
 # (key, what the form calls it): the settings a comparison may change
 CHOICES = (("lr", "learning rate η"), ("momentum", "momentum μ"), ("batch_size", "batch size"),
            ("hidden", "hidden sizes"), ("activation", "hidden activation"), ("cost", "output / cost"))
-OPTIONS = {"activation": ("sigmoid", "tanh", "relu"), "cost": ("cross-entropy", "quadratic")}
+OPTIONS = {"activation": lambda: tuple(ACTIVATIONS), "cost": lambda: tuple(COSTS)}   # read from the registries
 SHORT = {"lr": "lr", "momentum": "momentum", "batch_size": "batch", "hidden": "hidden",
          "activation": "", "cost": ""}
 COLOURS = {"A": (31, 119, 180), "B": (230, 110, 0)}   # blue for the main run, orange for B
@@ -35,59 +38,39 @@ AXIS_WIDTH = 56                                         # px: narrow axes, as tw
 SMOOTH_POINTS = 1000                                    # at most this many points on a smoothed curve
 
 
-def _number(key: str, value, kind=float):
-    if isinstance(value, bool):
-        raise ValueError(f"{key} must be a number, not {value!r}")
-    try:
-        number = kind(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{key} must be a number, not {value!r}") from None
-    if kind is int and isinstance(value, float) and value != number:
-        raise ValueError(f"{key} must be a whole number, not {value!r}")
-    if not math.isfinite(number):
-        raise ValueError(f"{key} must be a finite number, not {value!r}")
-    return number
-
-
-def _validated(key: str, value):
-    """One changed setting as the trainer wants it; ValueError with a sentence for the user."""
-    if key == "lr":
-        lr = _number("learning rate", value)
-        if lr <= 0:
-            raise ValueError(f"the learning rate must be positive, not {lr:g}")
-        return lr
-    if key == "momentum":
-        momentum = _number("momentum", value)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be at least 0 and below 1, not {momentum:g}")
-        return momentum
-    if key == "batch_size":
-        batch = _number("batch size", value, int)
-        if batch < 1:
-            raise ValueError(f"the batch size must be a positive whole number, not {batch}")
-        return batch
+def _parsed(key: str, value):
+    """A value typed in the form as the setting's type (text → number or sizes); Settings checks it."""
     if key == "hidden":
         return parse_hidden(value if isinstance(value, str) else " ".join(map(str, value)))
-    if key in OPTIONS:
-        if value not in OPTIONS[key]:
-            raise ValueError(f"{key} must be one of {', '.join(OPTIONS[key])}, not {value!r}")
-        return value
-    raise ValueError(f"a comparison cannot change {key!r}; choose from {', '.join(k for k, _ in CHOICES)}")
+    if isinstance(value, str) and field_info(key).kind in ("number", "whole"):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise SettingsError(f"{field_info(key).title} must be a number, not {value!r}") from None
+        value = number
+    if isinstance(value, float) and field_info(key).kind == "whole" and value.is_integer():
+        return int(value)
+    return value
 
 
-def compare_settings(base: dict, change: dict) -> dict:
-    """Run B's settings: ``base`` (run A's) with ``change`` validated and applied.
+def compare_settings(base, change: dict) -> dict:
+    """Run B's settings (a dict): ``base`` (run A's settings) with ``change`` validated and applied.
 
-    Raises ValueError when the change is empty, names an unknown setting, holds a bad value
-    (hidden sizes are parsed by ``parse_hidden``; numbers must be positive) or changes nothing.
+    Raises SettingsError (a ValueError) when the change is empty, names a setting a comparison
+    cannot change, holds a bad value (checked by core.settings, like every setting) or changes nothing.
     """
     if not change:
-        raise ValueError("choose a setting to change for run B")
-    parsed = {key: _validated(key, value) for key, value in change.items()}
-    if all(key in base and base[key] == value for key, value in parsed.items()):
-        key = next(iter(parsed))
-        raise ValueError(f"run B would be the same as run A ({describe(key, parsed[key])})")
-    return {**base, **parsed}
+        raise SettingsError("choose a setting to change for run B")
+    for key in change:
+        if key not in dict(CHOICES):
+            raise SettingsError(f"a comparison cannot change {key!r}; choose from {', '.join(k for k, _ in CHOICES)}")
+    base = Settings.from_mapping(base) if not isinstance(base, Settings) else base
+    b = base.replace(**{key: _parsed(key, value) for key, value in change.items()})
+    if b == base:
+        key = next(iter(change))
+        raise SettingsError(f"run B would be the same as run A ({describe(key, getattr(b, key))})")
+    return b.to_dict()
 
 
 def smooth(values, width: int) -> np.ndarray:
@@ -106,7 +89,8 @@ def smooth(values, width: int) -> np.ndarray:
 
 def settings_of(config: dict) -> dict:
     """A Snapshot's config in the settings shape (hidden sizes instead of all layer sizes)."""
-    out = {k: v for k, v in config.items() if k != "sizes"}
+    known = Settings.fields_in("live") + Settings.fields_in("architecture")
+    out = {k: v for k, v in config.items() if k in known}
     if "sizes" in config:
         out["hidden"] = list(config["sizes"][1:-1])
     return out
@@ -209,6 +193,11 @@ class ComparePanel(Panel):
     line). ``compare_requested(dict)`` asks for run B."""
 
     title = "Compare"
+    area = "bottom"
+    tab_with = "Cost"
+    workspaces = ("Evaluate",)
+    help = ("Change one setting and start a second run from the same seed beside the first; both runs' "
+            'cost and test accuracy are overlaid.')
     keeps_history = True    # run A's curve must cover the run even while the panel is hidden
     compare_requested = pyqtSignal(dict)
 
@@ -319,6 +308,19 @@ class ComparePanel(Panel):
         self.message.setText("Pick one setting and its value for run B, then Start.")
         self.request_draw()
 
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        self._training = training
+        self.compare_requested.connect(self._start)
+        training.comparison_ready.connect(self.show_snapshot_b)
+
+    def _start(self, change: dict) -> None:
+        try:
+            self._training.start_comparison(Settings.from_mapping(compare_settings(self._training.settings, change)))
+        except SettingsError as e:
+            self.message.setText(f"Not started: {e}")
+            self.message.setStyleSheet("color: #b00020;")
+
     def request(self, change: dict) -> bool:
         """Validate ``change`` against run A's settings; if it is good, start afresh and emit
         ``compare_requested`` with the parsed change. False (and a message) if it is not."""
@@ -347,7 +349,7 @@ class ComparePanel(Panel):
         self.value_choice.setVisible(choice)
         if choice:
             self.value_choice.clear()
-            self.value_choice.addItems(OPTIONS[key])
+            self.value_choice.addItems(OPTIONS[key]())
         now = settings_of(self.runs["A"].config).get(key) if hasattr(self, "runs") else None
         self.value_edit.setPlaceholderText(f"now {describe('', now)}" if now is not None else
                                            "e.g. 100 30" if key == "hidden" else "new value")

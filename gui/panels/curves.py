@@ -2,54 +2,22 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
 
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot, test_points
 from gui import theme
 from gui.panels.base import Panel
+from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable, finite_bounds, grown_end,
+                         stable_span, window_mean)
 
 SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
 DEFAULT_SPAN = 50
 SMOOTH_POINTS = 500                        # at most this many points on a smoothed curve
 AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
-NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
-REDRAW_INTERVAL = 0.1                      # s between redraws at most while training runs
-
-
-def drawable(values) -> np.ndarray:
-    """``values`` as float64 with ±inf as NaN, so curves break there instead of shooting off."""
-    out = np.array(values, dtype=np.float64)
-    out[~np.isfinite(out)] = np.nan
-    return out
-
-
-def window_mean(values, width: int) -> np.ndarray:
-    """Centred moving average over ``width`` points, skipping non-finite ones (NaN if none are left).
-
-    O(n) through running sums; |values| above 1e12 count as gaps so a blow-up cannot swamp the sums.
-    """
-    y = np.asarray(values, dtype=np.float64)
-    if width <= 1 or len(y) == 0:
-        return drawable(y)
-    i = np.arange(len(y))
-    return mean_between(y, np.clip(i - width // 2, 0, len(y)), np.clip(i - width // 2 + width, 0, len(y)))
-
-
-def mean_between(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """For each point, the mean of the finite y[lo:hi] (NaN if none), in O(n) through running sums;
-    |values| above 1e12 count as gaps so a blow-up cannot swamp the sums."""
-    ok = np.isfinite(y) & (np.abs(y) < 1e12)
-    sums = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
-    counts = np.concatenate([[0], np.cumsum(ok)])
-    n = counts[hi] - counts[lo]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, (sums[hi] - sums[lo]) / n, np.nan)
 
 
 # --- view ranges that change rarely ---------------------------------------------------------------
@@ -57,137 +25,6 @@ def mean_between(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 # happens whenever the view range moves. So a live plot does not auto-range on every snapshot: its
 # x range grows in round steps and its y range follows the data only when the data leaves it or
 # fills too little of it.
-
-def nice_ceil(value: float) -> float:
-    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ ``value`` (> 0)."""
-    if not (value > 0 and math.isfinite(value)):
-        return 1.0
-    scale = 10.0 ** math.floor(math.log10(value))
-    return next(n for n in NICE if n * scale >= value * (1 - 1e-12)) * scale
-
-
-def grown_end(current, needed: float, headroom: float = 1.25) -> float:
-    """The right end of an x axis that only grows in steps: ``current`` while it still holds
-    ``needed`` (and is not 8× too long, as after a reset), else a round number a quarter beyond it."""
-    if current is not None and needed <= current and needed * 8 > current:
-        return current
-    return nice_ceil(max(needed, 1e-12) * headroom)
-
-
-def stable_span(current, lo: float, hi: float, margin: float, slack: float = 2.5,
-                floor: float | None = None, ceiling: float | None = None):
-    """A (low, high) holding [lo, hi]: ``current`` while it still holds them and is at most ``slack``
-    times the needed width, else [lo, hi] widened by ``margin`` on each side (and kept inside
-    [floor, ceiling], give or take 3% of the width, when the data is)."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return current
-    margin = margin if margin > 0 else max(abs(hi), 1.0) * 0.1
-    if current is not None:
-        a, b = current
-        if a <= lo and b >= hi and b - a <= slack * (hi - lo + 2 * margin):
-            return current
-    a, b = lo - margin, hi + margin
-    if floor is not None and lo >= floor and a < floor:
-        a = floor - 0.03 * (b - floor)      # the floor's tick shows, clear of the edge
-    if ceiling is not None and hi <= ceiling and b > ceiling:
-        b = ceiling + 0.03 * (ceiling - a)
-    return a, b
-
-
-def finite_bounds(*arrays):
-    """(min, max) over the finite values of ``arrays``; (nan, nan) when there are none."""
-    parts = [np.asarray(a, dtype=np.float64).ravel() for a in arrays]
-    values = np.concatenate(parts) if parts else np.zeros(0)
-    values = values[np.isfinite(values)]
-    return (float(values.min()), float(values.max())) if values.size else (math.nan, math.nan)
-
-
-class RangeKeeper:
-    """Sets the ranges of some ViewBoxes while they follow the data, and keeps out of the way once
-    the user pans or zooms one of them; the auto-range button ("A") or menu makes them follow again.
-
-    ``set(box, x=…, y=…)`` applies a range only when it differs from the last one it applied."""
-
-    def __init__(self, *boxes):
-        self.boxes = boxes
-        self.following = True
-        self._applied = {}
-        for box in boxes:
-            box.disableAutoRange()
-            box.sigRangeChangedManually.connect(self._on_manual)
-
-    def _on_manual(self, *_):
-        self.following = False
-
-    def follow(self) -> bool:
-        """True when the ranges are ours to set (auto-range asked for again counts as yes)."""
-        for box in self.boxes:
-            if any(box.autoRangeEnabled()):
-                box.disableAutoRange()
-                self.following = True
-                self._applied.clear()
-        return self.following
-
-    def set(self, box, x=None, y=None):
-        ranges = {}
-        if x is not None and self._applied.get((id(box), 0)) != tuple(x):
-            ranges["xRange"] = tuple(x)
-        if y is not None and self._applied.get((id(box), 1)) != tuple(y):
-            ranges["yRange"] = tuple(y)
-        if ranges:
-            box.setRange(**ranges, padding=0.0)
-            self._applied.update({(id(box), 0 if k == "xRange" else 1): v for k, v in ranges.items()})
-
-    def forget(self):
-        """Apply the next ranges even if equal to the last (the view was changed elsewhere)."""
-        self._applied.clear()
-
-
-class RedrawPacer:
-    """When a history panel redraws while training runs: at most every ``interval`` seconds.
-
-    A run's history moves by a pixel or two between frames, and redrawing a few plots of
-    thousands of points costs a frame several ms, so while snapshots stream in ("running") the
-    ones in between only add their points, drawn with the next one due. Any other request (a
-    paused run, a control, a reset) draws at once, and a timer draws what a run that stopped
-    publishing left pending.
-    """
-
-    def __init__(self, parent, late_draw, interval: float = REDRAW_INTERVAL):
-        self.interval = interval
-        self.drawn_at = -math.inf
-        self._timer = QTimer(parent, singleShot=True)
-        self._timer.timeout.connect(late_draw)
-
-    def due(self, live: bool) -> bool:
-        """Draw now? When not, the next snapshot (or at worst the timer) draws."""
-        if not live or time.monotonic() - self.drawn_at >= self.interval:
-            return True
-        if not self._timer.isActive():
-            self._timer.start(max(1, round(3000 * self.interval)))
-        return False
-
-    def drawn(self):
-        self.drawn_at = time.monotonic()
-        self._timer.stop()
-
-
-class DecadeAxis(pg.AxisItem):
-    """An axis whose log mode labels decades first, then 2 and 5, then the other in-betweens, each
-    level only where it fits (pyqtgraph's own log axis labels every in-between when the range spans
-    under three decades, and the labels pile up)."""
-
-    def logTickValues(self, minVal, maxVal, size, stdTicks):
-        lo, hi = math.floor(minVal), math.ceil(maxVal)
-        every = max(1, math.ceil((hi - lo) * 18 / max(size, 1.0)))  # ≥ 18 px per decade label
-        if every > 1:
-            decades = range(lo - lo % every, hi + 1, every)
-            return [(None, [float(d) for d in decades if minVal <= d <= maxVal])]
-        levels = []
-        for mantissas in ((1,), (2, 5), (3, 4, 6, 7, 8, 9)):
-            values = [d + math.log10(m) for d in range(lo, hi) for m in mantissas]
-            levels.append((None, [v for v in values if minVal <= v <= maxVal]))
-        return levels
 
 
 class CurvesPanel(Panel):
@@ -199,6 +36,11 @@ class CurvesPanel(Panel):
     """
 
     title = "Cost"
+    area = "bottom"
+    workspaces = ("Overview", "Evaluate")
+    help = ("Training cost per mini-batch (raw and smoothed) and batch accuracy; the whole test set's "
+            'cost and accuracy at every epoch (dots) and measured while training runs (line). x in steps '
+            'or epochs; log scale.')
     # feed every snapshot, hidden or not: the per-step points are in no other snapshot, and the
     # panel only accumulates while hidden, drawing when it is shown again
     keeps_history = True
@@ -291,6 +133,11 @@ class CurvesPanel(Panel):
     def costs(self) -> np.ndarray:
         """The stored training cost per step, aligned with ``steps``."""
         return self._raw.y[:, 0]
+
+    @property
+    def accuracies(self) -> np.ndarray:
+        """The stored batch accuracy (0–1) per step, aligned with ``steps``."""
+        return self._raw.y[:, 1]
 
     @property
     def curves(self) -> dict:

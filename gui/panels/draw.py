@@ -13,7 +13,7 @@ from PyQt6.QtCore import QPointF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
-from core.evaluate import network_from_snapshot
+from core.control import DrawProbe
 from core.preprocess import SIDE, prepare_drawing
 from core.snapshot import Snapshot
 from gui import theme
@@ -124,6 +124,11 @@ class DrawPanel(Panel):
     """
 
     title = "Draw"
+    area = "right"
+    tab_with = "Weights"
+    workspaces = ("Evaluate",)
+    help = ('Draw a digit with the mouse: it is prepared the way MNIST digits were (cropped, scaled to 20 '
+            "px, centred by mass) and the network's answer updates as you draw.")
     digit_drawn = pyqtSignal(object)
     cleared = pyqtSignal()
 
@@ -132,8 +137,7 @@ class DrawPanel(Panel):
         self.canvas = DrawingCanvas()
         self.image = np.zeros(SIDE * SIDE, np.float32)   # the prepared drawing
         self.output = None                                # the network's 10 outputs for it
-        self._net = None
-        self._snapshot = None
+        self._snapshot = None                             # the latest snapshot (its probe is the drawing)
         self._answer = QLabel("")
         self._graphics = pg.GraphicsLayoutWidget()
         layout = QHBoxLayout(self)
@@ -233,24 +237,32 @@ class DrawPanel(Panel):
     def _on_drawing_changed(self) -> None:
         self.image = prepare_drawing(self.canvas.ink())
         self._prepared.setImage(self.image.reshape(SIDE, SIDE), autoLevels=False, levels=(0.0, 1.0))
-        self._predict()
         if self.image.any():
             self.digit_drawn.emit(self.image)
         else:
             self.cleared.emit()
+        self._predict()
+
+    def attach(self, view, training) -> None:
+        """The drawing becomes the worker's probe: its answer comes back in the next snapshot, so
+        no network runs on the GUI thread, and every panel that shows the probe shows the drawing."""
+        super().attach(view, training)
+        self.digit_drawn.connect(lambda image: (training.request(DrawProbe(image)), view.set_drawing(image)))
+        self.cleared.connect(lambda: (training.request(DrawProbe(None)), view.set_drawing(None)))
 
     # --- the network's answer -----------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Keep the snapshot's weights and read the current drawing again with them."""
+        """Read the network's answer for the drawing from the snapshot's probe (computed by the worker)."""
         self._snapshot = snapshot
-        self._net = network_from_snapshot(snapshot, reuse=self._net)
         self._predict()
 
     def _predict(self) -> None:
-        if self._net is None or not self.image.any():
-            self.output = None
-        else:
-            self.output = self._net.forward(self.image.reshape(1, -1)).output[0]
+        snap = self._snapshot
+        drawn = snap is not None and snap.probe_index == -1 and self.image.any()
+        if drawn and np.array_equal(np.asarray(snap.probe_a[0], dtype=np.float32), self.image):
+            self.output = np.asarray(snap.probe_a[-1])
+        elif not drawn:
+            self.output = None   # else keep the answer shown until the worker has read the new stroke
         self._show_output()
         self._show_answer()
 
@@ -271,7 +283,7 @@ class DrawPanel(Panel):
         return int(np.argmax(np.where(np.isfinite(self.output), self.output, -np.inf)))
 
     def _output_kind(self) -> str:
-        quadratic = self._net is not None and self._net.cost.name == "quadratic"
+        quadratic = self._snapshot is not None and self._snapshot.config.get("cost") == "quadratic"
         return "sigmoid" if quadratic else "softmax probability"
 
     def _format(self, value: float) -> str:
@@ -282,7 +294,7 @@ class DrawPanel(Panel):
     def _show_answer(self) -> None:
         top = self._top()
         detail = ""
-        if self._net is None:
+        if self._snapshot is None:
             text = "Waiting for the network…"
         elif not self.image.any():
             text = "Draw a digit with the mouse"
@@ -296,4 +308,4 @@ class DrawPanel(Panel):
         self._answer_detail.setText(detail)
 
     def __repr__(self):
-        return f"DrawPanel(drawn={bool(self.image.any())}, network={self._net!r})"
+        return f"DrawPanel(drawn={bool(self.image.any())}, output={self.output is not None})"

@@ -111,6 +111,11 @@ class EvaluatePanel(Panel):
     """
 
     title = "Evaluate"
+    area = "right"
+    tab_with = "Weights"
+    workspaces = ("Evaluate",)
+    help = ('The confusion matrix of the whole test set (click a cell for its digits), the accuracy per '
+            'digit, and a gallery of mistakes with the top three answers.')
     refresh_requested = pyqtSignal()
 
     def __init__(self, parent=None):
@@ -232,6 +237,40 @@ class EvaluatePanel(Panel):
         return box
 
     # --- showing an evaluation ----------------------------------------------------------------
+    _training = None
+    _evaluated_epoch = None   # (run id, epoch) last asked for
+    _due = False              # an epoch ended while the panel was hidden
+
+    def attach(self, view, training) -> None:
+        """Evaluate after every epoch (and the untrained network) when on screen, else when shown;
+        Refresh evaluates now. The evaluation runs off the GUI thread (training.evaluate)."""
+        super().attach(view, training)
+        self._training, self._evaluated_epoch, self._due = training, None, False
+        view.live_changed.connect(self._on_live)
+        self.refresh_requested.connect(lambda: self._evaluate(view.live))
+        training.evaluated.connect(self._on_evaluated)
+
+    def _on_live(self, snap: Snapshot) -> None:
+        key = (snap.run_id, snap.epoch)
+        if key != self._evaluated_epoch:
+            self._evaluated_epoch = key
+            self._due = True
+        if self._due and self.on_screen():
+            self._evaluate(snap)
+
+    def catch_up(self) -> None:
+        super().catch_up()
+        if self._due and self.on_screen() and self.view is not None:
+            self._evaluate(self.view.live)
+
+    def _evaluate(self, snap) -> None:
+        if snap is not None:
+            self._due = False
+            self._training.evaluate(snap)
+
+    def _on_evaluated(self, evaluation, snap) -> None:
+        self.show_evaluation(evaluation, self._training.data.test.images, note=f"epoch {snap.epoch}", step=snap.step)
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Only note whether training has moved on since the evaluation shown (evaluating is on demand)."""
         if snapshot.step != self._step:

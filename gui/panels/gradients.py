@@ -13,8 +13,8 @@ from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import (DecadeAxis, RangeKeeper, RedrawPacer, drawable,
-                               finite_bounds, grown_end, stable_span)
+from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable,
+                         finite_bounds, grown_end, stable_span)
 
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
@@ -114,6 +114,11 @@ class GradientsPanel(Panel):
     and the saturated / dead / not-learning share of each hidden layer."""
 
     title = "Gradients"
+    area = "bottom"
+    workspaces = ("Overview", "Backprop")
+    help = ("The gradient norm of every layer over time, this step's gradient size per neuron, the "
+            'update-to-weight ratio per layer (about 1e-3 is typical) and how many units are saturated or '
+            'dead.')
     # feed every snapshot, hidden or not: the per-step points are in no other snapshot, and the
     # panel only accumulates while hidden, drawing when it is shown again
     keeps_history = True

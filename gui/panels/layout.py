@@ -13,13 +13,13 @@ from functools import partial
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPen
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import RedrawPacer
+from gui.widgets import RedrawPacer, brush, changed
 
 HEIGHT = 2.0          # the input image and every node column span y in [0, HEIGHT]
 GAP = 0.9             # horizontal space between neighbouring columns, for the connections
@@ -68,17 +68,6 @@ def unit_activation(a, activation: str) -> np.ndarray:
     return np.clip(a, 0.0, 1.0)
 
 
-_BRUSHES: dict = {}   # (r, g, b, a) → QBrush: making a QBrush per node per frame cost more than drawing
-
-
-def brush(rgba) -> QBrush:
-    """A shared QBrush of colour ``rgba`` (a tuple of 4 bytes)."""
-    made = _BRUSHES.get(rgba)
-    if made is None:
-        if len(_BRUSHES) > 8192:   # the colour map has far fewer colours; just in case
-            _BRUSHES.clear()
-        made = _BRUSHES[rgba] = QBrush(QColor(*rgba))
-    return made
 
 
 _CMAP = theme.activation_cmap()
@@ -118,17 +107,6 @@ def link_style(values):
     rgba[:, :3] = np.where((values >= 0)[:, None], theme.POSITIVE, theme.NEGATIVE)
     rgba[:, 3] = (40 + 200 * rel).astype(np.uint8)
     return rgba, 0.5 + 2.0 * rel
-
-
-def changed(shown: dict, key, value) -> bool:
-    """True, remembering ``value`` in ``shown``, when it differs from the last ``value`` for ``key``:
-    panels skip updating items whose content is the same (each update costs a repaint or a relayout)."""
-    old = shown.get(key, None)
-    same = (old is not None and np.array_equal(old, value)) if isinstance(value, np.ndarray) \
-        else (key in shown and old == value)
-    if not same:
-        shown[key] = value
-    return not same
 
 
 class Segments(pg.GraphicsObject):
@@ -204,6 +182,12 @@ class LayoutPanel(Panel):
     """
 
     title = "Network"
+    area = "center"
+    follows_past = True
+    workspaces = ("Overview", "Backprop")
+    help = ("The probe digit's 784 pixels on the left, the hidden neurons coloured by their activation, "
+            'the 10 outputs with their values; lines are the strongest weights, blue positive and red '
+            'negative. Click a hidden node to inspect that neuron.')
     neuron_clicked = pyqtSignal(int, int)
 
     def __init__(self, parent=None):
@@ -314,6 +298,10 @@ class LayoutPanel(Panel):
         self._output_labels = [self._add_text("", (x + 0.55 * pitch, y), (0, 0.5), z=4) for x, y in pos]
 
     # --- drawing a snapshot -------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        self.neuron_clicked.connect(view.select_neuron)
+
     show_snapshot = Panel.show_paced
 
     def draw_snapshot(self, snapshot: Snapshot) -> None:

@@ -9,7 +9,8 @@ from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QV
 
 from core.snapshot import Snapshot
 from gui import theme
-from gui.panels.weights import TILE, digit_image, finite_for_display, fmt, set_bar_levels, shown_level
+from gui.panels.base import Panel
+from gui.widgets import TILE, digit_image, finite_for_display, fmt, set_bar_levels, shown_level
 
 # (key, label) of each number shown, in order
 NUMBERS = (
@@ -122,11 +123,16 @@ class _BarPair:
             self.grad.plot.setLabel("bottom", label)
 
 
-class NeuronInspector(QWidget):
+class NeuronInspector(Panel):
     """A close look at one neuron: ``set_neuron(l, j)`` picks neuron j of weight layer l (its incoming
     weights are W[l][j]); ``show_snapshot(snapshot)`` redraws it from a new Snapshot."""
 
     title = "Neuron"
+    area = "right"
+    tab_with = "Weights"
+    workspaces = ("Weights",)
+    help = ('One neuron up close: its weights enlarged, its bias, the gradient ∂C/∂W of its weights as an '
+            'image, and its activation on the probe digit.')
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -162,11 +168,21 @@ class NeuronInspector(QWidget):
         layout.addWidget(self.stack, 1)
         layout.addLayout(grid)
 
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        view.neuron_selected.connect(self._on_neuron_selected)
+
+    def _on_neuron_selected(self, l: int, j: int) -> None:
+        self.bring_forward()
+        self.set_neuron(l, j)
+
     def set_neuron(self, l: int, j: int) -> None:
         """Inspect neuron j of weight layer l (0 = first hidden layer); redraws from the last snapshot."""
         self.neuron = (int(l), int(j))
-        if self._snapshot is not None:
-            self.show_snapshot(self._snapshot)
+        snapshot = self._pending or self._snapshot
+        if snapshot is not None:
+            self._pending = None
+            self.show_snapshot(snapshot)
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self._snapshot = snapshot

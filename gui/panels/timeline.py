@@ -18,7 +18,7 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout
 
 from core.network import one_hot
-from core.snapshot import Snapshot, frozen, network_from_snapshot
+from core.snapshot import Snapshot, Status, frozen, network_from_snapshot
 from core.timeline import Timeline, TimelineEntry
 from gui import theme
 from gui.panels.base import Panel
@@ -40,7 +40,7 @@ def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
     epoch = epochs[-1].epoch if epochs else 0
     start = epochs[-1].step if epochs else 0
     return replace(
-        past, status="timeline", epochs=epochs, epoch=epoch,
+        past, status=Status.TIMELINE, epochs=epochs, epoch=epoch,
         epoch_fraction=min(1.0, (entry.step - start) / max(latest.steps_per_epoch, 1)),
         probe_z=tuple(frozen(z[0]) for z in trace.z), probe_a=tuple(frozen(a[0]) for a in trace.a),
         probe_delta=tuple(frozen(d[0]) for d in grads.delta),
@@ -48,7 +48,7 @@ def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
         grad_norm_values=frozen(np.zeros((0, len(entry.W)))),
         next_batch=None,   # traced through the live weights, not these
         message=f"weights saved at step {entry.step} (live: step {latest.step})",
-        extra={**latest.extra, "timeline_step": entry.step, "live_step": latest.step})
+        live_step=latest.step)
 
 
 class TimelinePanel(Panel):
@@ -58,6 +58,11 @@ class TimelinePanel(Panel):
     """
 
     title = "Timeline"
+    area = "bottom"
+    tab_with = "Gradients"
+    workspaces = ("Weights",)
+    help = ('Scrub back through saved weights: the panels show the network as it was, with its test '
+            'accuracy, while training goes on. Live returns to now.')
     keeps_history = True    # it saves weights from every snapshot, shown or not
     scrubbed = pyqtSignal(object)
     live_requested = pyqtSignal()
@@ -126,6 +131,12 @@ class TimelinePanel(Panel):
         plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
     # --- public surface ----------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        self.scrubbed.connect(view.set_past)
+        self.live_requested.connect(lambda: view.set_past(None))
+        training.data_loaded.connect(lambda data: self.set_test_set(data.test.images, data.test.labels))
+
     @property
     def live(self) -> bool:
         """True while the window shows the live weights (no saved weights selected)."""

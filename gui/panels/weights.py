@@ -13,13 +13,12 @@ from PyQt6.QtWidgets import QGraphicsPathItem, QGraphicsRectItem, QLabel, QVBoxL
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.panels.curves import RedrawPacer
+from gui.widgets import (TILE, RedrawPacer, colour_bar, finite_for_display, fmt, nice_steps, set_bar_levels,
+                         shown_level)
 
-TILE = 28                  # a digit is 28×28 pixels
 GAP = 1                    # pixels between tiles (NaN: drawn transparent over a grey backing)
 STEP = TILE + GAP
 GAP_COLOUR = (120, 120, 120)
-BAR_PEN = (90, 90, 90)
 
 
 def grid_shape(n: int) -> tuple:
@@ -54,30 +53,13 @@ def mosaic(W0: np.ndarray, cols: int) -> np.ndarray:
     return out.reshape(rows * STEP, cols * STEP)[:-GAP, :-GAP]
 
 
-def finite_for_display(values: np.ndarray, level: float) -> np.ndarray:
-    """NaN drawn as 0 and ±inf as ±level, so a diverged network still draws."""
-    return np.nan_to_num(values, nan=0.0, posinf=level, neginf=-level)
-
-
 ROW_LABEL_PX = 13   # vertical room one axis label needs at the default font
-
-
-def nice_steps():
-    """1, 2, 5, 10, 20, 50, …: tick spacings a reader can count in."""
-    scale = 1
-    while True:
-        yield from (scale, 2 * scale, 5 * scale)
-        scale *= 10
 
 
 def index_ticks(n: int, most: int = 16) -> list:
     """Axis ticks at pixel centres 0.5, 1.5, … labelled with the index, at most ``most`` of them."""
     every = next(step for step in nice_steps() if step * most >= n)
     return [(i + 0.5, str(i)) for i in range(0, n, every)]
-
-
-def fmt(value) -> str:
-    return f"{float(value):.4g}"
 
 
 class PixelImage(pg.ImageItem):
@@ -101,42 +83,6 @@ class PixelImage(pg.ImageItem):
             return
         ev.acceptClicks(Qt.MouseButton.LeftButton)  # so a click on a tile reaches us, not the view
         self.hovered.emit(ev.pos().x(), ev.pos().y())
-
-
-def colour_bar(plot: pg.PlotItem, image: pg.ImageItem, label: str) -> pg.ColorBarItem:
-    """A fixed (non-interactive) diverging colour bar to the right of ``plot``."""
-    bar = pg.ColorBarItem(values=(-1, 1), colorMap=theme.diverging_cmap(), label=label,
-                          interactive=False, width=14, pen=BAR_PEN, colorMapMenu=False)
-    bar.setImageItem(image, insert_in=plot)
-    return bar
-
-
-def digit_image(widget: pg.PlotWidget, label: str) -> tuple:
-    """A 28×28 image in ``widget`` (square, row 0 at the top, no axes) with a colour bar ``label``;
-    returns (ImageItem, ColorBarItem)."""
-    plot = widget.getPlotItem()
-    image = pg.ImageItem(axisOrder="row-major")
-    plot.addItem(image)
-    plot.invertY(True)
-    plot.setAspectLocked(True)
-    plot.setMenuEnabled(False)
-    plot.hideButtons()
-    plot.hideAxis("left")
-    plot.hideAxis("bottom")
-    plot.setRange(xRange=(0, TILE), yRange=(0, TILE), padding=0.02)
-    return image, colour_bar(plot, image, label)
-
-
-def shown_level(values, shown: float, live: bool) -> float:
-    """The colour-scale level for ``values``: exact, or while training runs a round one held
-    steady (theme.steady_level), so the colour bar's axis is not redrawn on every frame."""
-    level = theme.symmetric_level(values)
-    return theme.steady_level(level, shown) if live else level
-
-
-def set_bar_levels(bar: pg.ColorBarItem, level: float):
-    if tuple(bar.levels()) != (-level, level):   # moving the bar redraws its axis
-        bar.setLevels(low=-level, high=level)
 
 
 def outline(colour=theme.ACCENT, width=2) -> QGraphicsRectItem:
@@ -269,6 +215,12 @@ class WeightsPanel(Panel):
     ``neuron_clicked(l, j)`` names weight layer l and neuron j, whose incoming weights are W[l][j]."""
 
     title = "Weights"
+    area = "right"
+    follows_past = True
+    workspaces = ("Overview", "Weights")
+    help = ("Every hidden neuron's 784 incoming weights as a 28×28 tile (blue negative, red positive, "
+            'white zero); deeper layers as heat maps, one row per neuron. Hover for numbers, click to '
+            'inspect a neuron.')
     neuron_clicked = pyqtSignal(int, int)
     HINT = "Hover over a tile or a heat-map cell for its numbers; click to inspect a neuron."
 
@@ -317,6 +269,10 @@ class WeightsPanel(Panel):
         image.left.connect(self._on_pixel_left)
 
     # --- drawing -----------------------------------------------------------------------------
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        self.neuron_clicked.connect(view.select_neuron)
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
         if snapshot.sizes != self.sizes:
             self._build(snapshot.sizes)

@@ -1,0 +1,216 @@
+"""The window's one handle on training: data loading, the worker, its RunControl, run B of a
+comparison and the test-set evaluator. Buttons and panels call this; it answers with signals.
+
+Nothing here draws. The window connects ``snapshot_ready`` to its ViewState; panels ask for work
+through ``request`` (typed requests from core.control), ``start_comparison`` and ``evaluate``.
+"""
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
+
+from core.control import CheckGradient, LoadNetwork, Reset, RunControl, SetHyper, StepEpoch
+from core.settings import Settings, SettingsError
+from core.snapshot import network_from_snapshot
+from gui.panels.evaluate import EvaluationRunner
+from gui.training_thread import TrainingThread
+
+
+class DataLoader(QThread):
+    """Loads the data set off the GUI thread (it may download); reports success or one-line failure."""
+
+    loaded = pyqtSignal(object)
+    failed = pyqtSignal(str)
+
+    def __init__(self, path=None, parent=None):
+        super().__init__(parent)
+        self.path = path
+
+    def run(self):
+        from core.data import DataError, load_mnist
+        try:
+            self.loaded.emit(load_mnist(self.path, progress=False))
+        except DataError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # never a traceback for users
+            self.failed.emit(f"could not load the data: {e}")
+
+
+class Training(QObject):
+    """Owns the training worker (and run B of a comparison) for the window; see the module notes."""
+
+    snapshot_ready = pyqtSignal(object)        # every live Snapshot of run A, in order
+    comparison_ready = pyqtSignal(object)      # every Snapshot of run B
+    running_changed = pyqtSignal(bool)
+    failed = pyqtSignal(str)                   # the worker stopped on an internal error
+    data_loading = pyqtSignal(object)          # the path being loaded (None: the default places)
+    data_loaded = pyqtSignal(object)           # an MnistData, now trained on
+    data_failed = pyqtSignal(str)
+    gradient_checked = pyqtSignal(object)
+    evaluated = pyqtSignal(object, object)     # (Evaluation, Snapshot) of run A's current network
+    message = pyqtSignal(str)                  # one line for the status bar
+    settings_changed = pyqtSignal(object)      # Settings changed by a panel or a control
+
+    def __init__(self, settings: Settings, parent=None):
+        super().__init__(parent)
+        self.settings = settings
+        self.data = None
+        self.data_path = None
+        self.loader: DataLoader | None = None
+        self.worker: TrainingThread | None = None
+        self.worker_b: TrainingThread | None = None
+        self.control = RunControl(settings.delay_ms / 1000)
+        self.control_b: RunControl | None = None
+        self.evaluator = EvaluationRunner(self)
+        self.evaluator.finished.connect(self._on_evaluated)
+        self.evaluator.failed.connect(self.message)
+        self._next_network = None      # the network the next worker starts from (session, new data)
+        self._next_step = 0
+
+    # --- data and the worker -------------------------------------------------------------------
+    def load_data(self, path=None) -> None:
+        """Load a data set in the background; on failure the current data and network stay."""
+        self.data_loading.emit(path)
+        self.loader = DataLoader(path, self)
+        self.loader.loaded.connect(lambda data, path=path: self.start(data, path))
+        self.loader.failed.connect(self.data_failed)
+        self.loader.start()
+
+    def start(self, data, path=None, network=None, step: int = 0) -> None:
+        """Train on ``data`` from now on: a new worker, keeping the current network if there is one."""
+        if network is not None:
+            self._next_network, self._next_step = network, step
+        self.stop_worker()
+        self.data, self.data_path = data, path if path is not None else self.data_path
+        self.control = RunControl(self.settings.delay_ms / 1000)
+        self.worker = TrainingThread(data, self.settings.to_dict(), self.control, self,
+                                     network=self._next_network, step=self._next_step)
+        self._next_network, self._next_step = None, 0
+        self.worker.snapshot_ready.connect(self._on_worker_snapshot)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.gradient_checked.connect(self.gradient_checked)
+        self.worker.computed.connect(lambda reply, result: reply(result))
+        self.worker.start()
+        self.data_loaded.emit(data)
+
+    def keep_network(self, snapshot) -> None:
+        """Start the next worker (new data) from ``snapshot``'s weights instead of a new network."""
+        if snapshot is not None:
+            self.start_from(network_from_snapshot(snapshot), snapshot.step)
+
+    def start_from(self, network, step: int = 0) -> None:
+        """Start the next worker from ``network`` (kept from the last session, or these weights)."""
+        self._next_network, self._next_step = network, step
+
+    def _on_worker_snapshot(self):
+        snap = self.worker.mailbox.take() if self.worker is not None else None
+        if snap is not None:
+            self.snapshot_ready.emit(snap)
+
+    def _on_failed(self, message: str):
+        self.running_changed.emit(False)
+        self.failed.emit(message)
+
+    def stop_worker(self) -> None:
+        self.stop_comparison()
+        if self.worker is not None:
+            self.worker.stop_and_wait(5000)
+            self.worker = None
+
+    def close(self) -> None:
+        """End every thread this object started (closing the window)."""
+        self.stop_worker()
+        self.evaluator.stop()
+        if self.loader is not None:
+            self.loader.wait(5000)
+
+    # --- controls ------------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.control.running
+
+    def toggle_run(self) -> None:
+        self.pause() if self.control.running else self.run()
+
+    def run(self) -> None:
+        self.control.run()
+        if self.control_b is not None:   # run B runs and pauses with the main run
+            self.control_b.run()
+        self.running_changed.emit(True)
+
+    def pause(self) -> None:
+        self.control.pause()
+        if self.control_b is not None:
+            self.control_b.pause()
+        self.running_changed.emit(False)
+
+    def step(self, n: int = 1) -> None:
+        self.control.step(n)
+
+    def step_epoch(self) -> None:
+        self.control.request(StepEpoch())
+
+    def request(self, *requests) -> None:
+        """Hand typed requests (core.control) to the worker, applied before its next step."""
+        self.control.request(*requests)
+
+    def check_gradient(self, layer: int, neuron: int) -> None:
+        self.request(CheckGradient(layer, neuron))
+
+    def change_live(self, **changes) -> Settings:
+        """Apply hyper-parameters or slow motion at once (validated: SettingsError for a bad one)."""
+        settings = self.settings.replace(**changes)
+        if settings != self.settings:
+            self.settings = settings
+            self.control.set_delay(settings.delay_ms / 1000)
+            self.request(SetHyper(lr=settings.lr, momentum=settings.momentum, l2=settings.l2,
+                                  batch_size=settings.batch_size))
+            self.settings_changed.emit(settings)
+        return settings
+
+    def reset(self, settings: Settings) -> None:
+        """A new network from ``settings`` (paused)."""
+        self.settings = settings
+        self.settings_changed.emit(settings)
+        self.stop_comparison()
+        self.pause()
+        self.request(Reset(settings))
+
+    def load_network(self, network, step: int = 0) -> None:
+        self.pause()
+        self.request(LoadNetwork(network, step))
+
+    # --- run B ---------------------------------------------------------------------------------
+    def start_comparison(self, settings_b: Settings) -> None:
+        """Train run B with ``settings_b`` from the same seed on the same data, beside run A."""
+        if self.data is None:
+            raise SettingsError("the data are not loaded yet")
+        self.stop_comparison()
+        self.control_b = RunControl(self.settings.delay_ms / 1000)
+        self.worker_b = TrainingThread(self.data, settings_b.to_dict(), self.control_b, self)
+        self.worker_b.snapshot_ready.connect(self._on_comparison_snapshot)
+        self.worker_b.start()
+        if self.control.running:
+            self.control_b.run()
+
+    def _on_comparison_snapshot(self):
+        snap = self.worker_b.mailbox.take() if self.worker_b is not None else None
+        if snap is not None:
+            self.comparison_ready.emit(snap)
+
+    def stop_comparison(self) -> None:
+        if self.worker_b is not None:
+            self.worker_b.stop_and_wait(5000)
+            self.worker_b = self.control_b = None
+
+    # --- evaluation ----------------------------------------------------------------------------
+    def evaluate(self, snapshot) -> None:
+        """Evaluate ``snapshot``'s network on the whole test set in the background."""
+        if snapshot is not None and self.data is not None:
+            self.evaluator.request(snapshot, self.data.test)
+
+    def _on_evaluated(self, evaluation, snapshot):
+        if self.worker is not None and snapshot.run_id == self.worker.run_id:  # not about an old run
+            self.evaluated.emit(evaluation, snapshot)
+
+    def __repr__(self):
+        return f"Training(worker={self.worker is not None}, comparing={self.worker_b is not None}, {self.control!r})"
