@@ -107,21 +107,22 @@ def sparse_file(path: Path, size: int, head: bytes = b"") -> Path:
 
 
 MEASURE = """
-import resource
 {setup}
 try:
     {call}
     print("accepted")
 except {error} as e:
     print(str(e))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+with open("/proc/self/status") as status:
+    print(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024)
 """
 
 
 def measure(call: str, error: str, setup: str, timeout: float = 60) -> tuple[float, str]:
     """Run ``call`` (which should raise ``error``) in a fresh Python with the repository on its
     path; return (its peak resident memory in MB, the first line it printed: the message).
-    The peak is the child's own ``ru_maxrss`` at its end, i.e. over its whole life."""
+    The peak is the child's VmHWM (high-water mark of resident memory since its exec; unlike
+    ru_maxrss it does not inherit the forking parent's figure)."""
     out = subprocess.run([sys.executable, "-c", MEASURE.format(setup=setup, call=call, error=error)],
                          cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
