@@ -68,7 +68,7 @@ def measure_panels(window) -> dict:
                 account[k] += time.thread_time() - began
         return wrapper
 
-    for panel in window.panels:
+    for panel in window.panels.values():
         account = spent.setdefault(type(panel).__name__, [0.0, 0.0])
         panel.show_snapshot = timed(panel.show_snapshot, account, 0)
         for view in panel.findChildren(pg.GraphicsView):
@@ -89,7 +89,7 @@ def windowed(data, seconds: float, breakdown: bool = False) -> dict:
     window.snapshot_shown.connect(lambda snap: frames.append(time.perf_counter()))
     while window.last_snapshot is None:
         run_events(0.02)
-    visible = [type(p).__name__ for p in window.panels if p.on_screen()]
+    visible = [type(p).__name__ for p in window.panels.values() if p.on_screen()]
     window.control.run()
     run_events(1.0)  # warm-up
     start_step, began, gui_began = window.worker.trainer.step_count, time.perf_counter(), time.thread_time()

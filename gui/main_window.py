@@ -12,16 +12,16 @@ from collections import deque
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QByteArray, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMessageBox, QSlider
+from PyQt6.QtGui import QKeySequence
+from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMessageBox
 
-from core.settings import Settings, SettingsError
+from core.settings import Settings
 from core.snapshot import Status, network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
+from gui.controls import Controls
 from gui.files import FileMenu
 from gui.help import GuideDialog, guide_html
 from gui.registry import PANELS
-from gui.settings_tree import build_parameters, make_tree, read_settings, show_settings
 from gui.status import StatusBar
 from gui.training import Training
 from gui.view_state import ViewState
@@ -56,8 +56,7 @@ class MainWindow(QMainWindow):
         self.files = FileMenu(self)
         self.panels = {cls.title: cls() for cls in PANELS}
         self._build_docks()
-        self._build_toolbar()
-        self._build_settings(settings)
+        self._build_controls()
         self._build_status()
         self._build_menus()
         self._connect()
@@ -111,54 +110,10 @@ class MainWindow(QMainWindow):
         self.docks[title] = dock
         return dock
 
-    def _action(self, text, shortcut, tip, slot) -> QAction:
-        action = QAction(text, self)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_toolbar(self):
-        bar = self.addToolBar("Training")
-        bar.setObjectName("toolbar-training")
-        t = self.training
-        self.run_action = self._action("▶ Run", "Space", "Run or pause training", t.toggle_run)
-        self.step_action = self._action("Step", "Right", "Train on one mini-batch", lambda: t.step(1))
-        self.epoch_action = self._action("Step epoch", "Shift+Right", "Train to the end of this epoch", t.step_epoch)
-        self.reset_action = self._action("Reset", "Ctrl+R", "New network with the same seed and the settings",
-                                         lambda: self.reset(new_seed=False))
-        self.reseed_action = self._action("Reset (new seed)", "Ctrl+Shift+R", "New network with a new seed",
-                                          lambda: self.reset(new_seed=True))
-        for action in (self.run_action, self.step_action, self.epoch_action, self.reset_action, self.reseed_action):
-            bar.addAction(action)
-        bar.addSeparator()
-        self._build_slow_motion(bar)
-
-    def _build_slow_motion(self, bar):
-        """A slider for the delay between steps, with [ and ] to go faster or slower."""
-        self.slow_slider = QSlider(Qt.Orientation.Horizontal)
-        self.slow_slider.setRange(0, 1000)
-        self.slow_slider.setSingleStep(50)
-        self.slow_slider.setFixedWidth(160)
-        self.slow_slider.setValue(self.training.settings.delay_ms)
-        self.slow_slider.setToolTip("Delay between mini-batches while running, 0–1000 ms ([ faster, ] slower)")
-        self.slow_value = QLabel(f"{self.slow_slider.value()} ms/step")
-        self.slow_slider.valueChanged.connect(lambda ms: self._change_live(delay_ms=ms))
-        for widget in (QLabel(" Slow motion: "), self.slow_slider, self.slow_value):
-            bar.addWidget(widget)
-        step = self.slow_slider.pageStep()
-        self.slower_action = self._action("Slower", "]", "More delay between steps",
-                                          lambda: self.slow_slider.setValue(self.slow_slider.value() + step))
-        self.faster_action = self._action("Faster", "[", "Less delay between steps",
-                                          lambda: self.slow_slider.setValue(self.slow_slider.value() - step))
-
-    def _build_settings(self, settings: Settings):
-        self.params = build_parameters(settings)
-        self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
-        dock = self._dock(make_tree(self.params), "Settings", Qt.DockWidgetArea.LeftDockWidgetArea)
-        dock.widget().setMinimumWidth(360)
+    def _build_controls(self):
+        self.controls = Controls(self, self.training)
+        self.addToolBar(self.controls.toolbar)
+        dock = self._dock(self.controls.tree, "Settings", Qt.DockWidgetArea.LeftDockWidgetArea)
         self.resizeDocks([dock, self.docks["Weights"]], [360, 520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["Cost"]], [360], Qt.Orientation.Vertical)
 
@@ -189,13 +144,11 @@ class MainWindow(QMainWindow):
     def _connect(self):
         t = self.training
         t.snapshot_ready.connect(self._on_snapshot)
-        t.running_changed.connect(self._show_running)
         t.failed.connect(self._on_worker_failed)
         t.data_loading.connect(lambda _: self.status.say("Loading data…"))
         t.data_loaded.connect(self._on_data_loaded)
         t.data_failed.connect(self._on_data_failed)
         t.message.connect(self.status.say)
-        t.settings_changed.connect(self._show_settings)
 
     # --- data, settings and controls ---------------------------------------------------------------
     def load_data(self, path=None):
@@ -220,36 +173,6 @@ class MainWindow(QMainWindow):
         self.status.say(f"Data not loaded: {message}")
         self.notify("warning", "Backprop Lens: data not loaded", message + keep)
 
-    def reset(self, new_seed=False):
-        try:
-            settings = read_settings(self.params)
-            if new_seed:
-                settings = settings.replace(seed=(settings.seed + 1) % 2**31)
-        except SettingsError as e:
-            self.notify("warning", "Backprop Lens: settings", str(e))
-            return
-        self.training.reset(settings)
-
-    def _change_live(self, **changes):
-        try:
-            self.training.change_live(**changes)
-        except SettingsError as e:
-            self.notify("warning", "Backprop Lens: settings", str(e))
-
-    def _on_live_setting_changed(self, *_):
-        values = {name: self.params.child("live", name).value() for name in Settings.fields_in("live")}
-        self._change_live(**values)
-
-    def _show_settings(self, settings: Settings):
-        show_settings(self.params, settings)
-        self.slow_slider.blockSignals(True)
-        self.slow_slider.setValue(settings.delay_ms)
-        self.slow_slider.blockSignals(False)
-        self.slow_value.setText(f"{settings.delay_ms} ms/step")
-
-    def _show_running(self, running: bool):
-        self.run_action.setText("⏸ Pause" if running else "▶ Run")
-
     # --- snapshots ---------------------------------------------------------------------------------
     def _on_snapshot(self, snap):
         began = time.perf_counter()
@@ -261,7 +184,7 @@ class MainWindow(QMainWindow):
             self._diverged_shown_at = (snap.run_id, snap.step)
             self._offer_recovery(snap)
         if snap.status.halted and not self.training.running:
-            self._show_running(False)
+            self.controls.show_running(False)
         self.frame_times.append((began, time.perf_counter() - began))
         self.snapshot_shown.emit(snap)
 
@@ -275,11 +198,11 @@ class MainWindow(QMainWindow):
 
     def _offer_recovery(self, snap):
         lr = snap.config["lr"]
-        self._show_running(False)
+        self.controls.show_running(False)
         role = QMessageBox.ButtonRole
         self.notify("warning", "Backprop Lens: training diverged", snap.message, buttons=(
-            ("Reset", role.AcceptRole, lambda: self.reset()),
-            (f"Lower the learning rate to {lr / 10:g}", role.ActionRole, lambda: self._change_live(lr=lr / 10)),
+            ("Reset", role.AcceptRole, lambda: self.controls.reset()),
+            (f"Lower the learning rate to {lr / 10:g}", role.ActionRole, lambda: self.controls.change_live(lr=lr / 10)),
             ("Close", role.RejectRole, lambda: None)))
 
     def _on_worker_failed(self, message: str):

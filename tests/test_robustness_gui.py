@@ -121,7 +121,7 @@ def test_reset_during_a_run_and_close_mid_budget(qtbot):
     w = open_window(qtbot)
     w.control.run()
     qtbot.waitUntil(lambda: w.last_snapshot.step > 50, timeout=5000)
-    w.reset()
+    w.controls.reset()
     qtbot.waitUntil(lambda: w.last_snapshot.step == 0 and w.last_snapshot.status == "paused", timeout=5000)
     w.control.step(10_000_000)                  # a huge budget: close mid-step
     qtbot.waitUntil(lambda: w.last_snapshot.step > 10, timeout=5000)
@@ -133,9 +133,9 @@ def test_reset_during_a_run_and_close_mid_budget(qtbot):
 def test_session_comes_back_as_it_was(qtbot, tmp_path, monkeypatch):
     session = Session(tmp_path)
     w = open_window(qtbot, session=session)
-    w.params.child("live", "lr").setValue(0.25)
-    w.params.child("architecture", "hidden").setValue("12")
-    w.reset()
+    w.controls.params.child("live", "lr").setValue(0.25)
+    w.controls.params.child("architecture", "hidden").setValue("12")
+    w.controls.reset()
     qtbot.waitUntil(lambda: w.last_snapshot.sizes == (784, 12, 10), timeout=5000)
     w.control.step(5)
     paused_at(qtbot, w, 5)

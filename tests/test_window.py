@@ -64,7 +64,7 @@ def test_step_epoch_stops_at_the_epoch_boundary(qtbot, window):
     qtbot.waitUntil(lambda: "step 3" in w.status_label.text())
     # the untrained figures, or a check made during those steps (a check is due 0.2 s after start)
     assert re.search(r"test accuracy [\d.]+% \((untrained|at step [123])\)", w.status_label.text())
-    w.epoch_action.trigger()
+    w.controls.epoch_action.trigger()
     qtbot.waitUntil(lambda: w.last_snapshot.epoch == 1 and w.last_snapshot.status == "paused", timeout=5000)
     assert w.last_snapshot.step == w.last_snapshot.steps_per_epoch
     qtbot.waitUntil(lambda: "(after epoch 1)" in w.status_label.text())
@@ -79,8 +79,8 @@ def test_clicking_a_weight_tile_opens_the_inspector(qtbot, window):
 
 def test_live_settings_reach_the_trainer(qtbot, window):
     w = window
-    w.params.child("live", "lr").setValue(0.37)
-    w.params.child("live", "batch_size").setValue(7)
+    w.controls.params.child("live", "lr").setValue(0.37)
+    w.controls.params.child("live", "batch_size").setValue(7)
     qtbot.waitUntil(lambda: w.worker.trainer.optimizer.lr == pytest.approx(0.37)
                     and w.worker.trainer.batch_size == 7, timeout=3000)
 
@@ -89,9 +89,9 @@ def test_reset_applies_the_architecture(qtbot, window):
     w = window
     w.control.step(5)
     wait_paused(qtbot, w, 5)
-    w.params.child("architecture", "hidden").setValue("12 8")
-    w.params.child("architecture", "activation").setValue("tanh")
-    w.reset_action.trigger()
+    w.controls.params.child("architecture", "hidden").setValue("12 8")
+    w.controls.params.child("architecture", "activation").setValue("tanh")
+    w.controls.reset_action.trigger()
     qtbot.waitUntil(lambda: w.last_snapshot.sizes == (784, 12, 8, 10) and w.last_snapshot.step == 0, timeout=5000)
     assert w.last_snapshot.config["activation"] == "tanh"
 
@@ -115,17 +115,17 @@ def test_closing_while_training_stops_the_thread_within_a_second(qtbot):
 
 def test_slow_motion_slider_and_keys_set_the_delay(qtbot, window):
     w = window
-    w.slow_slider.setValue(200)
-    assert w.params.child("live", "delay_ms").value() == 200
+    w.controls.slow_slider.setValue(200)
+    assert w.controls.params.child("live", "delay_ms").value() == 200
     assert w.control._delay == pytest.approx(0.2)
     qtbot.keyClick(w, Qt.Key.Key_BracketLeft)          # faster
-    assert w.slow_slider.value() < 200
-    assert w.control._delay == pytest.approx(w.slow_slider.value() / 1000)
+    assert w.controls.slow_slider.value() < 200
+    assert w.control._delay == pytest.approx(w.controls.slow_slider.value() / 1000)
 
 
 def test_toolbar_actions_have_shortcuts_and_tooltips(window):
-    for action in (window.run_action, window.step_action, window.epoch_action, window.reset_action,
-                   window.reseed_action, window.slower_action, window.faster_action):
+    for action in (window.controls.run_action, window.controls.step_action, window.controls.epoch_action, window.controls.reset_action,
+                   window.controls.reseed_action, window.controls.slower_action, window.controls.faster_action):
         assert not action.shortcut().isEmpty()
         assert action.shortcut().toString() in action.toolTip()
 

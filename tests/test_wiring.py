@@ -33,13 +33,13 @@ def test_comparison_runs_with_main(qtbot, window):
     w = window
     w.panels["Compare"].request({"lr": 0.5})
     qtbot.waitUntil(lambda: w.training.worker_b is not None and w.training.worker_b.isRunning(), timeout=3000)
-    w.run_action.trigger()
+    w.controls.run_action.trigger()
     qtbot.waitUntil(lambda: w.panels["Compare"].runs["B"].steps_seen > 50 and w.last_snapshot.step > 50, timeout=10000)
-    w.run_action.trigger()
+    w.controls.run_action.trigger()
     wait_paused(qtbot, w)
     assert w.training.worker_b.trainer.optimizer.lr == 0.5 and w.worker.trainer.optimizer.lr == 0.1
     assert not w.training.control_b.running
-    w.reset()
+    w.controls.reset()
     assert w.training.worker_b is None
 
 

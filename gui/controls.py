@@ -1,0 +1,102 @@
+"""The training controls: the toolbar (run, step, step epoch, reset, slow motion) and the Settings
+dock's parameter tree, both speaking to gui.training.Training and showing its settings."""
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, Qt
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QLabel, QSlider, QToolBar
+
+from core.settings import Settings, SettingsError
+from gui.settings_tree import build_parameters, make_tree, read_settings, show_settings
+
+SLOW_MOTION_MAX_MS = 1000
+
+
+class Controls(QObject):
+    """Builds the toolbar and the settings tree for ``window`` (it gives ``notify`` for problems)."""
+
+    def __init__(self, window, training):
+        super().__init__(window)
+        self.window, self.training = window, training
+        self.toolbar = QToolBar("Training", window)
+        self.toolbar.setObjectName("toolbar-training")
+        self._build_actions()
+        self._build_slow_motion()
+        self.params = build_parameters(training.settings)
+        self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
+        self.tree = make_tree(self.params)
+        self.tree.setMinimumWidth(300)
+        training.running_changed.connect(self.show_running)
+        training.settings_changed.connect(self.show_settings)
+
+    def action(self, text, shortcut, tip, slot) -> QAction:
+        """A window-wide action with a key, a tooltip that names the key, and ``slot``."""
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
+        action.triggered.connect(slot)
+        self.window.addAction(action)
+        return action
+
+    def _build_actions(self):
+        t = self.training
+        self.run_action = self.action("▶ Run", "Space", "Run or pause training", t.toggle_run)
+        self.step_action = self.action("Step", "Right", "Train on one mini-batch", lambda: t.step(1))
+        self.epoch_action = self.action("Step epoch", "Shift+Right", "Train to the end of this epoch", t.step_epoch)
+        self.reset_action = self.action("Reset", "Ctrl+R", "New network with the same seed and the settings",
+                                        lambda: self.reset(new_seed=False))
+        self.reseed_action = self.action("Reset (new seed)", "Ctrl+Shift+R", "New network with a new seed",
+                                         lambda: self.reset(new_seed=True))
+        for action in (self.run_action, self.step_action, self.epoch_action, self.reset_action, self.reseed_action):
+            self.toolbar.addAction(action)
+        self.toolbar.addSeparator()
+
+    def _build_slow_motion(self):
+        """A slider for the delay between steps, with [ and ] to go faster or slower."""
+        self.slow_slider = QSlider(Qt.Orientation.Horizontal)
+        self.slow_slider.setRange(0, SLOW_MOTION_MAX_MS)
+        self.slow_slider.setSingleStep(50)
+        self.slow_slider.setFixedWidth(160)
+        self.slow_slider.setValue(self.training.settings.delay_ms)
+        self.slow_slider.setToolTip("Delay between mini-batches while running, 0–1000 ms ([ faster, ] slower)")
+        self.slow_value = QLabel(f"{self.slow_slider.value()} ms/step")
+        self.slow_slider.valueChanged.connect(lambda ms: self.change_live(delay_ms=ms))
+        for widget in (QLabel(" Slow motion: "), self.slow_slider, self.slow_value):
+            self.toolbar.addWidget(widget)
+        step = self.slow_slider.pageStep()
+        self.slower_action = self.action("Slower", "]", "More delay between steps",
+                                         lambda: self.slow_slider.setValue(self.slow_slider.value() + step))
+        self.faster_action = self.action("Faster", "[", "Less delay between steps",
+                                         lambda: self.slow_slider.setValue(self.slow_slider.value() - step))
+
+    # --- settings ------------------------------------------------------------------------------
+    def reset(self, new_seed=False):
+        """A new network from the tree's settings (the next seed with ``new_seed``)."""
+        try:
+            settings = read_settings(self.params)
+            if new_seed:
+                settings = settings.replace(seed=(settings.seed + 1) % 2**31)
+        except SettingsError as e:
+            self.window.notify("warning", "Backprop Lens: settings", str(e))
+            return
+        self.training.reset(settings)
+
+    def change_live(self, **changes):
+        try:
+            self.training.change_live(**changes)
+        except SettingsError as e:
+            self.window.notify("warning", "Backprop Lens: settings", str(e))
+
+    def _on_live_setting_changed(self, *_):
+        self.change_live(**{name: self.params.child("live", name).value() for name in Settings.fields_in("live")})
+
+    def show_settings(self, settings: Settings):
+        show_settings(self.params, settings)
+        self.slow_slider.blockSignals(True)
+        self.slow_slider.setValue(settings.delay_ms)
+        self.slow_slider.blockSignals(False)
+        self.slow_value.setText(f"{settings.delay_ms} ms/step")
+
+    def show_running(self, running: bool):
+        self.run_action.setText("⏸ Pause" if running else "▶ Run")
