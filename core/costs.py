@@ -60,6 +60,10 @@ class OutputCost:
         """σ'(z) of the output function, element-wise; None for a ``shortcut`` pair."""
         return None
 
+    def squashed(self, z: np.ndarray):
+        """σ(z), the element-wise function inside the output; None when there is none (softmax)."""
+        return None
+
     def pinned(self, a: np.ndarray, tol: float = 1e-3) -> bool:
         """True when every output in ``a`` is pinned where σ' ≈ 0, so learning has stopped."""
         return False
@@ -93,6 +97,9 @@ class QuadraticCost(OutputCost):
 
     def output_prime(self, z):
         return self._sigmoid.prime(z)
+
+    def squashed(self, z):
+        return self._sigmoid(z)
 
     def fn(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """C0 of each sample (rows of a and y)."""
@@ -191,6 +198,9 @@ class SigmoidSoftmaxCost(OutputCost):
 
     def output_prime(self, z):
         return self._sigmoid.prime(z)
+
+    def squashed(self, z):
+        return self._sigmoid(z)
 
     def fn(self, a, y):
         """C0 of each sample, −Σ y ln s."""

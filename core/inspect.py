@@ -9,6 +9,7 @@ so the explanation carries its own consistency check.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -44,8 +45,8 @@ class NeuronExplanation:
     layer: int
     j: int
     n_layers: int
-    activation: str               # σ of this layer: sigmoid, tanh, relu, or softmax for the output
-    cost: str                     # quadratic or cross-entropy
+    activation: str               # σ of this layer: the hidden activation's name, or the output's
+    cost: str                     # the output/cost pair's name (core.costs.COSTS)
     probe_index: int              # test-set row of the digit, −1 for a mini-batch digit
     probe_label: int
     train_index: int              # training-set row for a mini-batch digit, else −1
@@ -56,14 +57,15 @@ class NeuronExplanation:
     weighted_sum: float           # Σ_k w_jk a_k
     z: float                      # z_j from the core's forward pass
     a: float                      # a_j = σ(z_j) from the core's forward pass
+    sigma_z: float                # σ(z_j) element-wise: a_j, except inside a softmax; NaN for plain softmax
     z_terms: tuple                # the largest w_jk a_k as Terms (index k, w_jk, a_k, product)
     cost_value: float             # C0 of this digit
     # backward
     y: float                      # y_j (output layer only, else NaN)
-    dC_da: float                  # ∂C0/∂a_j (quadratic output, hidden layers); −y_j/s_j for softmax
-    shortcut: bool                # softmax + cross-entropy: δ_j = s_j − y_j directly
+    dC_da: float                  # the cost's factor of δ_j: ∂C0/∂a_j (the pair's dC_da at the output)
+    shortcut: bool                # the pair computes δ_j whole (softmax + cross-entropy: s_j − y_j)
     back_terms: tuple             # hidden only: the largest w_ij δ_i (index i, w_ij, δ_i, product)
-    sigma_prime: float            # σ'(z_j); NaN for a softmax output (it couples the outputs)
+    sigma_prime: float            # σ'(z_j); NaN for a shortcut output (softmax couples the outputs)
     delta: float                  # δ_j = ∂C0/∂z_j from the core's backward pass
     dC0_dw: np.ndarray            # ∂C0/∂w_jk = a_k δ_j for every k
     # the mini-batch and the update
@@ -85,15 +87,16 @@ class NeuronExplanation:
 
     @property
     def delta_from_parts(self) -> float:
-        """δ_j rebuilt by hand: s_j − y_j for softmax + cross-entropy, else σ'(z_j) · ∂C0/∂a_j."""
+        """δ_j rebuilt by hand: s_j − y_j for a shortcut pair, else σ'(z_j) · ∂C0/∂a_j."""
         if self.shortcut:
             return self.a - self.y
         return self.sigma_prime * self.dC_da
 
     @property
     def gradient_image(self):
-        """∂C0/∂w_jk = a_k δ_j as a 28×28 image for a first-layer neuron, else None."""
-        return self.dC0_dw.reshape(28, 28) if self.layer == 0 and self.dC0_dw.size == 784 else None
+        """∂C0/∂w_jk = a_k δ_j as a square image (28×28 for MNIST) for a first-layer neuron, else None."""
+        side = math.isqrt(self.dC0_dw.size)
+        return self.dC0_dw.reshape(side, side) if self.layer == 0 and side * side == self.dC0_dw.size else None
 
     @property
     def update_w(self) -> np.ndarray:
@@ -163,6 +166,7 @@ def explain_neuron(source, layer: int, j: int, digit=None) -> NeuronExplanation:
         w=w, bias=float(s.b[l][j]), a_in=a_in,
         weighted_sum=float(np.dot(w.astype(np.float64), a_in.astype(np.float64))),
         z=float(s.probe_z[l][j]), a=float(s.probe_a[l + 1][j]),
+        sigma_z=_sigma_z(s, cost, l, j) if out else float(s.probe_a[l + 1][j]),
         z_terms=largest_terms(w, a_in),
         cost_value=float(cost.fn(np.asarray(s.probe_a[-1], np.float64), y_vec)),
         delta=float(delta), dC0_dw=a_in * delta,
@@ -175,17 +179,20 @@ def explain_neuron(source, layer: int, j: int, digit=None) -> NeuronExplanation:
 
 
 def _output_backward(s, cost, y_vec, j) -> dict:
-    """∂C0/∂a_j and σ'(z_j) of output neuron j, from the core's cost."""
+    """The cost's factor ∂C0/∂a_j and the output's σ'(z_j) of output neuron j, from the core's pair."""
     a_out = np.asarray(s.probe_a[-1])
     y = y_vec.astype(a_out.dtype)
-    shortcut = cost.name == "cross-entropy"
-    if shortcut:
-        sigma_prime = float("nan")  # softmax: s_j depends on every z_i, so no single σ'(z_j)
-    else:
-        sigmoid = get_activation(cost.output_name)
-        sigma_prime = float(sigmoid.prime(np.asarray(s.probe_z[-1]))[j])
-    return dict(y=float(y[j]), dC_da=float(cost.dC_da(a_out, y)[j]), shortcut=shortcut,
+    prime = None if cost.shortcut else cost.output_prime(np.asarray(s.probe_z[-1]))
+    # a shortcut pair (softmax): s_j depends on every z_i, so there is no single σ'(z_j)
+    sigma_prime = float("nan") if prime is None else float(prime[j])
+    return dict(y=float(y[j]), dC_da=float(cost.dC_da(a_out, y)[j]), shortcut=cost.shortcut,
                 back_terms=(), sigma_prime=sigma_prime)
+
+
+def _sigma_z(s, cost, l, j) -> float:
+    """σ(z_j) of output neuron j: the element-wise function inside the output, NaN for none."""
+    u = cost.squashed(np.asarray(s.probe_z[l]))
+    return float("nan") if u is None else float(u[j])
 
 
 def _hidden_backward(s, act, l, j) -> dict:

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.activations import get_activation
+from core.activations import ACTIVATIONS
+from core.costs import COSTS, DETOUR_MAX, get_cost
 from core.gradcheck import check_neuron
 from core.inspect import TOP, explain_neuron
 from core.network import Network, one_hot
@@ -18,7 +19,7 @@ from gui.panels.backprop import BackpropPanel, formulas, num, plain, term
 from tests.snapshots import make_snapshot, make_snapshots, open_panel, synthetic_digits
 
 PNG_DIR = Path(os.environ.get("PANEL_PNG_DIR", "/tmp/panels"))
-PAIRS = list(itertools.product(["sigmoid", "tanh", "relu"], ["quadratic", "cross-entropy"]))
+PAIRS = list(itertools.product(ACTIVATIONS, COSTS))
 SIZES = (784, 12, 8, 10)
 
 
@@ -106,8 +107,8 @@ def test_delta_is_sigma_prime_times_dC_da(run):
         if e.shortcut:
             assert e.delta == pytest.approx(e.a - Y[0, j], abs=1e-15)
             continue
-        sigma = get_activation("sigmoid" if e.is_output else net.activation.name)
-        assert e.sigma_prime == sigma.prime(trace.z[l][0])[j]
+        sigma_prime = get_cost(e.cost).output_prime if e.is_output else net.activation.prime
+        assert e.sigma_prime == sigma_prime(trace.z[l][0])[j]
         assert e.delta == pytest.approx(e.sigma_prime * e.dC_da, rel=1e-10, abs=1e-15)
 
 
@@ -117,11 +118,16 @@ def test_output_error_follows_the_cost(run):
     for j in range(10):
         e = explain_neuron(snap, L, j)
         assert e.is_output and e.y == Y[0, j]
+        u = 1 / (1 + np.exp(-trace.z[L][0][j]))
         if e.cost == "quadratic":
             assert e.dC_da == pytest.approx(2 * (e.a - e.y), rel=1e-14)
-            assert not e.shortcut and e.activation == "sigmoid"
-        else:
-            assert e.shortcut and e.activation == "softmax" and np.isnan(e.sigma_prime)
+            assert not e.shortcut and e.activation == "sigmoid" and e.sigma_z == e.a
+        elif e.cost == "cross-entropy":
+            assert e.shortcut and e.activation == "softmax" and np.isnan(e.sigma_prime) and np.isnan(e.sigma_z)
+        else:  # the notes' detour: δ = (s − y) σ'(z), softmax of the sigmoids
+            assert e.dC_da == pytest.approx(e.a - e.y, rel=1e-14)
+            assert e.sigma_z == pytest.approx(u, rel=1e-12) and e.sigma_prime == pytest.approx(u * (1 - u), rel=1e-12)
+            assert not e.shortcut and e.activation == "sigmoid-softmax" and e.a <= DETOUR_MAX
 
 
 def test_hidden_dC_da_sums_the_next_layers_deltas(run):
@@ -244,10 +250,20 @@ def test_panel_writes_the_output_neurons_numbers(panel, run):
     f = {key: text(label) for key, label in panel.formula_labels.items()}
     if e.cost == "quadratic":
         assert f"∂C0/∂a{j} = 2(a{j} − y{j}) = 2({num(e.a)} − 1) = {num(e.dC_da)}" in f["dC_da"]
+        assert f"σ'(z{j}) = a{j}(1 − a{j}) = {num(e.a)}(1 − {num(e.a)}) = {num(e.sigma_prime)}" in f["sigma_prime"]
         assert f"= {term(e.sigma_prime)} × {term(e.dC_da)} = {num(e.delta_from_parts)}" in f["delta"]
-    else:
+    elif e.cost == "cross-entropy":
         assert f"∂C0/∂z{j} = s{j} − y{j} = {num(e.a)} − 1 = {num(e.a - 1)}" in f["dC_da"]
-        assert f"a{j} = s{j} = " in f["a"]
+        assert f"a{j} = s{j} = exp(z{j}) / Σi exp(zi) = {num(e.a)}" in f["a"]
+        assert f"no σ'(z{j}) here" in f["sigma_prime"]
+    else:
+        assert f"a{j} = s{j} = exp(σ(z{j})) / Σi exp(σ(zi)) = {num(e.a)}  (σ(z{j}) = {num(e.sigma_z)})" in f["a"]
+        assert f"∂C0/∂σ(z{j}) = s{j} − y{j} = {num(e.a)} − 1 = {num(e.dC_da)}" in f["dC_da"]
+        s_ = num(e.sigma_z)
+        assert f"σ'(z{j}) = σ(z{j})(1 − σ(z{j})) = {s_}(1 − {s_}) = {num(e.sigma_prime)}" in f["sigma_prime"]
+        assert (f"δ{j} = ∂C0/∂z{j} = σ'(z{j}) · ∂C0/∂σ(z{j}) = {term(e.sigma_prime)} × {term(e.dC_da)} = "
+                f"{num(e.delta_from_parts)}") in f["delta"]
+    assert get_cost(e.cost).title in text(panel.heading)
     assert "✓" in f["delta"] and num(e.delta) in f["delta"]
     assert not panel.back_table.isVisible()
     assert f"Output neuron {j}" in text(panel.heading)
@@ -322,15 +338,65 @@ def test_gradient_check_button_and_result(panel, qtbot, run):
     assert rows[0][2] == num(result.numeric[-1], 8)
     panel.set_neuron(0, 5)  # another neuron: the old result no longer applies
     assert "Press" in text(panel.check_summary) and panel.check_table.texts()[0] == ["", "", ""]
-    tiny = dataclasses.replace(result, backprop=np.array([1e-9, 2e-9]), numeric=np.array([1.01e-9, 2e-9]),
-                               weights=np.array([7]), relative_error=3e-3, cost=1.0)
-    panel.show_gradient_check(tiny)
-    assert "✓ agree within rounding" in text(panel.check_summary)
-    panel.show_gradient_check(dataclasses.replace(tiny, backprop=np.array([1e-3, 2e-3]),
-                                                  numeric=np.array([1.01e-3, 2e-3])))
+    panel.set_neuron(0, 4)
+    wrong = dataclasses.replace(result, numeric=result.numeric * 1.01, relative_error=5e-3)
+    panel.show_gradient_check(wrong)
     assert "✗ disagree" in text(panel.check_summary)
     panel.show_gradient_check("no network yet")
-    assert "no network yet" in text(panel.check_summary)
+    assert "no network yet" in text(panel.check_summary) and panel.check is None
+
+
+def test_a_gradient_under_the_floor_says_so(panel, run):
+    trainer, snap, _, _, _ = run
+    panel.show_snapshot(snap)
+    X = trainer.probe_set.images[snap.probe_index:snap.probe_index + 1]
+    result = check_neuron(trainer.net, X, one_hot([snap.probe_label], 10, np.float64), 0, 4)
+    tiny = dataclasses.replace(result, backprop=result.backprop * 1e-12, numeric=result.numeric * 1e-12)
+    panel.show_gradient_check(tiny)
+    assert "is under the floor" in text(panel.check_summary)
+    assert f"max(‖gbackprop‖ + ‖gnumeric‖, {num(result.floor, 2)})" in text(panel.check_summary)
+
+
+def test_an_old_gradient_check_is_marked_stale(panel, run):
+    """Issue 12 item 9: a check stays up after the network moves on; now it is marked stale, and
+    fresh again when the weights it checked come back (Timeline)."""
+    trainer, snap, _, _, _ = run
+    panel.set_neuron(0, 4)
+    panel.show_snapshot(snap)
+    X = trainer.probe_set.images[snap.probe_index:snap.probe_index + 1]
+    panel.show_gradient_check(check_neuron(trainer.net, X, one_hot([snap.probe_label], 10, np.float64), 0, 4))
+    assert not panel.check_stale and "Stale" not in text(panel.check_summary)
+    other = copy.deepcopy(trainer)
+    other.step()
+    panel.show_snapshot(other.snapshot("paused"))
+    assert panel.check_stale and "⟲ Stale" in text(panel.check_summary) and "agree" in text(panel.check_summary)
+    panel.show_snapshot(snap)
+    assert not panel.check_stale and "Stale" not in text(panel.check_summary)
+    another_digit = dataclasses.replace(snap, probe_a=(np.asarray(snap.probe_a[0])[::-1].copy(), *snap.probe_a[1:]))
+    panel.show_snapshot(another_digit)
+    assert panel.check_stale
+
+
+def test_step_one_digit_explains_the_digit_the_next_step_trains_on(panel):
+    """Issue 12 item 9: with Step one digit on, sections 1–4 explained the probe while section 5
+    averaged the next training digit; now every section explains the digit the next step trains on."""
+    trainer = float64_trainer("sigmoid", "cross-entropy", batch_size=1, steps=3)
+    snap = trainer.snapshot("paused")
+    panel.set_neuron(0, 2)
+    panel.show_snapshot(snap)
+    assert panel.explanation.train_index == -1            # the probe, until asked
+    panel.one_digit_box.setChecked(True)
+    trained_on = int(trainer.peek_batch()[0])
+    assert panel.explanation.train_index == trained_on == snap.next_batch.indices[0]
+    assert f"training digit #{trained_on}" in text(panel.heading)
+    e = explain_neuron(snap, 0, 2, digit=0)
+    assert f"= {num(e.delta)}" in text(panel.formula_labels["db0"])
+    np.testing.assert_array_equal(panel.explanation.dC0_dw * 1.0, e.batch_dw)  # one digit: its own gradient
+    trainer.step()
+    panel.show_snapshot(trainer.snapshot("paused"))
+    assert panel.explanation.train_index == int(trainer.peek_batch()[0]) != trained_on
+    panel.one_digit_box.setChecked(False)
+    assert panel.explanation.train_index == -1 and panel.digit_box.currentText() == "probe digit"
 
 
 def text_of(html: str) -> str:

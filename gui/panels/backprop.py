@@ -460,6 +460,9 @@ class BackpropPanel(Panel):
         self._sizes = None
         self._last_draw = -math.inf
         self.formula_labels: dict = {}
+        self.check: GradCheck | None = None   # the gradient check shown, and whether it is stale
+        self.check_stale = False
+        self._follow_batch = False            # Step one digit: explain the digit the next step trains on
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addLayout(self._build_controls())
@@ -490,6 +493,7 @@ class BackpropPanel(Panel):
         self.neuron_box.valueChanged.connect(self._on_neuron_changed)
         self.check_button.clicked.connect(self._on_check_clicked)
         self.one_digit_box.toggled.connect(self.step_one_digit_toggled)
+        self.one_digit_box.toggled.connect(self._on_one_digit_toggled)
         row = QHBoxLayout()
         for text, widget in (("Layer", self.layer_box), ("Neuron", self.neuron_box), ("Digit", self.digit_box)):
             row.addWidget(QLabel(text))
@@ -596,16 +600,30 @@ class BackpropPanel(Panel):
         return None if self.digit_box.currentIndex() <= 0 else self.digit_box.currentIndex() - 1
 
     def _sync_digits(self, snapshot: Snapshot):
+        """Offer the probe and every digit of the next mini-batch; with Step one digit on, pick the
+        digit the next step trains on."""
         n = len(snapshot.next_batch) if snapshot.next_batch is not None else 0
-        if self.digit_box.count() != n + 1:
-            self.digit_box.blockSignals(True)
-            keep = min(self.digit_box.currentIndex(), n)
-            self.digit_box.clear()
-            self.digit_box.addItems(["probe digit"] + [f"mini-batch digit {k + 1} of {n}" for k in range(n)])
-            self.digit_box.setCurrentIndex(max(keep, 0))
-            self.digit_box.blockSignals(False)
+        with QSignalBlocker(self.digit_box):
+            if self.digit_box.count() != n + 1:
+                keep = min(self.digit_box.currentIndex(), n)
+                self.digit_box.clear()
+                self.digit_box.addItems(["probe digit"] + [f"mini-batch digit {k + 1} of {n}" for k in range(n)])
+                self.digit_box.setCurrentIndex(max(keep, 0))
+            if self._follow_batch and n and self.digit_box.currentIndex() == 0:
+                self.digit_box.setCurrentIndex(1)
 
-    def _on_digit_changed(self, _index):
+    def _on_digit_changed(self, index):
+        # the user's own pick of the probe ends following the trained digit; a batch digit resumes it
+        self._follow_batch = self.one_digit_box.isChecked() and index > 0
+        if self._snapshot is not None:
+            self._draw(self._snapshot)
+
+    def _on_one_digit_toggled(self, on: bool):
+        """Step one digit: sections 1–5 explain the digit the next step trains on (issue 12 item 9);
+        off: back to the probe digit."""
+        self._follow_batch = on
+        with QSignalBlocker(self.digit_box):
+            self.digit_box.setCurrentIndex(1 if on and self.digit_box.count() > 1 else 0)
         if self._snapshot is not None:
             self._draw(self._snapshot)
 
@@ -621,14 +639,34 @@ class BackpropPanel(Panel):
                 set_text(self.formula_labels[key], text)
             self._fill_tables(e)
             self.plot.show_gradient(e)
+        self._update_check(snapshot)
 
     def show_gradient_check(self, result) -> None:
         """Show a core.gradcheck.GradCheck (or an error message string) from the window."""
         if isinstance(result, str):
+            self.check = None
             self.check_summary.setText(f"<span style='color:{BAD}'>{result}</span>")
             self.check_table.show_rows([])
             return
-        summary, rows = check_lines(result, self._neuron_name(result.layer, result.j))
+        self.check, self.check_stale = result, False
+        self._show_check()
+        if self._snapshot is not None:
+            self._update_check(self._snapshot)
+
+    def _update_check(self, snapshot: Snapshot) -> None:
+        """Mark the check shown stale once the weights, the probe digit or the neuron differ from
+        what it checked (its fingerprint), and fresh again if they come back."""
+        if self.check is None:
+            return
+        checked = self.check.fingerprint, (self.check.layer, self.check.j)
+        now = fingerprint(snapshot.W, snapshot.b, np.asarray(snapshot.probe_a[0])[None]), self.neuron
+        if (checked != now) != self.check_stale:
+            self.check_stale = checked != now
+            self._show_check()
+
+    def _show_check(self) -> None:
+        result = self.check
+        summary, rows = check_lines(result, self._neuron_name(result.layer, result.j), self.check_stale)
         self.check_summary.setText(summary)
         self.check_table.show_rows(rows)
 
@@ -673,6 +711,7 @@ class BackpropPanel(Panel):
             self.neuron_box.setValue(j)
 
     def _clear_check(self):
+        self.check, self.check_stale = None, False
         self.check_summary.setText(CHECK_PROMPT)
         self.check_table.show_rows([])
 
@@ -684,6 +723,7 @@ class BackpropPanel(Panel):
         self.set_neuron(self.neuron[0], value)
 
     def _on_check_clicked(self):
+        self.check = None
         self.check_summary.setText("Checking…")
         self.check_table.show_rows([])
         self.gradient_check_requested.emit(*self.neuron)
