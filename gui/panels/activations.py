@@ -1,7 +1,7 @@
 """Activations panel: every layer's activations for the probe digit, and buttons to pick another probe.
 
 Left: the input image above the 10 outputs; right: one bar chart per hidden layer (x = neuron index),
-its title giving the share of saturated (or, for ReLU, dead) units.
+its title giving the share of saturated (or dead) units, as core.activations defines them.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from core.activations import describe
 from core.snapshot import Snapshot
 from core.control import MoveProbe
 from gui import theme
@@ -22,28 +23,34 @@ from gui.panels.layout import activation_brushes
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
-SATURATION_RULE = {"sigmoid": "a < 0.02 or a > 0.98", "tanh": "|a| > 0.98", "relu": "a = 0"}
-Y_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # ReLU's top follows the layer's maximum
-
-
-def saturation(a, activation: str):
-    """(count, what) of the probe's saturated units: sigmoid a<0.02 or a>0.98, tanh |a|>0.98, ReLU a==0 (dead)."""
-    a = np.asarray(a, dtype=np.float64)
-    if activation == "relu":
-        return int(np.count_nonzero(a == 0)), "dead"
-    if activation == "tanh":
-        return int(np.count_nonzero(np.abs(a) > 0.98)), "saturated"
-    return int(np.count_nonzero((a < 0.02) | (a > 0.98))), "saturated"
+def saturation(a, activation: str) -> tuple:
+    """(count, what) of the probe's units that are dead, for an activation whose units can die, else
+    saturated: the activation's own rules (core.activations), the Gradients panel's too."""
+    act = describe(activation)
+    if act.dead_rule:
+        return int(np.count_nonzero(act.dead(a))), "dead"
+    return int(np.count_nonzero(act.saturated(a))), "saturated"
 
 
 def y_range(a, activation: str) -> tuple:
-    """The bar axis: sigmoid 0–1, tanh −1–1, ReLU from 0 up to its largest finite activation."""
-    if activation in Y_RANGES:
-        return Y_RANGES[activation]
+    """The bar axis: the activation's own output range (0–1, −1–1), or for an unbounded one from 0
+    (or its lowest value) up to its largest finite activation."""
+    fixed = describe(activation).y_range
+    if fixed is not None:
+        return fixed
     finite = np.asarray(a)[np.isfinite(a)]
     low = min(0.0, float(finite.min())) if finite.size else 0.0
     high = max(float(finite.max()) if finite.size else 0.0, 1e-6)
     return low, 1.05 * high
+
+
+def hidden_tooltip(a, activation: str, count: int, what: str) -> str:
+    """What a hidden layer's title counts, by which rule, and the activation's formula."""
+    act = describe(activation)
+    rule = act.dead_rule if what == "dead" else act.saturation_rule
+    lines = [f"{count} of {len(a)} units {what} on the probe digit" + (f" ({rule})" if rule else ""),
+             act.formula, act.prime_formula, act.about]
+    return "\n".join(line for line in lines if line)
 
 
 def predicted(out) -> int:
@@ -174,7 +181,7 @@ class ActivationsPanel(Panel):
         if snapshot.sizes != self._sizes:
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])
-        activation = snapshot.config.get("activation", "sigmoid")
+        activation = snapshot.config["activation"]
         for l, (plot, bars) in enumerate(zip(self._hidden_plots, self._hidden_bars)):
             self._show_hidden(l, plot, bars, snapshot.probe_a[l + 1], activation)
         guess = self._show_output(snapshot.probe_a[-1], snapshot.probe_label)
@@ -189,13 +196,13 @@ class ActivationsPanel(Panel):
     def _show_hidden(self, l, plot, bars, a, activation) -> None:
         low, high = y_range(a, activation)
         bars.setOpts(height=drawable(a, low, high), brushes=activation_brushes(a, activation))
-        plot.setYRange(low, high, padding=0)   # a no-op when unchanged (sigmoid, tanh)
+        plot.setYRange(low, high, padding=0)   # a no-op when unchanged (a bounded activation)
         count, what = saturation(a, activation)
         share = 100.0 * count / max(len(a), 1)
         title = f"Hidden {l + 1} ({len(a)} {activation}): {share:.0f}% {what}"
         if changed(self._shown, ("title", l), title):
             plot.setTitle(size=theme.TITLE_SIZE, title=title)
-            plot.setToolTip(f"{count} of {len(a)} units {what} on the probe digit ({SATURATION_RULE[activation]})")
+            plot.setToolTip(hidden_tooltip(a, activation, count, what))
 
     def _show_output(self, out, label: int) -> int:
         guess = predicted(out)

@@ -14,6 +14,7 @@ from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from core.control import DrawProbe
+from core.costs import get_cost
 from core.preprocess import SIDE, prepare_drawing
 from core.snapshot import Snapshot
 from gui import theme
@@ -282,14 +283,22 @@ class DrawPanel(Panel):
             return -1
         return int(np.argmax(np.where(np.isfinite(self.output), self.output, -np.inf)))
 
+    def _probabilities(self) -> bool:
+        """Whether the network's outputs are probabilities (its output/cost pair says)."""
+        return self._snapshot is None or get_cost(self._snapshot.config["cost"]).probabilities
+
     def _output_kind(self) -> str:
-        quadratic = self._snapshot is not None and self._snapshot.config.get("cost") == "quadratic"
-        return "sigmoid" if quadratic else "softmax probability"
+        """The outputs as the title names them: the pair's output name, and 'probability' when they are."""
+        if self._snapshot is None:
+            return "probability"
+        pair = get_cost(self._snapshot.config["cost"])
+        return f"{pair.output_name} probability" if pair.probabilities else pair.output_name
 
     def _format(self, value: float) -> str:
+        """A probability as a percentage, any other output as a value."""
         if not np.isfinite(value):
             return "?"
-        return f"{value:.2f}" if self._output_kind() == "sigmoid" else f"{100 * value:.0f}%"
+        return f"{100 * value:.0f}%" if self._probabilities() else f"{value:.2f}"
 
     def _show_answer(self) -> None:
         top = self._top()

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from core.activations import describe
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
@@ -23,21 +24,10 @@ AXIS_WIDTH = 72
 
 
 def saturation_masks(activation: str, a) -> tuple:
-    """(saturated, dead) boolean masks of the units ``a`` of one hidden layer.
-
-    sigmoid saturates below 0.02 and above 0.98, tanh beyond ±0.98 (σ' is nearly 0 there);
-    a ReLU unit with a = 0 is dead for that input. Unknown activations have neither.
-    """
-    a = np.asarray(a, dtype=np.float64)
-    none = np.zeros(a.shape, dtype=bool)
-    finite = np.isfinite(a)            # a blown-up unit is broken, not saturated
-    if activation == "sigmoid":
-        return finite & ((a < 0.02) | (a > 0.98)), none
-    if activation == "tanh":
-        return finite & (np.abs(a) > 0.98), none
-    if activation == "relu":
-        return none, a == 0.0
-    return none, none
+    """(saturated, dead) boolean masks of the units ``a`` of one hidden layer, as the activation
+    called ``activation`` defines them (core.activations; an unknown name has neither)."""
+    act = describe(activation)
+    return act.saturated(a), act.dead(a)
 
 
 def not_learning(neuron_norms) -> np.ndarray:
@@ -49,11 +39,12 @@ def not_learning(neuron_norms) -> np.ndarray:
 def health_line(l: int, activation: str, a, neuron_norms) -> str:
     """One line about hidden layer ``l`` (0-based): its saturated or dead share on the probe digit,
     and how many of its neurons are not learning on the last batch."""
+    act = describe(activation)
     saturated, dead = saturation_masks(activation, a)
     facts = []
-    if activation == "relu":
-        facts.append(f"{_percent(dead)} dead (a = 0) on the probe")
-    elif activation in ("sigmoid", "tanh"):
+    if act.dead_rule:
+        facts.append(f"{_percent(dead)} dead ({act.dead_rule}) on the probe")
+    if act.saturation_rule:
         facts.append(f"{_percent(saturated)} saturated on the probe")
     idle = not_learning(neuron_norms)
     facts.append(f"{int(idle.sum())} of {idle.size} not learning")

@@ -16,6 +16,8 @@ from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
+from core.activations import describe
+from core.costs import get_cost
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
@@ -53,15 +55,19 @@ def pixel_centres(n_pixels: int) -> np.ndarray:
     return np.column_stack([i % side + 0.5, i // side + 0.5]) * (HEIGHT / side)
 
 
-def unit_activation(a, activation: str) -> np.ndarray:
+def unit_activation(a, activation) -> np.ndarray:
     """Activations mapped to 0–1 for the colour map; NaN stays NaN.
 
-    sigmoid/softmax are already in 0–1, tanh's −1..1 is shifted, ReLU is divided by the layer's max.
+    ``activation`` is a hidden activation's name, or anything with a ``y_range`` (an output/cost
+    pair of core.costs): a bounded range (0–1, −1–1) is mapped onto 0–1, an unbounded one is
+    divided by the layer's largest finite value.
     """
+    kind = describe(activation) if isinstance(activation, str) else activation
     a = np.asarray(a, dtype=np.float64)
-    if activation == "tanh":
-        a = (a + 1.0) / 2.0
-    elif activation == "relu":
+    if kind.y_range is not None:
+        low, high = kind.y_range
+        a = (a - low) / (high - low)
+    else:
         finite = a[np.isfinite(a)]
         top = finite.max() if finite.size else 0.0
         a = a / top if top > 0 else np.where(np.isnan(a), np.nan, 0.0)
@@ -73,7 +79,7 @@ def unit_activation(a, activation: str) -> np.ndarray:
 _CMAP = theme.activation_cmap()
 
 
-def activation_brushes(a, activation: str) -> list:
+def activation_brushes(a, activation) -> list:
     """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
     u = unit_activation(a, activation)
     rgba = _CMAP.map(np.nan_to_num(u, nan=0.0), mode="byte")
@@ -308,13 +314,13 @@ class LayoutPanel(Panel):
         if snapshot.sizes != self._sizes:
             self._build(snapshot.sizes)
         self._show_input(snapshot.probe_a[0])
-        activation = snapshot.config.get("activation", "sigmoid")
+        activation, pair = snapshot.config["activation"], get_cost(snapshot.config["cost"])
         now = time.monotonic()
         # while training runs the links lag by at most LINK_INTERVAL; any other snapshot is exact
         links = snapshot.status != "running" or now - self._links_drawn_at >= LINK_INTERVAL
         for l, nodes in enumerate(self._nodes):
             output = l == len(self._nodes) - 1
-            nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], "sigmoid" if output else activation))
+            nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], pair if output else activation))
             if links:
                 self._show_links(l, snapshot.W[l])
         if links:
