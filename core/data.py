@@ -1018,6 +1018,7 @@ def load_mnist(
         return _load_user_path(path, fashion_dir)
 
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    remove_stale_parts(cache)  # a download killed outright (SIGKILL, power loss) left its .part
     if _cache_ready(cache):
         try:
             train, test = _read_idx_folder(cache)

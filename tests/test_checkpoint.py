@@ -64,3 +64,71 @@ def test_wrong_shapes_and_non_finite_values_are_refused(tmp_path):
     np.savez(tmp_path / "plain.npz", W0=np.zeros(3))
     with pytest.raises(CheckpointError, match="not a Backprop Lens model"):
         load_model(tmp_path / "plain.npz")
+
+
+# --------------------------------------------------------------------------- .part files (issue 11, class 6)
+
+import os  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from core.atomic import PART_SUFFIX, atomic_write, remove_stale_parts  # noqa: E402
+
+
+@pytest.mark.parametrize("interruption", [KeyboardInterrupt, SystemExit, OSError])
+def test_any_interruption_while_writing_removes_the_part_file(tmp_path, interruption):
+    target = tmp_path / "model.npz"
+    target.write_bytes(b"old")
+    with pytest.raises(interruption):
+        with atomic_write(target) as f:
+            f.write(b"half of the new")
+            assert [p.name.endswith(PART_SUFFIX) for p in tmp_path.iterdir()].count(True) == 1
+            raise interruption()
+    assert list(tmp_path.iterdir()) == [target] and target.read_bytes() == b"old"
+
+
+def test_a_killed_save_leaves_a_part_file_that_the_next_start_removes(tmp_path):
+    """SIGKILL (or SIGTERM without a handler) gives no chance to clean up; the next start does."""
+    code = ("import os, signal, sys\nfrom core.atomic import atomic_write\n"
+            f"with atomic_write({str(tmp_path / 'model.npz')!r}) as f:\n"
+            "    f.write(b'x' * 1_000_000); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n")
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == -signal.SIGKILL
+    (left,) = tmp_path.iterdir()
+    assert left.name.startswith("model.npz.") and left.name.endswith(PART_SUFFIX)
+    assert remove_stale_parts(tmp_path) == []  # young: another instance may still be writing it
+    old = time.time() - 120
+    os.utime(left, (old, old))
+    assert remove_stale_parts(tmp_path) == [left] and list(tmp_path.iterdir()) == []
+
+
+def test_stale_part_clean_up_touches_only_our_own_old_files(tmp_path):
+    ours_old, ours_new = tmp_path / f"m.npz.abc{PART_SUFFIX}", tmp_path / f"n.npz.def{PART_SUFFIX}"
+    browsers = tmp_path / "film.mkv.part"  # another program's unfinished download
+    folder = tmp_path / f"dir{PART_SUFFIX}"
+    for path in (ours_old, ours_new, browsers):
+        path.write_bytes(b"x")
+    folder.mkdir()
+    old = time.time() - 3600
+    for path in (ours_old, browsers, folder):
+        os.utime(path, (old, old))
+    assert remove_stale_parts(tmp_path) == [ours_old]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([ours_new.name, browsers.name, folder.name])
+    assert remove_stale_parts(tmp_path / "absent") == []
+
+
+def test_loading_data_removes_a_stale_download_part_from_the_cache(tmp_path):
+    from core.data import DataError, load_mnist
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    part = cache / f"train-images-idx3-ubyte.gz{PART_SUFFIX}"
+    part.write_bytes(b"partial")
+    old = time.time() - 120
+    os.utime(part, (old, old))
+    with pytest.raises(DataError):
+        load_mnist(cache_dir=cache, download=False, offline=False)
+    assert not part.exists()

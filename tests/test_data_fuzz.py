@@ -184,3 +184,28 @@ def test_read_csv_almost_valid_rows(scratch, patches, column):
         assert result.images.shape == (len(rows), 784)
         assert 0 <= result.images.min() and result.images.max() <= 1
         assert set(result.labels.tolist()) <= set(range(10))
+
+
+@FUZZ
+@given(key=st.sampled_from(["x_train", "y_train", "x_test", "y_test"]),
+       shape=st.lists(st.integers(0, 100) | st.sampled_from([28, 784, 100_000, 100_001]) | st.integers(0, 2**62),
+                      max_size=3),
+       dtype=st.sampled_from(["|u1", "<i8", ">u2", "<f4", ">f8", "|b1", "<U7", "|O", "<c8", "|V4"]),
+       payload=st.binary(max_size=300))
+def test_read_npz_members_whose_npy_headers_lie(scratch, key, shape, dtype, payload):
+    """A member whose .npy header claims any shape and dtype, then a few bytes: the claim is
+    checked before anything of its size is allocated."""
+    arrays = {"x_train": np.zeros((2, 28, 28), np.uint8), "y_train": np.array([1, 2], np.uint8),
+              "x_test": np.zeros((1, 784), np.uint8), "y_test": np.array([3], np.uint8)}
+    path = scratch / "lying.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, array in arrays.items():
+            buffer = io.BytesIO()
+            if name == key:
+                np.lib.format.write_array_header_1_0(buffer, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                                              "fortran_order": False, "shape": tuple(shape)})
+                buffer.write(payload)
+            else:
+                np.lib.format.write_array(buffer, array)
+            archive.writestr(name + ".npy", buffer.getvalue())
+    expect_only_data_error(read_npz, path)
