@@ -87,6 +87,8 @@ def load_model(path, *, inputs: int | None = 784, outputs: int | None = 10) -> t
         raise CheckpointError(f"{path}: {e}") from None
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read it ({e.strerror or e})") from None
+    except ValueError as e:  # e.g. a NUL byte in a path from a settings file
+        raise CheckpointError(f"{str(path)[:200]!r}: not a usable path ({e})") from None
     try:
         with handle, open_zip(handle, MAX_MEMBERS) as archive:
             return _load(archive, inputs, outputs)

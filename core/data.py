@@ -186,6 +186,8 @@ def _open_input(path: Path, max_bytes: int, what: str):
         raise DataError(f"{path}: {exc}") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # e.g. a NUL byte in a path from a settings file
+        raise DataError(f"{str(path)[:200]!r}: not a usable path ({exc})") from None
 
 
 def _text_stream(handle):
@@ -935,7 +937,8 @@ def load_mnist_5k(reason: str = "") -> MnistData:
 def load_fashion_mnist(dir=FASHION_DIR) -> MnistData:  # noqa: A002 - name fixed by the public API
     """Fashion-MNIST from Debian's ``dataset-fashion-mnist`` package folder (or another IDX folder)."""
     folder = Path(dir).expanduser()
-    if not folder.is_dir():
+    mode = _path_mode(folder)
+    if mode is None or not stat.S_ISDIR(mode):
         raise DataError(
             f"Fashion-MNIST not found in {folder}: install the Debian package dataset-fashion-mnist "
             f"or pass a folder holding its four IDX files"
@@ -962,6 +965,8 @@ def _path_mode(target: Path) -> int | None:
         return None
     except OSError as exc:
         raise DataError(f"{target}: cannot examine it ({exc.strerror or exc})") from None
+    except ValueError as exc:  # e.g. a NUL byte in a path from a settings file
+        raise DataError(f"{str(target)[:200]!r}: not a usable path ({exc})") from None
 
 
 def _load_user_path(path, fashion_dir) -> MnistData:

@@ -257,3 +257,10 @@ def test_idx_files_at_the_limit_are_still_accepted(tmp_path):
     labels = tmp_path / "l"
     labels.write_bytes(idx_header(0x801, (n,)) + bytes(n))
     assert len(read_idx_pair(images, labels, "train")) == n
+
+
+def test_a_path_with_a_nul_byte_is_one_line():
+    """Paths can arrive from a settings file; one holding a NUL byte cannot be opened at all."""
+    for call in (lambda: load_mnist("mnist\x00.csv"), lambda: read_idx("i\x00"), lambda: read_csv("c\x00.csv"),
+                 lambda: read_npz("n\x00.npz"), lambda: load_mnist("fashion", fashion_dir="f\x00")):
+        refused(call)

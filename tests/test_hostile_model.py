@@ -294,3 +294,8 @@ def test_fuzz_mutated_array_headers(scratch, memory_guard, name, shape, dtype, p
     path = scratch / "mutated-array.npz"
     path.write_bytes(zip_archive(members))
     only_checkpoint_error(path)
+
+
+def test_a_path_with_a_nul_byte_is_one_line():
+    with pytest.raises(CheckpointError, match="not a usable path"):
+        load_model("model\x00.npz")
