@@ -15,6 +15,7 @@ nothing here may import Qt.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import itertools
@@ -202,7 +203,7 @@ def _text_stream(handle):
 
 
 class _GzipGuard:
-    """Turns the errors a damaged gzip stream raises while being read into one DataError line."""
+    """Turns the errors raised while reading (a damaged gzip stream above all) into one DataError line."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -211,8 +212,10 @@ class _GzipGuard:
         return self
 
     def __exit__(self, kind, exc, _tb):
-        if kind is not None and issubclass(kind, (OSError, EOFError, zlib.error)):
+        if kind is not None and issubclass(kind, (gzip.BadGzipFile, EOFError, zlib.error)):
             raise DataError(f"{self.path.name}: corrupt gzip data ({exc})") from None
+        if kind is not None and issubclass(kind, OSError):
+            raise DataError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
         return False
 
 
@@ -635,7 +638,12 @@ def read_csv(path, name: str = "data", *, label_column: str = "auto") -> Dataset
     stays near the size of the final uint8 table.
     """
     path = Path(path)
-    lines = _csv_lines(path)
+    with contextlib.closing(_csv_lines(path)) as lines:  # closes the file even when a row is refused
+        return _read_csv_lines(path, lines, name, label_column)
+
+
+def _read_csv_lines(path: Path, lines, name: str, label_column: str) -> Dataset:
+    """:func:`read_csv` on an iterator of (line number, text) from :func:`_csv_lines`."""
     first = next(lines, None)
     header = first[1] if first is not None and _is_header(first[1]) else None
     known = _label_column(label_column, header, None)
