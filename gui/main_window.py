@@ -252,6 +252,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event):
         self.training.close()
+        for panel in self.panels.values():
+            panel.shutdown()
         self._save_session()
         super().closeEvent(event)
 

@@ -125,6 +125,13 @@ def feed(panel, snapshots):
         panel.show_snapshot(s)
 
 
+def look_back(qtbot, panel, step):
+    """Select ``step`` and wait for its snapshot, computed off the GUI thread."""
+    with qtbot.waitSignal(panel.scrubbed, timeout=3000) as blocker:
+        panel.show_step(step)
+    return blocker.args[0]
+
+
 def test_panel_saves_the_stream_and_slides_over_it(panel, stream):
     feed(panel, stream)
     assert panel.timeline.steps == [5] + list(range(10, 201, 10))
@@ -163,9 +170,9 @@ def test_scrubbed_snapshot_has_the_entry_weights_and_their_probe_activations(qtb
     assert past.live_step == 200
 
 
-def test_historical_test_accuracy_matches_the_epoch_record(panel, stream):
+def test_historical_test_accuracy_matches_the_epoch_record(qtbot, panel, stream):
     feed(panel, stream)
-    past = panel.show_step(30)              # step 30 ends epoch 3: the trainer evaluated it there
+    past = look_back(qtbot, panel, 30)             # step 30 ends epoch 3: the trainer evaluated it there
     record = next(r for r in stream[-1].epochs if r.step == 30)
     assert past.step == 30
     assert panel.test_accuracy(30) == pytest.approx(record.test_accuracy, abs=1e-12)
@@ -174,7 +181,7 @@ def test_historical_test_accuracy_matches_the_epoch_record(panel, stream):
 
 def test_live_button_returns_to_the_newest_weights(qtbot, panel, stream):
     feed(panel, stream[:20])
-    panel.show_step(20)
+    look_back(qtbot, panel, 20)
     feed(panel, stream[20:])                # training goes on while we look back
     assert panel.viewed.step == 20 and "step 20 of 200" in panel.label.text()
     assert panel.slider.value() == panel.timeline.steps.index(20)
@@ -183,9 +190,21 @@ def test_live_button_returns_to_the_newest_weights(qtbot, panel, stream):
     assert panel.live and panel.slider.value() == panel.slider.maximum()
 
 
+def test_an_answer_for_a_step_left_behind_is_dropped(qtbot, panel, stream):
+    feed(panel, stream)
+    panel.show_step(30)
+    look_back(qtbot, panel, 90)            # moved on before step 30's snapshot was shown
+    qtbot.wait(100)
+    assert panel.viewed.step == 90 and "step 90 of 200" in panel.label.text()
+    panel.show_step(40)
+    panel.go_live()                        # Live before step 40's answer arrived
+    qtbot.wait(100)
+    assert panel.live and panel.viewed is None
+
+
 def test_a_new_run_clears_the_timeline(qtbot, panel, stream):
     feed(panel, stream)
-    panel.show_step(50)
+    look_back(qtbot, panel, 50)
     with qtbot.waitSignal(panel.live_requested):
         panel.show_snapshot(stream[0])      # steps went backwards: a reset
     assert panel.timeline.steps == [stream[0].step] and panel.live
@@ -196,8 +215,8 @@ def test_a_new_run_clears_the_timeline(qtbot, panel, stream):
 def test_render_timeline_panel(qtbot, panel, stream):
     feed(panel, stream)
     for step in (10, 50, 100, 150):
-        panel.show_step(step)
-    panel.show_step(80)
+        look_back(qtbot, panel, step)
+    look_back(qtbot, panel, 80)
     qtbot.wait(50)
     PNG_DIR.mkdir(parents=True, exist_ok=True)
     assert panel.grab().save(str(PNG_DIR / "timeline.png"))

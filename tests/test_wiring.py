@@ -1,4 +1,6 @@
 """The window wiring of the timeline, run comparison, drawing, evaluation, exports and run files."""
+import csv
+
 import numpy as np
 from PyQt6.QtCore import Qt
 
@@ -15,7 +17,8 @@ def test_timeline_scrub_and_live(qtbot, window):
     # every paused state is kept (snapshots published mid-budget may add a few more)
     assert set(range(5, 61, 5)) <= set(w.panels["Timeline"].timeline.steps)
     step = w.panels["Timeline"].timeline.steps[2]
-    w.panels["Timeline"].show_step(step)
+    with qtbot.waitSignal(w.view.past_changed, timeout=3000):
+        w.panels["Timeline"].show_step(step)
     assert w.view.past.step == step
     tile = w.panels["Weights"].mosaic.image.image[:28, :28]
     np.testing.assert_allclose(tile, w.panels["Timeline"].timeline.at(step).W[0][0].reshape(28, 28), rtol=1e-6)
@@ -54,7 +57,13 @@ def test_exports_and_run_file(qtbot, window, tmp_path, monkeypatch):
     assert load_run(tmp_path / "run.json")[0]["hidden"] == [16]
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "h.csv"), "")))
     w.files.ask_export_history()
-    assert (tmp_path / "h.csv").read_text().count("step,") >= 1
+    with open(tmp_path / "h.csv", newline="") as f:
+        steps = [row for row in csv.DictReader(f) if row["kind"] == "step"]
+    # every step's batch accuracy, as the worker measured it (the column was once always empty)
+    assert [int(r["step"]) for r in steps] == list(range(1, 31))
+    accuracies = [float(r["batch_accuracy"]) for r in steps]
+    np.testing.assert_array_equal(accuracies, w.worker.trainer.history.y[:30, 1])
+    assert all(0 <= a <= 1 for a in accuracies) and len(set(accuracies)) > 1
     monkeypatch.setattr(QInputDialog, "getItem", staticmethod(lambda *a, **k: ("Weights", True)))
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "w.svg"), "")))
     w.files.ask_export_panel()

@@ -140,6 +140,9 @@ class Panel(QWidget):
     def draw_snapshot(self, snapshot: Snapshot) -> None:
         """Draw one snapshot (panels using ``show_paced``)."""
 
+    def shutdown(self) -> None:
+        """The window is closing: end any thread of the panel's own (the default has none)."""
+
     def reset(self) -> None:
         """Forget accumulated history (a new run started). Panels without history need not override."""
 

@@ -11,11 +11,10 @@ the window evaluates after each epoch and on "Refresh" (see :class:`EvaluationRu
 """
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QFont, QImage, QPixmap
 from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
                              QVBoxLayout, QWidget)
@@ -23,6 +22,7 @@ from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QScr
 from core.evaluate import Evaluation, evaluate, network_from_snapshot
 from core.snapshot import Snapshot
 from gui import theme
+from gui.jobs import LatestJob
 from gui.panels.base import Panel
 
 GALLERY = 40          # thumbnails shown at most
@@ -377,63 +377,22 @@ class EvaluatePanel(Panel):
         return f"EvaluatePanel(evaluation={self.evaluation!r}, selected={self.selected})"
 
 
-class EvaluationRunner(QObject):
-    """Evaluates snapshots off the GUI thread, one at a time and at most one per ``min_interval``
-    seconds; requests made meanwhile wait, and only the newest is kept. ``finished(evaluation,
-    snapshot)`` arrives in the GUI thread; ``failed(message)`` if an evaluation raised."""
+def evaluate_snapshot(snapshot: Snapshot, dataset) -> Evaluation:
+    """The test-set evaluation of ``snapshot``'s weights (read-only copies: the trainer is never touched)."""
+    return evaluate(network_from_snapshot(snapshot), dataset)
+
+
+class EvaluationRunner(LatestJob):
+    """Evaluates snapshots off the GUI thread, at most one per ``min_interval`` seconds (on a tiny
+    data set an epoch can end every few milliseconds); ``finished(evaluation, snapshot)`` arrives in
+    the GUI thread, ``failed(message)`` if an evaluation raised."""
 
     finished = pyqtSignal(object, object)
-    failed = pyqtSignal(str)
 
     def __init__(self, parent=None, min_interval: float = 1.0):
-        super().__init__(parent)
-        self.min_interval = min_interval
-        self._lock = threading.Lock()
-        self._pending = None
-        self._thread = None
-        self._stopped = threading.Event()
+        super().__init__(evaluate_snapshot, parent, min_interval, name="evaluation")
+        self.done.connect(self.finished)
 
     def request(self, snapshot: Snapshot, dataset) -> None:
-        """Evaluate ``snapshot``'s weights on ``dataset`` (images, labels) soon."""
-        with self._lock:
-            if self._stopped.is_set():
-                return
-            self._pending = (snapshot, dataset)
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="evaluation", daemon=True)
-                self._thread.start()
-
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                job, self._pending = self._pending, None
-                if job is None or self._stopped.is_set():
-                    self._thread = None
-                    return
-            self._evaluate(*job)
-            # A rest between evaluations: on a tiny data set an epoch can end every few milliseconds.
-            self._stopped.wait(self.min_interval)
-
-    def _evaluate(self, snapshot, dataset) -> None:
-        try:
-            # The snapshot's weights are read-only copies: the training thread is never touched.
-            evaluation = evaluate(network_from_snapshot(snapshot), dataset)
-        except Exception as e:  # an error travels as a signal, not as a dead thread
-            self.failed.emit(f"evaluation failed: {e}")
-            return
-        if not self._stopped.is_set():
-            self.finished.emit(evaluation, snapshot)
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Block until every request has been evaluated (and the rest after it is over)."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-
-    def stop(self, timeout: float = 1.0) -> None:
-        """Evaluate nothing more and end the thread (closing the window); the current one finishes."""
-        self._stopped.set()
-        self.wait(timeout)
-
-    def __repr__(self):
-        return f"EvaluationRunner(busy={self._thread is not None}, min_interval={self.min_interval})"
+        """Evaluate ``snapshot``'s weights on ``dataset`` soon."""
+        super().request(snapshot, dataset, tag=snapshot)

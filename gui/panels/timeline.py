@@ -12,20 +12,19 @@ from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
-import time
 
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout
 
 from core.network import one_hot
 from core.snapshot import Snapshot, Status, frozen, network_from_snapshot
 from core.timeline import Timeline, TimelineEntry
 from gui import theme
+from gui.jobs import LatestJob
 from gui.panels.base import Panel
 
 NO_POINTS = frozen(np.zeros(0))
 QUICK_SAMPLES = 1000     # test digits behind the accuracy curve over all saved weights
-DRAW_BUDGET_S = 0.02     # at most this long evaluating saved weights per frame; the rest next frame
 
 
 def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
@@ -49,6 +48,23 @@ def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
         next_batch=None,   # traced through the live weights, not these
         message=f"weights saved at step {entry.step} (live: step {latest.step})",
         live_step=latest.step)
+
+
+def past_view(latest: Snapshot, entry: TimelineEntry, test) -> tuple:
+    """(historical snapshot, its whole-test-set accuracy or NaN): run off the GUI thread."""
+    past = historical_snapshot(latest, entry)
+    accuracy = network_from_snapshot(past).evaluate(*test)[1] if test is not None else math.nan
+    return past, accuracy
+
+
+def quick_accuracies(latest: Snapshot, entries, test) -> dict:
+    """step → accuracy on the first QUICK_SAMPLES test digits of each entry's weights (off the GUI thread)."""
+    images, labels = (x[:QUICK_SAMPLES] for x in test)
+    out = {}
+    for entry in entries:
+        net = network_from_snapshot(replace(latest, W=entry.W, b=entry.b))
+        out[entry.step] = float(np.mean(net.predict(images) == labels))
+    return out
 
 
 class TimelinePanel(Panel):
@@ -75,8 +91,13 @@ class TimelinePanel(Panel):
         self._test = None                       # (images, labels) for the historical accuracy
         self._accuracy: dict = {}               # step → test accuracy of the saved weights there
         self._quick: dict = {}                  # step → accuracy on the first QUICK_SAMPLES test digits
-        self._more = QTimer(self, singleShot=True, interval=30)
-        self._more.timeout.connect(self.request_draw)
+        self._wanted = None                     # the step asked for, until its snapshot is ready
+        self._quick_asked: set = set()          # steps whose quick accuracy is being measured
+        self._generation = 0                    # answers about an older run or test set are dropped
+        self._past_job = LatestJob(past_view, self, name="timeline")
+        self._past_job.done.connect(self._on_past_ready)
+        self._quick_job = LatestJob(quick_accuracies, self, min_interval=0.2, name="timeline accuracy")
+        self._quick_job.done.connect(self._on_quick_ready)
         self._dirty = False
         self._build()
 
@@ -145,8 +166,10 @@ class TimelinePanel(Panel):
     def set_test_set(self, images, labels):
         """Images (n, 784) and labels for the test accuracy of saved weights; None for none."""
         self._test = None if images is None else (images, np.asarray(labels))
+        self._generation += 1
         self._accuracy.clear()
         self._quick.clear()
+        self._quick_asked = set()
         self.request_draw()
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -163,7 +186,10 @@ class TimelinePanel(Panel):
 
     def reset(self) -> None:
         """Forget every saved entry and go back to live."""
-        was_viewing = self.viewed is not None
+        was_viewing = self.viewed is not None or self._wanted is not None
+        self._generation += 1
+        self._wanted = None
+        self._quick_asked = set()
         self.timeline.clear()
         self._accuracy.clear()
         self._quick.clear()
@@ -175,16 +201,16 @@ class TimelinePanel(Panel):
         if was_viewing:
             self.live_requested.emit()
 
-    def show_step(self, step: int) -> Snapshot:
-        """Select the saved weights nearest to ``step``; emits and returns the historical snapshot."""
+    def show_step(self, step: int) -> None:
+        """Select the saved weights nearest to ``step``; ``scrubbed`` brings their snapshot once it
+        has been computed off the GUI thread."""
         self.slider.setValue(self.timeline.index_of(step))
-        if self.viewed is None or self.viewed.step != self.timeline.nearest(step).step:
+        if self._wanted != self.timeline.nearest(step).step:
             self._on_slider_changed(self.slider.value())
-        return self.viewed
 
     def go_live(self):
         """Stop looking back: the slider goes to the newest entry and ``live_requested`` is emitted."""
-        self.viewed = None
+        self.viewed = self._wanted = None
         self.live_button.setChecked(True)
         self._sync_slider()
         self._show_label()
@@ -192,18 +218,12 @@ class TimelinePanel(Panel):
         self.live_requested.emit()
 
     def test_accuracy(self, step: int) -> float:
-        """The test accuracy (0–1) of the weights saved at ``step``; NaN without a test set."""
-        if self.viewed is not None and self.viewed.step == step:
-            return self._accuracy_of(self.viewed)
-        entry = self.timeline.at(step)
-        return self._accuracy_of(replace(self.latest, W=entry.W, b=entry.b, step=step))
+        """The test accuracy (0–1) of the weights saved at ``step``, once looked at; else NaN."""
+        return self._accuracy.get(step, math.nan)
 
-    def _accuracy_of(self, snapshot: Snapshot) -> float:
-        if self._test is None:
-            return math.nan
-        if snapshot.step not in self._accuracy:  # saved weights never change: evaluate once
-            self._accuracy[snapshot.step] = network_from_snapshot(snapshot).evaluate(*self._test)[1]
-        return self._accuracy[snapshot.step]
+    def shutdown(self) -> None:
+        self._past_job.stop()
+        self._quick_job.stop()
 
     # --- slider ------------------------------------------------------------------------------
     def _sync_slider(self):
@@ -220,11 +240,19 @@ class TimelinePanel(Panel):
         if self.latest is None or not 0 <= index < len(self.timeline):
             return
         entry = self.timeline.entries[index]
-        self.viewed = historical_snapshot(self.latest, entry)
+        self._wanted = entry.step
         self.live_button.setChecked(False)
+        self._past_job.request(self.latest, entry, self._test, tag=self._generation)
+
+    def _on_past_ready(self, result, generation):
+        past, accuracy = result
+        if generation != self._generation or past.step != self._wanted:
+            return   # the person moved on (another step, Live, a new run) meanwhile
+        self.viewed = past
+        self._accuracy[past.step] = accuracy
         self._show_label()
         self.request_draw()
-        self.scrubbed.emit(self.viewed)
+        self.scrubbed.emit(past)
 
     def _on_plot_clicked(self, event):
         """A click in the plot picks the saved weights nearest to that step."""
@@ -243,7 +271,7 @@ class TimelinePanel(Panel):
             self.label.setText(f"live: step {self.latest.step} — drag the slider or click the plot "
                                f"to look back ({kept})")
             return
-        acc = self._accuracy_of(self.viewed)
+        acc = self.test_accuracy(self.viewed.step)
         test = "no test set" if math.isnan(acc) else f"test accuracy {100 * acc:.1f}%"
         self.label.setText(f"step {self.viewed.step} of {self.latest.step} — {test}  ({kept})")
 
@@ -262,23 +290,23 @@ class TimelinePanel(Panel):
             self._cursor.setValue(self.viewed.step)
 
     def _quick_accuracies(self) -> list:
-        """(step, accuracy on the first test digits) of the saved weights, evaluating those not yet
-        done for at most DRAW_BUDGET_S; a timer comes back for the rest."""
+        """(step, accuracy on the first test digits) of the saved weights measured so far; the
+        entries not measured yet go to the job, and the curve grows when it answers."""
         if self._test is None or self.latest is None:
             return []
         steps = set(self.timeline.steps)
         self._quick = {s: a for s, a in self._quick.items() if s in steps}   # thinned entries go
-        images, labels = (x[:QUICK_SAMPLES] for x in self._test)
-        started = time.perf_counter()
-        for entry in self.timeline.entries:
-            if entry.step in self._quick:
-                continue
-            if time.perf_counter() - started > DRAW_BUDGET_S:
-                self._more.start()
-                break
-            net = network_from_snapshot(replace(self.latest, W=entry.W, b=entry.b))
-            self._quick[entry.step] = float(np.mean(net.predict(images) == labels))
+        missing = [e for e in self.timeline.entries if e.step not in self._quick]
+        if {e.step for e in missing} - self._quick_asked:
+            self._quick_asked = {e.step for e in missing}
+            self._quick_job.request(self.latest, missing, self._test, tag=self._generation)
         return sorted(self._quick.items())
+
+    def _on_quick_ready(self, result: dict, generation):
+        if generation == self._generation:
+            self._quick.update(result)
+            self._quick_asked -= set(result)
+            self.request_draw()
 
     @property
     def quick_accuracy(self) -> dict:
