@@ -18,8 +18,7 @@ from core.snapshot import Snapshot
 from core.control import MoveProbe
 from gui import theme
 from gui.panels.base import Panel
-from gui.widgets import RedrawPacer, brush, changed
-from gui.panels.layout import activation_brushes
+from gui.widgets import RedrawPacer, activation_brushes, brush, changed
 
 BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
@@ -225,6 +224,10 @@ class ActivationsPanel(Panel):
         wrong = guess != snapshot.probe_label
         if changed(self._shown, "wrong", wrong):   # a new style sheet re-polishes the widget: only on change
             self._probe_label.setStyleSheet("color: rgb(200, 40, 40); font-weight: bold;" if wrong else "")
+
+    def hidden_texts(self) -> list:
+        """(title, tooltip) of every hidden layer's chart, as shown."""
+        return [(plot.titleLabel.text, plot.toolTip()) for plot in getattr(self, "_hidden_plots", [])]
 
     def __repr__(self):
         return f"ActivationsPanel(sizes={self._sizes})"
