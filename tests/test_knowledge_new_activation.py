@@ -91,6 +91,10 @@ def test_the_whole_window_with_it(qtbot):
         result = blocker.args[0]
         assert (result.layer, result.j) == (0, j) and result.agrees and result.relative_error < TOLERANCE
         qtbot.waitUntil(lambda: "✓ agree" in panel.check_summary.text(), timeout=3000)
+        qtbot.wait(200)                                # the paused worker's next snapshot: same weights
+        assert not panel.check_stale and "Stale" not in panel.check_summary.text()
+        w.control.step(1)                              # one more step: the check no longer applies
+        qtbot.waitUntil(lambda: panel.check_stale and "Stale" in panel.check_summary.text(), timeout=5000)
 
         # the Activations panel says what it counts and shows the formulas
         w.docks["Activations"].raise_()
