@@ -52,6 +52,9 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "load_mnist_5k",
+    "offline_digits_dir",
+    "MAX_IMAGES",
+    "MIN_CSV_ROWS",
 ]
 
 SIDE = 28
