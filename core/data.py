@@ -921,8 +921,12 @@ def _fetch_from_mirrors(name: str, mirrors: list[str], cache_dir: Path, timeout:
 
 
 def offline_digits_dir() -> Path:
-    """Where the 5,000 offline MNIST digits ship: ``assets/mnist-5k`` beside ``core/``."""
-    return Path(__file__).resolve().parent.parent / "assets" / "mnist-5k"
+    """Where the 5,000 offline MNIST digits ship: ``assets/mnist-5k`` beside ``core/`` in a clone or
+    an editable install, else ``<prefix>/share/backprop-lens/mnist-5k`` (where a wheel's data files
+    go); the first of these that exists, or the first when neither does."""
+    places = [Path(__file__).resolve().parent.parent / "assets" / "mnist-5k",
+              Path(sys.prefix) / "share" / "backprop-lens" / "mnist-5k"]
+    return next((p for p in places if p.is_dir()), places[0])
 
 
 def load_mnist_5k(reason: str = "") -> MnistData:
