@@ -117,6 +117,11 @@ class Snapshot:
     next_batch: BatchTrace | None = None  # the mini-batch the next step trains on, traced now
 
     @property
+    def running(self) -> bool:
+        """Training was running on its own when this was taken (panels then pace their redraws)."""
+        return self.status == Status.RUNNING
+
+    @property
     def cost(self) -> float:
         """The latest training cost, NaN before the first step."""
         return float(self.cost_values[-1]) if len(self.cost_values) else float("nan")
@@ -148,8 +153,11 @@ POINT_FIELDS = ("cost_steps", "cost_values", "accuracy_values", "grad_norm_value
 
 
 def merge_points(older: Snapshot, newer: Snapshot) -> Snapshot:
-    """``newer`` carrying ``older``'s cost points too: for a snapshot that replaces an unread one."""
+    """``newer`` carrying ``older``'s cost points too: for a snapshot that replaces an unread one.
+    Points of another run (a Reset or a loaded network, maybe of another shape) are dropped."""
     from dataclasses import replace
+    if older.run_id != newer.run_id:
+        return newer
     merged = {name: frozen(np.concatenate([getattr(older, name), getattr(newer, name)]))
               for name in POINT_FIELDS}
     return replace(newer, **merged)

@@ -11,6 +11,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QBrush, QColor
 
+from core.activations import describe
 from gui import theme
 
 NICE = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0)
@@ -262,3 +263,38 @@ def changed(shown: dict, key, value) -> bool:
     if not same:
         shown[key] = value
     return not same
+
+
+NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
+
+
+def unit_activation(a, activation) -> np.ndarray:
+    """Activations mapped to 0–1 for the colour map; NaN stays NaN.
+
+    ``activation`` is a hidden activation's name, or anything with a ``y_range`` (an output/cost
+    pair of core.costs): a bounded range (0–1, −1–1) is mapped onto 0–1, an unbounded one is
+    divided by the layer's largest finite value.
+    """
+    kind = describe(activation) if isinstance(activation, str) else activation
+    a = np.asarray(a, dtype=np.float64)
+    if kind.y_range is not None:
+        low, high = kind.y_range
+        a = (a - low) / (high - low)
+    else:
+        finite = a[np.isfinite(a)]
+        top = finite.max() if finite.size else 0.0
+        a = a / top if top > 0 else np.where(np.isnan(a), np.nan, 0.0)
+    return np.clip(a, 0.0, 1.0)
+
+
+
+
+_CMAP = theme.activation_cmap()
+
+
+def activation_brushes(a, activation) -> list:
+    """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
+    u = unit_activation(a, activation)
+    rgba = _CMAP.map(np.nan_to_num(u, nan=0.0), mode="byte")
+    rgba[~np.isfinite(np.asarray(a, dtype=np.float64))] = NEUTRAL
+    return [brush(c) for c in map(tuple, rgba.tolist())]

@@ -9,7 +9,7 @@ from PyQt6.QtWidgets import QPushButton
 
 from gui import theme
 from gui.panels.activations import ActivationsPanel, saturation
-from gui.panels.layout import NEUTRAL
+from gui.widgets import NEUTRAL
 from tests.snapshots import make_snapshot, open_panel
 
 PNG_DIR = Path("/tmp/panels")

@@ -7,7 +7,8 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from gui import theme
-from gui.panels.layout import NEUTRAL, LayoutPanel, link_count, top_weights, unit_activation
+from gui.panels.layout import LayoutPanel, link_count, top_weights
+from gui.widgets import NEUTRAL, unit_activation
 from tests.snapshots import make_snapshot, open_panel
 
 PNG_DIR = Path("/tmp/panels")

@@ -54,3 +54,16 @@ def test_an_untaken_snapshot_ends_the_wait_at_its_timeout(qtbot):
 
 def test_early_checks():
     assert [s for s in range(0, 500) if early_check(s)] == [25, 50, 100, 200, 400]
+
+
+def test_an_unread_snapshot_of_another_run_is_replaced_not_merged():
+    """A Reset to another shape while the window has not taken the last snapshot: the new run's
+    snapshot replaces it (merging their per-layer points would mix shapes)."""
+    from dataclasses import replace
+    from core.snapshot import merge_points
+    from tests.snapshots import make_snapshot
+    old = replace(make_snapshot(steps=3, sizes=(784, 16, 10)), run_id=1)
+    new = replace(make_snapshot(steps=2, sizes=(784, 12, 8, 10)), run_id=2)
+    assert merge_points(old, new) is new
+    again = replace(make_snapshot(steps=2, sizes=(784, 16, 10)), run_id=1)
+    assert len(merge_points(old, again).cost_values) == len(old.cost_values) + len(again.cost_values)

@@ -589,7 +589,7 @@ class BackpropPanel(Panel):
         ``min_interval`` seconds (the text is read, not watched); other statuses always draw."""
         self._snapshot = snapshot
         now = time.monotonic()
-        if snapshot.status == "running" and now - self._last_draw < self.min_interval:
+        if snapshot.running and now - self._last_draw < self.min_interval:
             return
         self._last_draw = now
         self._draw(snapshot)

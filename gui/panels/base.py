@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PyQt6.QtWidgets import QDockWidget, QWidget
 
-from core.snapshot import Snapshot, Status
+from core.snapshot import Snapshot
 
 
 class Panel(QWidget):
@@ -135,7 +135,7 @@ class Panel(QWidget):
     def show_paced(self, snapshot: Snapshot) -> None:
         """Keep ``snapshot`` and draw it when on screen (paced while training runs)."""
         self._snapshot = snapshot
-        self.request_draw(live=snapshot.status == Status.RUNNING)
+        self.request_draw(live=snapshot.running)
 
     def draw_snapshot(self, snapshot: Snapshot) -> None:
         """Draw one snapshot (panels using ``show_paced``)."""

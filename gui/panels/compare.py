@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdi
                              QVBoxLayout)
 
 from core.history import DecimatingHistory
-from core.snapshot import Snapshot, test_points
+from core.snapshot import Snapshot, Status, test_points
 from gui.panels.base import Panel
 from gui.widgets import DecadeAxis, drawable, mean_between
 from core.activations import ACTIVATIONS
@@ -367,7 +367,7 @@ class ComparePanel(Panel):
         self._cost_plot.setLogMode(y=checked)
 
     def _show_b_status(self, snapshot: Snapshot):
-        if snapshot.status in ("diverged", "error"):
+        if snapshot.status in (Status.DIVERGED, Status.ERROR):
             self.message.setText(f"Run B {snapshot.status} at step {snapshot.step}. {snapshot.message}")
             self.message.setStyleSheet("color: #b00020;")
         else:

@@ -157,7 +157,7 @@ class CurvesPanel(Panel):
         self._checks = snapshot.test_checks
         self._steps_per_epoch = max(int(snapshot.steps_per_epoch), 1)
         self._set_cost_name(str(snapshot.config.get("cost", "")))
-        self._live = snapshot.status == "running"
+        self._live = snapshot.running
         self.request_draw(live=self._live)
 
     def reset(self) -> None:

@@ -260,7 +260,7 @@ class GradientsPanel(Panel):
         if len(steps):
             self._last_step = float(steps[-1])
         self._latest = snapshot
-        self._live = snapshot.status == "running"
+        self._live = snapshot.running
         self.request_draw(live=self._live)
 
     def reset(self) -> None:

@@ -16,12 +16,11 @@ from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
-from core.activations import describe
 from core.costs import get_cost
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.widgets import RedrawPacer, brush, changed
+from gui.widgets import NEUTRAL, RedrawPacer, activation_brushes, brush, changed
 
 HEIGHT = 2.0          # the input image and every node column span y in [0, HEIGHT]
 GAP = 0.9             # horizontal space between neighbouring columns, for the connections
@@ -30,7 +29,6 @@ MIN_PITCH_ROWS = 10   # short columns keep the node spacing of a 10-node column
 TOP_WEIGHTS = 150     # connections drawn per layer pair at most ...
 LINK_SHARE = 3        # ... and at most a third of a small pair's weights, so the strongest stand out
 LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
-NEUTRAL = (175, 175, 175, 255)  # NaN / inf activations
 TEXT = (60, 60, 60)
 LINK_INTERVAL = 0.5   # s: while training runs, the links are redrawn at most this often (they
                       # change slowly, and 300 antialiased lines are the costliest thing drawn)
@@ -53,38 +51,6 @@ def pixel_centres(n_pixels: int) -> np.ndarray:
     side = math.isqrt(n_pixels)
     i = np.arange(n_pixels)
     return np.column_stack([i % side + 0.5, i // side + 0.5]) * (HEIGHT / side)
-
-
-def unit_activation(a, activation) -> np.ndarray:
-    """Activations mapped to 0–1 for the colour map; NaN stays NaN.
-
-    ``activation`` is a hidden activation's name, or anything with a ``y_range`` (an output/cost
-    pair of core.costs): a bounded range (0–1, −1–1) is mapped onto 0–1, an unbounded one is
-    divided by the layer's largest finite value.
-    """
-    kind = describe(activation) if isinstance(activation, str) else activation
-    a = np.asarray(a, dtype=np.float64)
-    if kind.y_range is not None:
-        low, high = kind.y_range
-        a = (a - low) / (high - low)
-    else:
-        finite = a[np.isfinite(a)]
-        top = finite.max() if finite.size else 0.0
-        a = a / top if top > 0 else np.where(np.isnan(a), np.nan, 0.0)
-    return np.clip(a, 0.0, 1.0)
-
-
-
-
-_CMAP = theme.activation_cmap()
-
-
-def activation_brushes(a, activation) -> list:
-    """One brush per node: the activation colour map, NEUTRAL for non-finite values."""
-    u = unit_activation(a, activation)
-    rgba = _CMAP.map(np.nan_to_num(u, nan=0.0), mode="byte")
-    rgba[~np.isfinite(np.asarray(a, dtype=np.float64))] = NEUTRAL
-    return [brush(c) for c in map(tuple, rgba.tolist())]
 
 
 def link_count(W) -> int:
@@ -317,7 +283,7 @@ class LayoutPanel(Panel):
         activation, pair = snapshot.config["activation"], get_cost(snapshot.config["cost"])
         now = time.monotonic()
         # while training runs the links lag by at most LINK_INTERVAL; any other snapshot is exact
-        links = snapshot.status != "running" or now - self._links_drawn_at >= LINK_INTERVAL
+        links = not snapshot.running or now - self._links_drawn_at >= LINK_INTERVAL
         for l, nodes in enumerate(self._nodes):
             output = l == len(self._nodes) - 1
             nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], pair if output else activation))

@@ -201,7 +201,7 @@ class NeuronInspector(Panel):
 
     def _draw(self, s: Snapshot, l: int, j: int):
         w, g = s.W[l][j], s.dW[l][j]
-        live = s.status == "running"
+        live = s.running
         if l == 0 and w.size == TILE * TILE:
             self.images.show(w, g, s.probe_a[0], live)
             self.stack.setCurrentWidget(self.image_view)

@@ -174,7 +174,7 @@ class TimelinePanel(Panel):
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Offer the snapshot's weights to the timeline (no copy: they are read-only already)."""
-        if snapshot.status == "timeline":
+        if snapshot.status == Status.TIMELINE:
             return
         if self.latest is not None and (snapshot.step < self.latest.step or snapshot.sizes != self.latest.sizes):
             self.reset()  # a new run or a loaded model

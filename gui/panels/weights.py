@@ -278,7 +278,7 @@ class WeightsPanel(Panel):
             self._build(snapshot.sizes)
             self._drawn = None
         self._snapshot = snapshot
-        if self._drawn is None or self._pacer.due(snapshot.status == "running"):
+        if self._drawn is None or self._pacer.due(snapshot.running):
             self._draw()
         if self._hover is not None:
             self._on_pixel_hovered(*self._hover)
@@ -286,7 +286,7 @@ class WeightsPanel(Panel):
     def _draw(self):
         self._pacer.drawn()
         snapshot = self._drawn = self._snapshot
-        live = snapshot.status == "running"
+        live = snapshot.running
         self.mosaic.show(snapshot.W[0], live)
         for view in self.heatmaps:
             view.show(snapshot.W[view.l], live)
