@@ -59,6 +59,11 @@ def test_gradient_check_in_float64(cost):
             assert result.relative_error < TOLERANCE and result.agrees, (l, j, result)
 
 
+def show(window, title: str) -> None:
+    """Bring panel ``title`` to the front (panels nobody sees do not draw)."""
+    window.bring_forward(title) if hasattr(window, "bring_forward") else window.docks[title].raise_()
+
+
 def test_the_whole_window_with_it(qtbot):
     pytest.importorskip("pyqtgraph")
     from gui.main_window import MainWindow
@@ -75,7 +80,7 @@ def test_the_whole_window_with_it(qtbot):
         qtbot.waitUntil(lambda: w.last_snapshot.step == 4 and not w.control.running, timeout=5000)
 
         # the Backprop inspector on the hidden neuron the probe moves most
-        w.docks["Backprop"].raise_()
+        show(w, "Backprop")
         panel = w.panels["Backprop"]
         j = int(np.argmax(np.abs(w.last_snapshot.probe_delta[0])))
         w.view.select_neuron(0, j)
@@ -97,7 +102,7 @@ def test_the_whole_window_with_it(qtbot):
         qtbot.waitUntil(lambda: panel.check_stale and "Stale" in panel.check_summary.text(), timeout=5000)
 
         # the Activations panel says what it counts and shows the formulas
-        w.docks["Activations"].raise_()
+        show(w, "Activations")
         activations = w.panels["Activations"]
         qtbot.waitUntil(lambda: activations.hidden_texts() and NEW in activations.hidden_texts()[0][0],
                         timeout=5000)
