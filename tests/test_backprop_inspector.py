@@ -481,7 +481,7 @@ def test_window_runs_the_gradient_check_and_steps_one_digit(qtbot):
     w = MainWindow({"hidden": [16], "batch_size": 10}, data=data)
     qtbot.addWidget(w)
     w.show()
-    w.docks["Backprop"].raise_()
+    w.bring_forward("Backprop") if hasattr(w, "bring_forward") else w.docks["Backprop"].raise_()
     panel = w.panels["Backprop"]
     qtbot.waitUntil(lambda: panel.explanation is not None, timeout=5000)
     w.view.select_neuron(0, 3)
@@ -492,6 +492,12 @@ def test_window_runs_the_gradient_check_and_steps_one_digit(qtbot):
     qtbot.waitUntil(lambda: "agree" in panel.check_summary.text(), timeout=3000)
     panel.one_digit_box.setChecked(True)
     qtbot.waitUntil(lambda: w.worker.trainer.batch_size == 1, timeout=3000)
+    # every section explains the one digit the next step trains on (the worker is paused)
+    qtbot.waitUntil(lambda: panel.digit_box.count() == 2 and panel.explanation.train_index
+                    == int(w.worker.trainer.peek_batch()[0]), timeout=3000)
+    w.control.step(1)
+    qtbot.waitUntil(lambda: panel.check_stale, timeout=3000)     # the check was of the weights before
+    qtbot.waitUntil(lambda: panel.explanation.train_index == int(w.worker.trainer.peek_batch()[0]), timeout=3000)
     panel.one_digit_box.setChecked(False)
     qtbot.waitUntil(lambda: w.worker.trainer.batch_size == 10, timeout=3000)
     w.close()
