@@ -122,11 +122,13 @@ def test_mistake_title_reads_true_arrow_predicted():
 def test_panel_draws_counts_colours_and_accuracy(panel, weak):
     ev, data = weak
     panel.show_evaluation(ev, data.images)
-    np.testing.assert_array_equal(panel._matrix.image, cell_colours(ev.cm))
-    for (r, c), text in np.ndenumerate(panel._counts):
-        assert text.toPlainText() == (str(ev.cm[r, c]) if ev.cm[r, c] else "")
-    bars = panel._accuracy_bars.opts
-    np.testing.assert_allclose(np.asarray(bars["height"]) + bars["y0"], 100 * ev.per_class)
+    panel.grab()                                             # paints the matrix
+    np.testing.assert_array_equal(panel.matrix.colours, cell_colours(ev.cm))
+    np.testing.assert_array_equal(panel.matrix.counts, ev.cm)
+    texts = panel.matrix.count_texts()
+    assert {cell: text for cell, (text, _) in texts.items()} == {
+        (r, c): str(n) for (r, c), n in np.ndenumerate(ev.cm) if n}   # 900×600: every count, whole
+    np.testing.assert_allclose(panel.matrix.accuracy, ev.per_class)
     assert f"{100 * ev.accuracy:.2f}%" in panel.status_label.text()
 
 
@@ -143,10 +145,9 @@ def test_gallery_shows_the_first_mistakes(panel, weak):
 
 def click_cell(qtbot, panel, true, predicted):
     """A real left click in the middle of the confusion matrix cell (true, predicted)."""
-    view = panel._graphics
-    where = view.mapFromScene(panel._matrix.mapToScene(QPointF(predicted + 0.5, true + 0.5)))
-    qtbot.mouseMove(view.viewport(), where)
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    where = panel.matrix.cell_rect(true, predicted).center().toPoint()
+    qtbot.mouseMove(panel.matrix, where)
+    qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=where)
 
 
 def test_clicking_a_cell_filters_the_gallery(qtbot, panel, weak):
@@ -183,7 +184,9 @@ def test_reset_forgets_the_evaluation(panel, weak):
     panel.select_cell(1, 2)
     panel.reset()
     assert panel.evaluation is None and panel.selected is None and panel.shown == []
-    assert all(c.isHidden() for c in panel.cells) and not panel._counts[0, 0].toPlainText()
+    panel.grab()
+    assert all(c.isHidden() for c in panel.cells) and not panel.matrix.count_texts()
+    assert panel.matrix.selected is None
 
 
 def test_refresh_button_asks_for_an_evaluation(qtbot, panel):

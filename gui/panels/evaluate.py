@@ -1,7 +1,7 @@
 """Evaluate panel: where the network goes wrong on the test set.
 
 Left: the confusion matrix (rows = true digit, columns = predicted; right answers on the green
-diagonal, mistakes in red, every cell with its count) above each digit's accuracy. Right: a gallery
+diagonal, mistakes in red, every cell with its count, each digit's accuracy at the row's end). Right: a gallery
 of misclassified digits, each titled "true→predicted (top three outputs)". Clicking an off-diagonal
 cell shows only those mistakes, a diagonal cell all mistakes on that true digit; clicking the same
 cell again (or "Show all") shows every mistake.
@@ -13,16 +13,16 @@ from __future__ import annotations
 
 
 import numpy as np
-import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QFont, QImage, QPixmap
-from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
-                             QVBoxLayout, QWidget)
+from PyQt6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap
+from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QSizePolicy,
+                             QSplitter, QToolTip, QVBoxLayout, QWidget)
 
 from core.evaluate import Evaluation, evaluate, network_from_snapshot
 from core.snapshot import Snapshot
 from gui import theme
 from gui.jobs import LatestJob
+from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 
 GALLERY = 40          # thumbnails shown at most
@@ -62,18 +62,267 @@ def thumbnail(pixels) -> QPixmap:
         THUMB, THUMB, transformMode=Qt.TransformationMode.FastTransformation)
 
 
-class ConfusionImage(pg.ImageItem):
-    """The confusion matrix image; ``cell_clicked(true, predicted)`` on a left click."""
+def count_text(n: int) -> str:
+    """A cell's count as short as a cell can hold: "957", "1.1k" (1,050), "12k" (12,300)."""
+    n = int(n)
+    if n < 1000:
+        return str(n)
+    return f"{n / 1000:.1f}k" if n < 10_000 else f"{n / 1000:.0f}k"
+
+
+class ConfusionMatrixView(QWidget):
+    """The confusion matrix drawn as square cells: rows are the true digit, columns the predicted one,
+    every row and column labelled 0–9 with axis titles, each row's accuracy at its right.
+
+    The cells are as large as the widget allows (squares, centred), the counts in a font that fits
+    the cell (shortened to "1.2k" when needed, left out when a cell is too small: the tooltip still
+    gives them). ``cell_clicked(true, predicted)`` on a left click in a cell. ``cell_rect`` and
+    ``cell_at`` map cells to widget pixels and back; drawing and clicking both use them, so a click
+    selects exactly the cell under the pointer.
+    """
 
     cell_clicked = pyqtSignal(int, int)
+    MIN_FONT_PX = 6          # smaller counts are left out (the tooltip has them)
+    MAX_FONT_PX = 12
 
-    def mouseClickEvent(self, event):
-        if event.button() != Qt.MouseButton.LeftButton or self.image is None:
+    def __init__(self, n: int = 10, parent=None):
+        super().__init__(parent)
+        self.n = n
+        self._counts = np.zeros((n, n), dtype=np.int64)
+        self._colours = cell_colours(self._counts)
+        self._accuracy = np.full(n, np.nan)
+        self._selected = None
+        self._shown_counts: dict = {}
+        self.setMouseTracking(True)
+        self.setMinimumSize(150, 140)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    # --- data ---------------------------------------------------------------------------------
+    def set_matrix(self, cm, accuracy=None) -> None:
+        """Show counts ``cm`` (n, n) and each true digit's accuracy (0–1, NaN: no such digit)."""
+        self._counts = np.asarray(cm, dtype=np.int64).copy()
+        self._colours = cell_colours(self._counts)
+        self._accuracy = (np.full(self.n, np.nan) if accuracy is None
+                          else np.asarray(accuracy, dtype=np.float64).copy())
+        self.update()
+
+    def set_selected(self, cell) -> None:
+        """Outline cell (true, predicted), or nothing for None."""
+        self._selected = None if cell is None else (int(cell[0]), int(cell[1]))
+        self.update()
+
+    # read-only views, for tests and exporters
+    @property
+    def counts(self) -> np.ndarray:
+        """The counts shown (true, predicted): a read-only copy."""
+        out = self._counts.copy()
+        out.flags.writeable = False
+        return out
+
+    @property
+    def colours(self) -> np.ndarray:
+        """(n, n, 4) uint8 RGBA of the cells, as drawn (see ``cell_colours``): a read-only copy."""
+        out = self._colours.copy()
+        out.flags.writeable = False
+        return out
+
+    @property
+    def selected(self):
+        """The outlined cell (true, predicted), or None."""
+        return self._selected
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        """Each true digit's accuracy (0–1) shown at its row's end: a read-only copy."""
+        out = self._accuracy.copy()
+        out.flags.writeable = False
+        return out
+
+    def count_texts(self) -> dict:
+        """(true, predicted) → (text, font pixel size) of every count drawn by the last paint;
+        cells too small for their count are absent."""
+        return dict(self._shown_counts)
+
+    # --- geometry -----------------------------------------------------------------------------
+    def _fonts(self, cell: float) -> tuple:
+        """(label font, title font) for cells of ``cell`` pixels."""
+        label = QFont(self.font())
+        label.setPixelSize(int(np.clip(0.75 * cell, 8, 12)))
+        title = QFont(label)
+        title.setPixelSize(int(np.clip(0.75 * cell, 9, 12)))
+        return label, title
+
+    def _layout(self) -> tuple:
+        """(x0, y0, cell side, label font, title font): the matrix's top-left corner and cell size in
+        widget pixels. Two passes, as the fonts follow the cell size and the margins the fonts."""
+        cell = 20.0
+        for _ in range(2):
+            label, title = self._fonts(cell)
+            lm, tm = QFontMetrics(label), QFontMetrics(title)
+            left = tm.height() + lm.horizontalAdvance("9") + 8
+            top = tm.height() + 4
+            bottom = lm.height() + tm.height() + 6
+            right = lm.horizontalAdvance("100%") + 8
+            cell = max(1.0, np.floor(min(self.width() - left - right, self.height() - top - bottom) / self.n))
+        x0 = left + np.floor((self.width() - left - right - self.n * cell) / 2)
+        return float(x0), float(top), float(cell), label, title
+
+    def cell_rect(self, true: int, predicted: int) -> QRectF:
+        """Cell (true, predicted) in widget pixels."""
+        x0, y0, cell, _, _ = self._layout()
+        return QRectF(x0 + predicted * cell, y0 + true * cell, cell, cell)
+
+    def cell_at(self, pos) -> tuple | None:
+        """(true, predicted) of the cell under widget position ``pos`` (a QPointF), or None."""
+        x0, y0, cell, _, _ = self._layout()
+        col, row = int(np.floor((pos.x() - x0) / cell)), int(np.floor((pos.y() - y0) / cell))
+        return (row, col) if 0 <= row < self.n and 0 <= col < self.n else None
+
+    # --- events -------------------------------------------------------------------------------
+    def mouseReleaseEvent(self, event):
+        if event.button() == Qt.MouseButton.LeftButton:
+            cell = self.cell_at(event.position())
+            if cell is not None:
+                event.accept()
+                self.cell_clicked.emit(*cell)
+                return
+        super().mouseReleaseEvent(event)
+
+    def event(self, event):
+        if event.type() == QEvent.Type.ToolTip:
+            cell = self.cell_at(event.position() if hasattr(event, "position") else QPointF(event.pos()))
+            if cell is None:
+                QToolTip.hideText()
+            else:
+                QToolTip.showText(event.globalPos(), self.cell_tooltip(*cell), self)
+            return True
+        return super().event(event)
+
+    def cell_tooltip(self, true: int, predicted: int) -> str:
+        count = int(self._counts[true, predicted])
+        what = "right" if true == predicted else f"predicted as {predicted}"
+        return f"true {true}, {what}: {count:,} digit{'s' if count != 1 else ''} (click to see them)"
+
+    # --- painting -----------------------------------------------------------------------------
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        x0, y0, cell, label, title = self._layout()
+        n = self.n
+        self._paint_cells(painter, x0, y0, cell)
+        self._paint_counts(painter, x0, y0, cell)
+        painter.setPen(QColor(*TEXT))
+        painter.setFont(label)
+        for k in range(n):
+            painter.drawText(QRectF(x0 - 30, y0 + k * cell, 27, cell),
+                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(k))
+            painter.drawText(QRectF(x0 + k * cell, y0 + n * cell + 1, cell, QFontMetrics(label).height()),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(k))
+            if np.isfinite(self._accuracy[k]):
+                painter.drawText(QRectF(x0 + n * cell + 3, y0 + k * cell, 200, cell),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                                 f"{100 * self._accuracy[k]:.0f}%")
+        painter.setFont(title)
+        th = QFontMetrics(title).height()
+        painter.drawText(QRectF(0, y0 + n * cell + QFontMetrics(label).height() + 2, self.width(), th),
+                         Qt.AlignmentFlag.AlignHCenter, "predicted digit")
+        painter.drawText(QRectF(x0 + n * cell + 3, 0, self.width(), th), Qt.AlignmentFlag.AlignLeft, "right")
+        painter.drawText(QRectF(x0, 0, n * cell, th), Qt.AlignmentFlag.AlignHCenter,
+                         QFontMetrics(title).elidedText("click a cell", Qt.TextElideMode.ElideRight, int(n * cell)))
+        painter.save()
+        painter.translate(x0 - QFontMetrics(label).horizontalAdvance("9") - 8, y0 + n * cell / 2)
+        painter.rotate(-90)
+        painter.drawText(QRectF(-n * cell / 2, -th, n * cell, th), Qt.AlignmentFlag.AlignHCenter, "true digit")
+        painter.restore()
+        painter.end()
+
+    def _paint_cells(self, painter, x0, y0, cell):
+        n = self.n
+        for (r, c), _ in np.ndenumerate(self._counts):
+            rgba = self._colours[r, c]
+            painter.fillRect(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), QColor(*map(int, rgba)))
+        painter.setPen(QPen(QColor(225, 225, 225), 1))
+        for k in range(n + 1):   # a faint grid, so white cells are still cells
+            painter.drawLine(QPointF(x0 + k * cell, y0), QPointF(x0 + k * cell, y0 + n * cell))
+            painter.drawLine(QPointF(x0, y0 + k * cell), QPointF(x0 + n * cell, y0 + k * cell))
+        if self._selected is not None:
+            r, c = self._selected
+            painter.setPen(QPen(QColor(*theme.ACCENT), 3))
+            painter.drawRect(QRectF(x0 + c * cell + 1, y0 + r * cell + 1, cell - 2, cell - 2))
+
+    def _paint_counts(self, painter, x0, y0, cell):
+        """Each non-zero count in the largest font up to MAX_FONT_PX that fits its cell."""
+        self._shown_counts = {}
+        dark = self._colours[..., :3].mean(axis=2) < 150
+        font = QFont(self.font())
+        for (r, c), count in np.ndenumerate(self._counts):
+            if not count:
+                continue
+            fitted = self._fit_count(font, int(count), cell)
+            if fitted is None:
+                continue
+            text, px = fitted
+            font.setPixelSize(px)
+            painter.setFont(font)
+            painter.setPen(QColor(255, 255, 255) if dark[r, c] else QColor(*TEXT))
+            painter.drawText(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), Qt.AlignmentFlag.AlignCenter, text)
+            self._shown_counts[(r, c)] = (text, px)
+
+    def _fit_count(self, font: QFont, count: int, cell: float):
+        """(text, pixel size) for ``count`` in a cell of ``cell`` pixels: the whole number if it fits,
+        else its short form ("1.2k"); None if neither fits at MIN_FONT_PX."""
+        px = int(min(self.MAX_FONT_PX, 0.42 * cell))
+        while px >= self.MIN_FONT_PX:
+            font.setPixelSize(px)
+            metrics = QFontMetrics(font)
+            if metrics.height() <= cell:
+                for text in dict.fromkeys((str(count), count_text(count))):
+                    if metrics.horizontalAdvance(text) <= cell - 3:
+                        return text, px
+            px -= 1
+        return None
+
+    def sizeHint(self):
+        return QSize(420, 400)
+
+
+class GalleryGrid(QWidget):
+    """The gallery's cells in as many columns as its width holds (at least one), re-flowed on resize."""
+
+    def __init__(self, cells, parent=None):
+        super().__init__(parent)
+        self.cells = cells
+        self._grid = QGridLayout(self)
+        self._grid.setSpacing(2)
+        self._grid.setContentsMargins(2, 2, 2, 2)
+        self._grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # the columns follow the width, so the width must not follow the columns
+        self._grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
+        self.columns = 0
+        self._flow(COLUMNS)
+
+    def _flow(self, columns: int) -> None:
+        if columns == self.columns:
             return
-        col, row = int(np.floor(event.pos().x())), int(np.floor(event.pos().y()))
-        if 0 <= row < self.image.shape[0] and 0 <= col < self.image.shape[1]:
-            event.accept()
-            self.cell_clicked.emit(row, col)
+        self.columns = columns
+        for cell in self.cells:
+            self._grid.removeWidget(cell)
+        for k, cell in enumerate(self.cells):
+            self._grid.addWidget(cell, k // columns, k % columns)
+        self.fit_height()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._flow(max(1, (self.width() - 4 + 2) // (CELL[0] + 2)))
+
+    def fit_height(self) -> None:
+        """As tall as the rows of shown cells (the scroll area scrolls over them)."""
+        shown = sum(not cell.isHidden() for cell in self.cells)
+        rows = -(-shown // max(self.columns, 1))
+        self.setMinimumHeight(rows * (CELL[1] + 2) + 4)
+
+    def minimumSizeHint(self):
+        return QSize(CELL[0] + 4, self.minimumHeight())
 
 
 class GalleryCell(QWidget):
@@ -131,13 +380,15 @@ class EvaluatePanel(Panel):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(self._build_toolbar())
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        self._graphics = pg.GraphicsLayoutWidget()
-        splitter.addWidget(self._graphics)
+        self.matrix = ConfusionMatrixView()
+        self.matrix.cell_clicked.connect(self.select_cell)
+        splitter.addWidget(self.matrix)
         splitter.addWidget(self._build_gallery())
-        splitter.setSizes([470, 430])
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 3)     # the matrix gets most: it must stay whole and square
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([540, 360])
         layout.addWidget(splitter, 1)
-        self._build_matrix()
-        self._build_accuracy()
         self._show_status()
 
     # --- building -----------------------------------------------------------------------------
@@ -147,92 +398,31 @@ class EvaluatePanel(Panel):
         self.refresh_button.setToolTip("Evaluate the current weights on the test set")
         self.refresh_button.clicked.connect(self.refresh_requested.emit)
         bar.addWidget(self.refresh_button)
-        self.status_label = QLabel("")
+        self.status_label = ElidedLabel("")    # one line, elided: it never widens the dock
         bar.addWidget(self.status_label, 1)
         return bar
-
-    def _build_matrix(self) -> None:
-        plot = self._matrix_plot = self._graphics.addPlot()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.invertY(True)
-        plot.setAspectLocked(True)
-        plot.setTitle("Confusion matrix (click a cell to see its digits)", size=theme.TITLE_SIZE)
-        ticks = [[(k + 0.5, str(k)) for k in range(10)], []]
-        for side, text in (("left", "true digit"), ("bottom", "predicted digit")):
-            plot.getAxis(side).setTicks(ticks)
-            plot.setLabel(side, text)
-        plot.showAxis("top"), plot.showAxis("right")
-        plot.getAxis("top").setStyle(showValues=False)
-        plot.getAxis("right").setStyle(showValues=False)
-        self._matrix = ConfusionImage(cell_colours(np.zeros((10, 10))), axisOrder="row-major")
-        self._matrix.cell_clicked.connect(self.select_cell)
-        plot.addItem(self._matrix)
-        self._selection = pg.QtWidgets.QGraphicsRectItem(0, 0, 1, 1)
-        self._selection.setPen(pg.mkPen(theme.ACCENT, width=3, cosmetic=True))
-        self._selection.setZValue(5)
-        self._selection.hide()
-        plot.addItem(self._selection)
-        font = QFont()
-        font.setPointSize(7)
-        self._counts = np.empty((10, 10), dtype=object)
-        for r in range(10):
-            for c in range(10):
-                text = pg.TextItem("", color=TEXT, anchor=(0.5, 0.5))
-                text.setFont(font)
-                text.setPos(c + 0.5, r + 0.5)
-                plot.addItem(text)
-                self._counts[r, c] = text
-        plot.setRange(xRange=(0, 10), yRange=(0, 10), padding=0)
-        self._graphics.nextRow()
-
-    def _build_accuracy(self) -> None:
-        plot = self._accuracy_plot = self._graphics.addPlot()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setTitle("Accuracy per true digit (%)", size=theme.TITLE_SIZE)
-        plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(10)], []])
-        plot.setXRange(-0.6, 9.6, padding=0)
-        self._accuracy_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.8,
-                                              pen=None, brush=theme.TRAIN)
-        plot.addItem(self._accuracy_bars)
-        font = QFont()
-        font.setPointSize(7)
-        self._accuracy_values = []
-        for k in range(10):
-            text = pg.TextItem("", color=TEXT, anchor=(0.5, 1))
-            text.setFont(font)
-            plot.addItem(text)
-            self._accuracy_values.append(text)
-        self._graphics.ci.layout.setRowStretchFactor(0, 3)
-        self._graphics.ci.layout.setRowStretchFactor(1, 1)
 
     def _build_gallery(self) -> QWidget:
         box = QWidget()
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
         header = QHBoxLayout()
-        self.gallery_label = QLabel("")
+        self.gallery_label = ElidedLabel("")
         self.gallery_label.setToolTip("Each digit: true→predicted, then its three largest outputs")
         header.addWidget(self.gallery_label, 1)
         self.show_all_button = QPushButton("Show all")
         self.show_all_button.clicked.connect(lambda: self.select_cell(None, None))
         header.addWidget(self.show_all_button)
         column.addLayout(header)
-        grid_holder = QWidget()
-        grid = QGridLayout(grid_holder)
-        grid.setSpacing(2)
-        grid.setContentsMargins(2, 2, 2, 2)
-        grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.cells = [GalleryCell() for _ in range(GALLERY)]
-        for k, cell in enumerate(self.cells):
-            grid.addWidget(cell, k // COLUMNS, k % COLUMNS)
+        self.gallery = GalleryGrid(self.cells)
+        for cell in self.cells:
             cell.hide()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
-        scroll.setWidget(grid_holder)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # it re-flows instead
+        scroll.setWidget(self.gallery)
+        scroll.setMinimumWidth(CELL[0] + 4 + scroll.verticalScrollBar().sizeHint().width())
         column.addWidget(scroll, 1)
         return box
 
@@ -281,13 +471,8 @@ class EvaluatePanel(Panel):
         """A new run started: the evaluation shown belongs to the old network, so forget it."""
         self.evaluation, self.images, self._note, self.selected = None, None, "", None
         self._evaluated_step = None
-        self._selection.hide()
-        self._matrix.setImage(cell_colours(np.zeros((10, 10))), autoLevels=False)
-        for text in self._counts.flat:
-            text.setText("")
-        self._accuracy_bars.setOpts(height=np.zeros(10), y0=0)
-        for text in self._accuracy_values:
-            text.setText("")
+        self.matrix.set_selected(None)
+        self.matrix.set_matrix(np.zeros((10, 10)))
         self._show_gallery()
         self._show_status()
 
@@ -296,35 +481,17 @@ class EvaluatePanel(Panel):
         the training step of the weights evaluated (to say when training has moved on), ``note`` any words."""
         self.evaluation, self.images, self._note = evaluation, dataset_images, note
         self._evaluated_step = step
-        cm = np.asarray(evaluation.cm)
-        self._matrix.setImage(cell_colours(cm), autoLevels=False)
-        dark = cell_colours(cm)[..., :3].mean(axis=2) < 150
-        for (r, c), text in np.ndenumerate(self._counts):
-            text.setText(str(int(cm[r, c])) if cm[r, c] else "")
-            text.setColor((255, 255, 255) if dark[r, c] else TEXT)
-        self._show_accuracy(evaluation.per_class)
+        self.matrix.set_matrix(evaluation.cm, evaluation.per_class)
+        self.matrix.set_selected(self.selected)
         self._show_gallery()
         self._show_status()
-
-    def _show_accuracy(self, per_class) -> None:
-        percent = 100 * np.nan_to_num(np.asarray(per_class, dtype=np.float64), nan=0.0)
-        low = max(0.0, 10 * np.floor((percent.min() - 5) / 10)) if percent.size else 0.0
-        self._accuracy_bars.setOpts(height=percent - low, y0=low)
-        for k, text in enumerate(self._accuracy_values):
-            text.setText(f"{percent[k]:.1f}")
-            text.setPos(k, percent[k])
-        self._accuracy_plot.setYRange(low, 100 + 0.12 * (100 - low), padding=0)
 
     def select_cell(self, true, predicted) -> None:
         """Filter the gallery to true digit ``true`` predicted as ``predicted``; the diagonal cell
         (i, i) means every mistake on digit i; the selected cell again, or (None, None), shows all."""
         cell = None if true is None or (true, predicted) == self.selected else (int(true), int(predicted))
         self.selected = cell
-        if cell is None:
-            self._selection.hide()
-        else:
-            self._selection.setRect(cell[1], cell[0], 1, 1)
-            self._selection.show()
+        self.matrix.set_selected(cell)
         self._show_gallery()
 
     def _filtered(self) -> list:
@@ -343,6 +510,7 @@ class EvaluatePanel(Panel):
             cell.show()
         for cell in self.cells[len(self.shown):]:
             cell.hide()
+        self.gallery.fit_height()
         self.gallery_label.setText(self._gallery_caption(len(mistakes)))
         self.show_all_button.setEnabled(self.selected is not None)
 
@@ -350,27 +518,28 @@ class EvaluatePanel(Panel):
         if self.evaluation is None:
             return "Mistakes appear here after an evaluation."
         if self.selected is None:
-            what = "Misclassified digits"
+            what = "Mistakes"
         elif self.selected[0] == self.selected[1]:
             what = f"Mistakes on true {self.selected[0]}"
         else:
             what = f"True {self.selected[0]} predicted as {self.selected[1]}"
         first = f" (first {GALLERY} shown)" if count > GALLERY else ""
-        return f"<b>{what}</b>: {count:,}{first}"
+        return f"{what}: {count:,}{first}"
 
     def _show_status(self) -> None:
         ev = self.evaluation
         if ev is None:
             self.status_label.setText("Not evaluated yet: press Refresh, or finish an epoch.")
             return
-        text = (f"{ev.n:,} test digits: accuracy <b>{100 * ev.accuracy:.2f}%</b>, "
+        text = (f"accuracy {100 * ev.accuracy:.2f}% on {ev.n:,} test digits, "
                 f"{len(ev.mistakes):,} mistakes")
         if self._note:
             text += f" ({self._note})"
         if self._evaluated_step is not None:
             text += f", weights of step {self._evaluated_step:,}"
             if self._step is not None and self._step != self._evaluated_step:
-                text += "; training has moved on: Refresh to update"  # same words every frame: no relayout
+                # first, so that a narrow dock's elided line still says it
+                text = "training has moved on: Refresh to update. " + text
         self.status_label.setText(text)
 
     def __repr__(self):

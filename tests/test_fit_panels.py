@@ -1,0 +1,111 @@
+"""Issue 12 (fit and finish) for the Evaluate, Compare, Timeline, Gradients, Draw, Activations and Cost
+panels: the confusion matrix's geometry and clicks, a drawn digit's label, legends, axes and wording,
+and small minimum sizes. Each test reads what a person would see (texts, items, geometry)."""
+import dataclasses
+
+import numpy as np
+import pytest
+from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtGui import QFont, QFontMetrics
+
+from core.evaluate import Evaluation
+from gui.panels.evaluate import ConfusionMatrixView, EvaluatePanel, count_text
+from tests.snapshots import open_panel, synthetic_digits
+
+SMALL = (300, 220)    # the smallest dock a panel must draw sensibly in
+
+
+def big_evaluation(scale=1):
+    """An evaluation of 10,000 × ``scale`` digits, with four-digit counts on the diagonal."""
+    rng = np.random.default_rng(0)
+    cm = rng.integers(0, 60, (10, 10)) * scale
+    np.fill_diagonal(cm, rng.integers(880, 1135, 10) * scale)
+    return Evaluation(cm=cm, accuracy=float(np.trace(cm) / cm.sum()),
+                      per_class=np.diag(cm) / cm.sum(axis=1), mistakes=[], predicted=np.zeros(0, int))
+
+
+# --- item 5: the confusion matrix -----------------------------------------------------------------
+@pytest.mark.parametrize("size", [SMALL, (520, 400), (900, 600)])
+def test_a_click_selects_exactly_the_cell_under_the_pointer(qtbot, size):
+    panel = open_panel(qtbot, EvaluatePanel, size=size)
+    panel.show_evaluation(big_evaluation(), synthetic_digits(10).images)
+    qtbot.waitExposed(panel)
+    clicked = []
+    panel.matrix.cell_clicked.connect(lambda r, c: clicked.append((r, c)))
+    for r in range(10):
+        for c in range(10):
+            rect = panel.matrix.cell_rect(r, c)
+            for where in (rect.center(), rect.topLeft() + (rect.bottomRight() - rect.topLeft()) * 0.9):
+                qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=where.toPoint())
+                assert clicked[-1] == (r, c), f"clicked in ({r}, {c}) at {size}, got {clicked[-1]}"
+                assert panel.selected in ((r, c), None)   # the second click on a cell shows all again
+    where = panel.matrix.cell_rect(5, 3).center().toPoint()
+    qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=where)
+    assert panel.selected == (5, 3) and panel.matrix.selected == (5, 3)
+    assert "True 5 predicted as 3" in panel.gallery_label.text()
+
+
+def test_a_click_outside_the_cells_selects_nothing(qtbot):
+    panel = open_panel(qtbot, EvaluatePanel)
+    panel.show_evaluation(big_evaluation(), synthetic_digits(10).images)
+    qtbot.waitExposed(panel)
+    clicked = []
+    panel.matrix.cell_clicked.connect(lambda r, c: clicked.append((r, c)))
+    left = panel.matrix.cell_rect(4, 0)
+    qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=(left.center() - left.topRight() + left.topLeft()).toPoint())
+    assert clicked == [] and panel.selected is None
+
+
+@pytest.mark.parametrize("size", [SMALL, (520, 400), (900, 600)])
+def test_the_whole_matrix_and_its_labels_fit_with_square_cells(qtbot, size):
+    panel = open_panel(qtbot, EvaluatePanel, size=size)
+    panel.show_evaluation(big_evaluation(), synthetic_digits(10).images)
+    qtbot.waitExposed(panel)
+    assert panel.size().width() == size[0] and panel.size().height() == size[1]
+    matrix = panel.matrix
+    inside = QRectF(matrix.rect())
+    cells = [matrix.cell_rect(r, c) for r in range(10) for c in range(10)]
+    assert all(inside.contains(rect) for rect in cells)
+    assert all(rect.width() == rect.height() >= 9 for rect in cells)
+    first, last = matrix.cell_rect(0, 0), matrix.cell_rect(9, 9)
+    # room left of the cells for the row labels and the title, below them for the column labels
+    assert first.left() >= 20 and inside.bottom() - last.bottom() >= 20
+    assert matrix.visibleRegion().boundingRect().contains(matrix.rect())   # not clipped by the panel
+
+
+def test_counts_fit_their_cells_in_a_smaller_font_or_shortened():
+    view = ConfusionMatrixView()
+    view.set_matrix(big_evaluation(scale=10).cm)       # five-digit counts
+    for width in (180, 300, 420, 700):
+        view.resize(width, width)
+        view.grab()
+        side = view.cell_rect(0, 0).width()
+        texts = view.count_texts()
+        for (r, c), (text, px) in texts.items():
+            font = QFont(view.font())
+            font.setPixelSize(px)
+            assert QFontMetrics(font).horizontalAdvance(text) <= side - 3, (text, px, side)
+            assert text in (str(view.counts[r, c]), count_text(view.counts[r, c]))
+        if side >= 30:
+            assert len(texts) == np.count_nonzero(view.counts)   # large enough: every count shows
+    assert count_text(957) == "957" and count_text(1090) == "1.1k" and count_text(12300) == "12k"
+
+
+def test_every_row_and_column_is_labelled(qtbot):
+    """The labels are drawn from the same geometry: ten of each, one per cell, in order."""
+    view = ConfusionMatrixView()
+    qtbot.addWidget(view)
+    view.resize(300, 260)
+    rows = [view.cell_rect(r, 0).center().y() for r in range(10)]
+    cols = [view.cell_rect(0, c).center().x() for c in range(10)]
+    assert rows == sorted(rows) and cols == sorted(cols)
+    assert len(set(rows)) == len(set(cols)) == 10
+    image = view.grab().toImage()
+    # a label's ink left of every row and below every column
+    left = view.cell_rect(0, 0).left()
+    below = view.cell_rect(9, 0).bottom()
+    for y in rows:
+        assert any(image.pixelColor(x, int(y)).value() < 140 for x in range(0, int(left) - 1))
+    for x in cols:
+        assert any(image.pixelColor(int(x) + dx, y).value() < 140
+                   for y in range(int(below) + 1, int(below) + 16) for dx in (-2, -1, 0, 1, 2))
