@@ -12,7 +12,7 @@ from collections import deque
 
 import pyqtgraph as pg
 from PyQt6.QtCore import QByteArray, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QKeySequence
+from PyQt6.QtGui import QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMessageBox
 
 from core.settings import Settings
@@ -25,6 +25,9 @@ from gui.registry import PANELS
 from gui.status import StatusBar
 from gui.training import Training
 from gui.view_state import ViewState
+from gui.widgets import scrolled
+from gui.workspaces import WORKSPACES, workspace
+from gui.workspaces import apply as apply_workspace
 
 AREAS = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
          "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
@@ -60,8 +63,9 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_menus()
         self._connect()
-        self.resize(1600, 1000)
+        self.fit_to_screen()
         self._restore_session(saved, [problem, *problems])
+        self.show_workspace(WORKSPACES[0].name)
         self.training.data_path = data_path if data_path is not None else saved.get("data_path")
         if data is not None:
             self.training.start(data)
@@ -93,17 +97,13 @@ class MainWindow(QMainWindow):
             if panel.area == "center":
                 self.setCentralWidget(panel)
                 continue
-            dock = self._dock(panel, panel.title, AREAS[panel.area])
-            if panel.tab_with in self.docks:
-                self.tabifyDockWidget(self.docks[panel.tab_with], dock)
-        for panel in self.panels.values():   # the first panel of each tab group in front
-            if panel.tab_with is None and panel.title in self.docks:
-                self.docks[panel.title].raise_()
+            self._dock(panel, panel.title, AREAS[panel.area]).hide()   # a workspace shows it
 
     def _dock(self, widget, title: str, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{title}")
-        dock.setWidget(widget)
+        # A dock smaller than its panel's minimum scrolls instead of pushing the window past the screen.
+        dock.setWidget(scrolled(widget))
         if hasattr(widget, "catch_up"):   # a raised tab draws what it skipped while hidden
             dock.visibilityChanged.connect(lambda visible, p=widget: visible and QTimer.singleShot(0, p.catch_up))
         self.addDockWidget(area, dock)
@@ -113,9 +113,7 @@ class MainWindow(QMainWindow):
     def _build_controls(self):
         self.controls = Controls(self, self.training)
         self.addToolBar(self.controls.toolbar)
-        dock = self._dock(self.controls.tree, "Settings", Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.resizeDocks([dock, self.docks["Weights"]], [360, 520], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["Cost"]], [360], Qt.Orientation.Vertical)
+        self._dock(self.controls.tree, "Settings", Qt.DockWidgetArea.LeftDockWidgetArea)
 
     def _build_status(self):
         self.status = StatusBar(self)
@@ -135,8 +133,16 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
         view = self.menuBar().addMenu("&View")
-        for dock in self.docks.values():
-            view.addAction(dock.toggleViewAction())
+        self.workspace_actions = {}
+        for ws in WORKSPACES:
+            action = self.controls.action(f"{ws.name} workspace", ws.key, ws.purpose.capitalize(),
+                                          lambda _=False, name=ws.name: self.show_workspace(name))
+            action.setCheckable(True)
+            view.addAction(action)
+            self.workspace_actions[ws.name] = action
+        view.addSeparator()
+        for title in self.docks:   # each entry brings its panel to the front
+            view.addAction(f"{title}").triggered.connect(lambda _=False, t=title: self.bring_forward(t))
         self.guide_action = self.menuBar().addMenu("&Help").addAction("Guide: panels and keys")
         self.guide_action.setShortcut(QKeySequence("F1"))
         self.guide_action.triggered.connect(self.show_guide)
@@ -149,6 +155,37 @@ class MainWindow(QMainWindow):
         t.data_loaded.connect(self._on_data_loaded)
         t.data_failed.connect(self._on_data_failed)
         t.message.connect(self.status.say)
+
+    # --- screen and workspaces ---------------------------------------------------------------------
+    def fit_to_screen(self) -> None:
+        """At most 1600×1000 and never larger than the screen's free area, centred on it."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        free = screen.availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()   # title bar and borders
+        width = min(1600, int(free.width() * 0.96) - frame.width())
+        height = min(1000, int(free.height() * 0.94) - frame.height())
+        self.resize(max(width, 640), max(height, 400))
+        self.move(free.x() + (free.width() - self.frameGeometry().width()) // 2,
+                  free.y() + (free.height() - self.frameGeometry().height()) // 2)
+
+    def fits_screen(self) -> bool:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry().contains(self.frameGeometry())
+
+    def show_workspace(self, name: str) -> None:
+        """Lay the window out for workspace ``name`` (View menu, Ctrl+1…4)."""
+        ws = workspace(name)
+        apply_workspace(self, ws)
+        self.current_workspace = ws.name
+        for other, action in self.workspace_actions.items():
+            action.setChecked(other == ws.name)
+
+    def bring_forward(self, title: str) -> None:
+        """Show panel ``title`` and raise its tab (the View menu's panel entries)."""
+        dock = self.docks[title]
+        dock.show()
+        dock.raise_()
+        self.panels.get(title, dock.widget()).setFocus()
 
     # --- data, settings and controls ---------------------------------------------------------------
     def load_data(self, path=None):
@@ -239,10 +276,12 @@ class MainWindow(QMainWindow):
     def _restore_session(self, saved: dict, problems: list):
         if self.session is None:
             return
+        # The dock layout comes from the workspaces; the size and place from last time, if it fits.
         if saved.get("window_geometry"):
             self.restoreGeometry(QByteArray.fromBase64(saved["window_geometry"].encode()))
-        if saved.get("window_state"):
-            self.restoreState(QByteArray.fromBase64(saved["window_state"].encode()))
+            if not self.fits_screen():
+                self.showNormal()
+                self.fit_to_screen()
         net, model_problem = self.session.load_model()
         if net is not None:
             self.training.start_from(net)

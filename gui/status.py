@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QStatusBar
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from core.snapshot import Snapshot, Status
 
@@ -34,6 +34,9 @@ class StatusBar(QStatusBar):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.label = QLabel("Loading data…")
+        # Long text is cut at the window's edge (its tooltip has all of it), never widening the window.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(1)
         self.data_label = QLabel("")
         self.addWidget(self.label, 1)
         self.addPermanentWidget(self.data_label)
@@ -67,6 +70,7 @@ class StatusBar(QStatusBar):
                         WARNING_STYLE if live.status in (Status.DIVERGED, Status.ERROR)
                         or live.message.startswith("Warning") else "")
         self.label.setText(text)
+        self.label.setToolTip(text)
 
     def text_for(self, snap: Snapshot) -> str:
         cost, accuracy, run = self._figures

@@ -10,6 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QBrush, QColor
+from PyQt6.QtWidgets import QFrame, QScrollArea
 
 from core.activations import describe
 from gui import theme
@@ -298,3 +299,14 @@ def activation_brushes(a, activation) -> list:
     rgba = _CMAP.map(np.nan_to_num(u, nan=0.0), mode="byte")
     rgba[~np.isfinite(np.asarray(a, dtype=np.float64))] = NEUTRAL
     return [brush(c) for c in map(tuple, rgba.tolist())]
+
+
+def scrolled(widget) -> QScrollArea:
+    """``widget`` in a frameless scroll area that resizes it: given less room than the widget's
+    minimum size, it scrolls instead of forcing its container (a dock, the window) to grow."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setWidget(widget)
+    area.setMinimumSize(120, 80)
+    return area

@@ -99,7 +99,7 @@ def test_a_drawn_digit_goes_through_the_network_live(qtbot, window):
 def test_evaluation_arrives_after_an_epoch_and_on_refresh(qtbot, window):
     w = window
     w.docks["Evaluate"].show()
-    w.docks["Evaluate"].raise_()
+    w.show_workspace("Evaluate")
     qtbot.waitUntil(lambda: w.panels["Evaluate"].evaluation is not None, timeout=10000)
     assert int(w.panels["Evaluate"].evaluation.cm.sum()) == len(w.training.data.test.labels)
     with qtbot.waitSignal(w.training.evaluator.finished, timeout=10000):

@@ -82,7 +82,7 @@ class ActivationsPanel(Panel):
     title = "Activations"
     area = "bottom"
     follows_past = True
-    workspaces = ("Overview", "Weights")
+    workspaces = ("Overview",)
     help = ("Every layer's activations for the probe digit. Previous, Next, Random and Next mistake pick "
             'another probe from the test set.')
     probe_requested = pyqtSignal(str)

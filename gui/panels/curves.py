@@ -37,7 +37,7 @@ class CurvesPanel(Panel):
 
     title = "Cost"
     area = "bottom"
-    workspaces = ("Overview", "Evaluate")
+    workspaces = ("Overview",)
     help = ("Training cost per mini-batch (raw and smoothed) and batch accuracy; the whole test set's "
             'cost and accuracy at every epoch (dots) and measured while training runs (line). x in steps '
             'or epochs; log scale.')

@@ -106,7 +106,7 @@ class GradientsPanel(Panel):
 
     title = "Gradients"
     area = "bottom"
-    workspaces = ("Overview", "Backprop")
+    workspaces = ("Backprop", "Weights")
     help = ("The gradient norm of every layer over time, this step's gradient size per neuron, the "
             'update-to-weight ratio per layer (about 1e-3 is typical) and how many units are saturated or '
             'dead.')
