@@ -43,13 +43,13 @@ class FakeClick:
     """The little of a pyqtgraph MouseClickEvent that a click handler reads."""
 
     def __init__(self, x, y, button=Qt.MouseButton.LeftButton):
-        self._pos, self._button, self.accepted = QPointF(x, y), button, False
+        self.where, self.which, self.accepted = QPointF(x, y), button, False
 
     def pos(self):
-        return self._pos
+        return self.where
 
     def button(self):
-        return self._button
+        return self.which
 
     def accept(self):
         self.accepted = True
@@ -95,7 +95,7 @@ def test_mosaic_tiles_gaps_and_hit_testing():
 # --- the weights panel -------------------------------------------------------------------------
 def test_panel_title_and_one_mosaic_item(panel):
     assert WeightsPanel.title == "Weights"
-    images = [item for item in panel.mosaic.plot.items if hasattr(item, "setImage")]
+    images = [item for item in panel.mosaic.box.addedItems if hasattr(item, "setImage")]
     assert images == [panel.mosaic.image]  # one ImageItem for all neurons
 
 
@@ -120,10 +120,6 @@ def test_output_heat_map_is_the_last_weight_matrix(panel, snap):
     assert low == pytest.approx(-high) and high == pytest.approx(theme.symmetric_level(snap.W[-1]))
 
 
-def row_labels(view):
-    return [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
-
-
 def test_output_rows_are_labelled_with_every_digit_when_there_is_room(qtbot, snap):
     widget = WeightsPanel()
     qtbot.addWidget(widget)
@@ -131,11 +127,11 @@ def test_output_rows_are_labelled_with_every_digit_when_there_is_room(qtbot, sna
     widget.show()
     widget.show_snapshot(snap)
     qtbot.waitUntil(lambda: widget.heatmaps[0].plot.getViewBox().height() >= 10 * ROW_LABEL_PX)
-    assert row_labels(widget.heatmaps[0]) == [str(d) for d in range(10)]
+    assert widget.heatmaps[0].row_labels() == [str(d) for d in range(10)]
     widget.resize(700, 300)   # a short heat map: fewer labels, evenly spaced, none overlapping
     view = widget.heatmaps[0]
     qtbot.waitUntil(lambda: view.plot.getViewBox().height() < 10 * ROW_LABEL_PX)
-    labels = [int(t) for t in row_labels(view)]
+    labels = [int(t) for t in view.row_labels()]
     height = view.plot.getViewBox().height()
     assert labels[0] == 0 and len(set(np.diff(labels))) <= 1
     assert len(labels) == 2 or len(labels) * ROW_LABEL_PX <= height
@@ -183,11 +179,12 @@ def test_a_real_mouse_click_on_a_tile(qtbot, panel):
     qtbot.waitExposed(panel)
     qtbot.wait(50)  # let the layout settle, so the view's range is final before mapping
     j = 6
-    scene_pos = panel.mosaic.image.mapToScene(QPointF(*centre_of_tile(j, panel.mosaic.cols)))
-    view_pos = panel.graphics.mapFromScene(scene_pos)
+    canvas = panel.mosaic.canvas
+    where = panel.mosaic.tile_centre(j)      # from the geometry: scale and columns
+    assert where == canvas.mapFromScene(panel.mosaic.image.mapToScene(QPointF(*centre_of_tile(j, panel.mosaic.cols))))
     with qtbot.waitSignal(panel.neuron_clicked, timeout=2000) as blocker:
-        qtbot.mouseMove(panel.graphics.viewport(), view_pos)
-        qtbot.mouseClick(panel.graphics.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+        qtbot.mouseMove(canvas.viewport(), where)
+        qtbot.mouseClick(canvas.viewport(), Qt.MouseButton.LeftButton, pos=where)
     assert blocker.args == [0, j]
 
 
