@@ -7,6 +7,7 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import QLabel, QSlider, QToolBar
 
 from core.settings import Settings, SettingsError
+from gui.assets import icon
 from gui.settings_tree import build_parameters, make_tree, read_settings, show_settings
 
 SLOW_MOTION_MAX_MS = 1000
@@ -29,9 +30,9 @@ class Controls(QObject):
         training.running_changed.connect(self.show_running)
         training.settings_changed.connect(self.show_settings)
 
-    def action(self, text, shortcut, tip, slot) -> QAction:
+    def action(self, text, shortcut, tip, slot, icon_name: str = "") -> QAction:
         """A window-wide action with a key, a tooltip that names the key, and ``slot``."""
-        action = QAction(text, self.window)
+        action = QAction(icon(icon_name), text, self.window) if icon_name else QAction(text, self.window)
         action.setShortcut(QKeySequence(shortcut))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString()})")
@@ -41,13 +42,15 @@ class Controls(QObject):
 
     def _build_actions(self):
         t = self.training
-        self.run_action = self.action("▶ Run", "Space", "Run or pause training", t.toggle_run)
-        self.step_action = self.action("Step", "Right", "Train on one mini-batch", lambda: t.step(1))
-        self.epoch_action = self.action("Step epoch", "Shift+Right", "Train to the end of this epoch", t.step_epoch)
+        self.run_action = self.action("Run", "Space", "Run or pause training", t.toggle_run, "run")
+        self.step_action = self.action("Step", "Right", "Train on one mini-batch", lambda: t.step(1), "step")
+        self.epoch_action = self.action("Step epoch", "Shift+Right", "Train to the end of this epoch",
+                                        t.step_epoch, "step-epoch")
         self.reset_action = self.action("Reset", "Ctrl+R", "New network with the same seed and the settings",
-                                        lambda: self.reset(new_seed=False))
+                                        lambda: self.reset(new_seed=False), "reset")
         self.reseed_action = self.action("Reset (new seed)", "Ctrl+Shift+R", "New network with a new seed",
-                                         lambda: self.reset(new_seed=True))
+                                         lambda: self.reset(new_seed=True), "reseed")
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for action in (self.run_action, self.step_action, self.epoch_action, self.reset_action, self.reseed_action):
             self.toolbar.addAction(action)
         self.toolbar.addSeparator()
@@ -57,6 +60,7 @@ class Controls(QObject):
         self.slow_slider = QSlider(Qt.Orientation.Horizontal)
         self.slow_slider.setRange(0, SLOW_MOTION_MAX_MS)
         self.slow_slider.setSingleStep(50)
+        self.slow_slider.setPageStep(50)   # [ and ] change the delay by 50 ms a press
         self.slow_slider.setFixedWidth(160)
         self.slow_slider.setValue(self.training.settings.delay_ms)
         self.slow_slider.setToolTip("Delay between mini-batches while running, 0–1000 ms ([ faster, ] slower)")
@@ -99,4 +103,5 @@ class Controls(QObject):
         self.slow_value.setText(f"{settings.delay_ms} ms/step")
 
     def show_running(self, running: bool):
-        self.run_action.setText("⏸ Pause" if running else "▶ Run")
+        self.run_action.setText("Pause" if running else "Run")
+        self.run_action.setIcon(icon("pause" if running else "run"))

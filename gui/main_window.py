@@ -18,8 +18,10 @@ from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMe
 from core.settings import Settings
 from core.snapshot import Status, network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
+from gui.assets import app_icon
 from gui.controls import Controls
 from gui.files import FileMenu
+from gui.hint import FirstRunHint
 from gui.help import GuideDialog, guide_html
 from gui.registry import PANELS
 from gui.status import StatusBar
@@ -48,6 +50,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings=None, data=None, data_path=None, session=None):
         super().__init__()
         self.setWindowTitle("Backprop Lens")
+        self.setWindowIcon(app_icon())
         self.session = session
         saved, problem = session.load() if session is not None else ({}, "")
         settings, problems = initial_settings(saved.get("settings", {}), settings)
@@ -113,6 +116,10 @@ class MainWindow(QMainWindow):
     def _build_controls(self):
         self.controls = Controls(self, self.training)
         self.addToolBar(self.controls.toolbar)
+        self.addToolBarBreak()
+        self.hint = FirstRunHint(self)
+        self.addToolBar(self.hint)
+        self.hint.attach(self.view)
         self._dock(self.controls.tree, "Settings", Qt.DockWidgetArea.LeftDockWidgetArea)
 
     def _build_status(self):
@@ -154,7 +161,7 @@ class MainWindow(QMainWindow):
         t.data_loading.connect(lambda _: self.status.say("Loading data…"))
         t.data_loaded.connect(self._on_data_loaded)
         t.data_failed.connect(self._on_data_failed)
-        t.message.connect(self.status.say)
+        t.message.connect(self.status.note)
 
     # --- screen and workspaces ---------------------------------------------------------------------
     def fit_to_screen(self) -> None:

@@ -3,6 +3,7 @@ the window is looking back at weights saved earlier."""
 from __future__ import annotations
 
 import math
+import time
 
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
@@ -12,6 +13,7 @@ from core.snapshot import Snapshot, Status
 DATA_LABEL_PX = 420   # the data-source text is cut to this width (tooltip: all of it)
 WARNING_STYLE = "color: #b00020; font-weight: bold;"
 PAST_STYLE = "color: #8a4b00; font-weight: bold;"
+NOTE_SECONDS = 8.0
 
 
 def test_text(snap: Snapshot) -> str:
@@ -42,6 +44,7 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.data_label)
         self._figures = (math.nan, math.nan, None)   # last real (cost, batch accuracy, run id)
         self._style = ""
+        self._note = ("", 0.0)       # (text, until time.monotonic()): a message shown for a while
         self.view = None
 
     def attach(self, view) -> None:
@@ -52,14 +55,21 @@ class StatusBar(QStatusBar):
     def say(self, text: str) -> None:
         self.label.setText(text)
 
+    def note(self, text: str, seconds: float = NOTE_SECONDS) -> None:
+        """Show ``text`` after the figures for ``seconds`` (or until the next note)."""
+        self._note = (text, time.monotonic() + seconds)
+        self._on_view_changed()
+
     def show_source(self, source: str) -> None:
         metrics = self.data_label.fontMetrics()
         self.data_label.setText(metrics.elidedText(source, Qt.TextElideMode.ElideRight, DATA_LABEL_PX))
         self.data_label.setToolTip(source)
 
     def _on_view_changed(self, _=None) -> None:
-        live = self.view.live
+        live = self.view.live if self.view is not None else None
         if live is None:
+            if self._note[0]:
+                self.label.setText(self._note[0])
             return
         text = self.text_for(live)
         past = self.view.past
@@ -82,7 +92,11 @@ class StatusBar(QStatusBar):
             parts += [f"cost {cost:.4f}", f"batch accuracy {100 * accuracy:.1f}%"]
         parts += [test_text(snap), f"{snap.samples_per_second:,.0f} samples/s" if snap.samples_per_second else ""]
         text = "   ".join(p for p in parts if p)
-        return f"{text}   —   {snap.message}" if snap.message else text
+        note, until = self._note
+        for extra in (snap.message, note if time.monotonic() < until else ""):
+            if extra:
+                text += f"   —   {extra}"
+        return text
 
     def _set_style(self, style: str) -> None:
         if style != self._style:   # restyling every frame costs a relayout

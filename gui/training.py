@@ -35,6 +35,10 @@ class DataLoader(QThread):
             self.failed.emit(f"could not load the data: {e}")
 
 
+GENTLE_STEPS = 100      # a fresh network's first Run shows this many steps slowly...
+GENTLE_DELAY_MS = 30    # ...at this delay each (3 s), then goes on at full speed
+
+
 class Training(QObject):
     """Owns the training worker (and run B of a comparison) for the window; see the module notes."""
 
@@ -65,6 +69,9 @@ class Training(QObject):
         self.evaluator.failed.connect(self.message)
         self._next_network = None      # the network the next worker starts from (session, new data)
         self._next_step = 0
+        self.gentle = True             # slow the first GENTLE_STEPS of a fresh network's first Run
+        self._gentle_until = None      # the step where the gentle start ends, while it lasts
+        self.step_shown = None         # the step of the latest snapshot
 
     # --- data and the worker -------------------------------------------------------------------
     def load_data(self, path=None) -> None:
@@ -104,6 +111,9 @@ class Training(QObject):
     def _on_worker_snapshot(self):
         snap = self.worker.mailbox.take() if self.worker is not None else None
         if snap is not None:
+            self.step_shown = snap.step
+            if self._gentle_until is not None and snap.step >= self._gentle_until:
+                self._end_gentle_start(f"Gentle start over: training at full speed from step {snap.step}.")
             self.snapshot_ready.emit(snap)
 
     def _on_failed(self, message: str):
@@ -132,12 +142,25 @@ class Training(QObject):
         self.pause() if self.control.running else self.run()
 
     def run(self) -> None:
+        if self.gentle and self.step_shown == 0 and self.settings.delay_ms == 0:
+            self._gentle_until = GENTLE_STEPS
+            self.control.set_delay(GENTLE_DELAY_MS / 1000)
+            self.message.emit(f"Gentle start: the first {GENTLE_STEPS} steps at {GENTLE_DELAY_MS} ms each, "
+                              "so you can watch them; then full speed (the Slow motion slider sets your own pace).")
         self.control.run()
         if self.control_b is not None:   # run B runs and pauses with the main run
             self.control_b.run()
         self.running_changed.emit(True)
 
+    def _end_gentle_start(self, why: str = "") -> None:
+        self._gentle_until = None
+        self.control.set_delay(self.settings.delay_ms / 1000)
+        if why:
+            self.message.emit(why)
+
     def pause(self) -> None:
+        if self._gentle_until is not None:
+            self._end_gentle_start()
         self.control.pause()
         if self.control_b is not None:
             self.control_b.pause()
@@ -161,6 +184,7 @@ class Training(QObject):
         settings = self.settings.replace(**changes)
         if settings != self.settings:
             self.settings = settings
+            self._gentle_until = None     # the person chose a pace
             self.control.set_delay(settings.delay_ms / 1000)
             self.request(SetHyper(lr=settings.lr, momentum=settings.momentum, l2=settings.l2,
                                   batch_size=settings.batch_size))

@@ -160,6 +160,7 @@ def test_test_accuracy_is_measured_while_training_runs(qtbot, monkeypatch):
     w = MainWindow({"hidden": [16], "batch_size": 1}, data=small_data())   # 600 steps an epoch
     qtbot.addWidget(w)
     w.show()
+    w.training.gentle = False                      # full speed from the first step
     qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
     qtbot.keyClick(w, Qt.Key.Key_Space)            # run
     qtbot.waitUntil(lambda: len(w.last_snapshot.test_checks) >= 3, timeout=10000)
