@@ -8,12 +8,13 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QFontMetrics, QImage, QPainter, QPainterPath, QPen
-from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGraphicsRectItem, QHBoxLayout, QLabel, QScrollArea,
-                             QSizePolicy, QSplitter, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (QFrame, QGraphicsPathItem, QGraphicsRectItem, QHBoxLayout, QScrollArea, QSplitter,
+                             QVBoxLayout, QWidget)
 
 from core.snapshot import Snapshot
 from gui import theme
 from gui.colour_bar_fit import fit_bar_axis
+from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 from gui.widgets import (BAR_PEN, TILE, RedrawPacer, colour_bar, finite_for_display, fmt, nice_steps,
                          set_bar_levels, shown_level)
@@ -135,51 +136,6 @@ def outline(colour=theme.ACCENT, width=2) -> QGraphicsRectItem:
     rect.setZValue(10)
     rect.setVisible(False)
     return rect
-
-
-class ElidedLabel(QLabel):
-    """One line of text that never changes the layout: its height is reserved from the start, and
-    text wider than the label is cut with "…" (the whole text is its tooltip)."""
-
-    def __init__(self, text: str = "", parent=None):
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-        self.setFixedHeight(self.fontMetrics().height() + 4)
-        self._full = ""
-        self.setText(text)
-
-    def setFont(self, font):
-        super().setFont(font)
-        self.setFixedHeight(QFontMetrics(font).height() + 4)
-        self._elide()
-
-    def setText(self, text: str):
-        self._full = text
-        self._elide()
-
-    def text(self) -> str:
-        """The whole text, however much of it fits."""
-        return self._full
-
-    def shown_text(self) -> str:
-        """The text as drawn: elided to the label's width (for tests)."""
-        return super().text()
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self):
-        width = max(0, self.contentsRect().width())
-        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
-        super().setText(shown)
-        self.setToolTip(self._full if shown != self._full else "")
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(0, self.height())
-
-    def sizeHint(self) -> QSize:
-        return QSize(0, self.height())
 
 
 class MosaicCanvas(pg.GraphicsView):
