@@ -35,8 +35,8 @@ def network_from_snapshot(snapshot, reuse: Network | None = None) -> Network:
     """A Network holding ``snapshot``'s weights (read-only, shared: nothing is copied) with its
     activation, cost and seed. For a network to train or keep, take ``.copy()`` of it."""
     config = snapshot.config
-    return network_from_weights(snapshot.W, snapshot.b, config.get("activation", "sigmoid"),
-                                config.get("cost", "cross-entropy"), reuse, config.get("seed", 0))
+    return network_from_weights(snapshot.W, snapshot.b, config["activation"], config["cost"], reuse,
+                                config.get("seed", 0))
 
 
 def _same_architecture(net, sizes, activation, cost, dtype) -> bool:

@@ -2,9 +2,9 @@
 dock's parameter tree, both speaking to gui.training.Training and showing its settings."""
 from __future__ import annotations
 
-from PyQt6.QtCore import QObject, Qt
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
-from PyQt6.QtWidgets import QLabel, QSlider, QToolBar
+from PyQt6.QtWidgets import QAbstractSpinBox, QApplication, QLabel, QLineEdit, QSlider, QToolBar, QWidget
 
 from core.settings import Settings, SettingsError
 from gui.assets import icon
@@ -26,7 +26,8 @@ class Controls(QObject):
         self.params = build_parameters(training.settings)
         self.params.child("live").sigTreeStateChanged.connect(self._on_live_setting_changed)
         self.tree = make_tree(self.params)
-        self.tree.setMinimumWidth(300)
+        self.tree.setMinimumWidth(240)
+        QApplication.instance().installEventFilter(self)   # keys in the settings: see eventFilter
         training.running_changed.connect(self.show_running)
         training.settings_changed.connect(self.show_settings)
 
@@ -74,6 +75,26 @@ class Controls(QObject):
         self.faster_action = self.action("Faster", "[", "Less delay between steps",
                                          lambda: self.slow_slider.setValue(self.slow_slider.value() - step))
 
+    def eventFilter(self, obj, event) -> bool:
+        """The window's keys work whatever has focus: in a settings number box, Space runs or pauses
+        (a number has no spaces), and Enter hands the keys back to the window once the value is in;
+        in the hidden-sizes text, Space types a space ("128 64")."""
+        kind = event.type()
+        if kind not in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress) or not isinstance(obj, QWidget) \
+                or not self.tree.isAncestorOf(obj):
+            return False
+        key = event.key()
+        if kind == QEvent.Type.ShortcutOverride and key == Qt.Key.Key_Space and not _types_text(obj):
+            event.ignore()       # not taken by the editor: the Space shortcut fires
+            return True
+        if kind == QEvent.Type.KeyPress and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            QTimer.singleShot(0, self._hand_keys_back)
+        return False
+
+    def _hand_keys_back(self):
+        centre = self.window.centralWidget()
+        (centre if centre is not None and centre.isVisible() else self.window).setFocus()
+
     # --- settings ------------------------------------------------------------------------------
     def reset(self, new_seed=False):
         """A new network from the tree's settings (the next seed with ``new_seed``)."""
@@ -105,3 +126,8 @@ class Controls(QObject):
     def show_running(self, running: bool):
         self.run_action.setText("Pause" if running else "Run")
         self.run_action.setIcon(icon("pause" if running else "run"))
+
+
+def _types_text(widget) -> bool:
+    """A text field where a space is content (not a spin box's number field)."""
+    return isinstance(widget, QLineEdit) and not isinstance(widget.parentWidget(), QAbstractSpinBox)

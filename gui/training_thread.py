@@ -254,8 +254,9 @@ class TrainingThread(QThread):
         self.frame_cost = took if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * took
 
     def _check_pinned(self, stats):
-        if pinned_outputs(stats.trace.output, self.trainer.net.cost.name):
-            self._message = ("Warning: every sigmoid output is pinned at 0 or 1, so σ'(z) ≈ 0 and the "
+        cost = self.trainer.net.cost
+        if pinned_outputs(stats.trace.output, cost.name):
+            self._message = (f"Warning: the outputs are pinned ({cost.pinned_rule}), so σ'(z) ≈ 0 and the "
                              "network has stopped learning. Reset with a smaller learning rate.")
 
     def _publish(self, status) -> bool:

@@ -198,3 +198,30 @@ def test_help_guide_explains_every_panel_and_lists_every_key(qtbot, window):
         assert key in text, key
     assert "synthetic test digits" in text          # where the data came from
     assert window.show_guide() is guide             # asked again: the same window, raised
+
+
+def editor(window, group, name):
+    """The settings tree's editor for ``name``, opened as a click on its value opens it."""
+    item = next(iter(window.controls.params.child(group, name).items))
+    item.showEditor()
+    return item.widget
+
+
+def test_space_runs_from_a_settings_number_box_and_enter_hands_keys_back(qtbot, window):
+    """Item 11 of issue 12: after editing a setting, Space must not type into the field."""
+    w = window
+    box = editor(w, "live", "momentum")
+    qtbot.waitUntil(box.hasFocus)
+    before = box.text()
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: w.control.running, timeout=2000)      # Space ran training...
+    assert box.text() == before                                   # ...and typed nothing
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not w.control.running, timeout=2000)
+    qtbot.keyClick(box, Qt.Key.Key_Return)                        # value in: the window's keys again
+    qtbot.waitUntil(lambda: not box.hasFocus(), timeout=2000)
+    hidden = editor(w, "architecture", "hidden")
+    qtbot.waitUntil(hidden.hasFocus)
+    qtbot.keyClick(hidden, Qt.Key.Key_End)
+    qtbot.keyClicks(hidden, " 8")
+    assert hidden.text() == "16 8" and not w.control.running      # here a space is text

@@ -8,7 +8,7 @@ the latest and draws it the moment it is shown, paused or not.
 """
 from __future__ import annotations
 
-from PyQt6.QtWidgets import QDockWidget, QWidget
+from PyQt6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from core.snapshot import Snapshot
 
@@ -29,6 +29,7 @@ class Panel(QWidget):
     _pacer = None   # a gui.widgets.RedrawPacer for panels that redraw at most so often while running
     _pending: Snapshot | None = None    # offered while hidden, drawn once shown
     view = None     # the ViewState, once attached
+    past_badge: QLabel | None = None    # shown while the panel shows the Timeline's past weights
 
     # --- subscriptions ---------------------------------------------------------------------------
     def attach(self, view, training) -> None:
@@ -51,8 +52,37 @@ class Panel(QWidget):
 
     def _on_past_changed(self, past: Snapshot | None) -> None:
         shown = past if past is not None else self.view.live
+        self._mark_past(past)
         if shown is not None:
             self.offer(shown)
+
+    def _mark_past(self, past: Snapshot | None) -> None:
+        """A badge in the corner while the panel shows weights saved earlier, so nobody takes them for now."""
+        if past is None:
+            if self.past_badge is not None:
+                self.past_badge.hide()
+            return
+        if self.past_badge is None:
+            self.past_badge = QLabel(self)
+            self.past_badge.setObjectName("past_badge")
+            self.past_badge.setStyleSheet("QLabel { background: #8a4b00; color: white; font-weight: bold;"
+                                          " border-radius: 3px; padding: 2px 6px; }")
+        live = f", live {past.live_step:,}" if past.live_step is not None else ""
+        self.past_badge.setText(f"⏪ step {past.step:,}{live}")
+        self.past_badge.setToolTip("Looking back: the Timeline shows the weights saved at this step. "
+                                   "Press Live in the Timeline to return.")
+        self.past_badge.adjustSize()
+        self._place_badge()
+        self.past_badge.show()
+        self.past_badge.raise_()
+
+    def _place_badge(self) -> None:
+        if self.past_badge is not None:
+            self.past_badge.move(max(0, self.width() - self.past_badge.width() - 6), 4)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._place_badge()
 
     def offer(self, snapshot: Snapshot) -> None:
         """Show ``snapshot`` now when seen (or when the panel must see every one), else when shown."""
