@@ -1,4 +1,4 @@
-"""Text that never widens a dock: a one-line label that elides what does not fit.
+"""Text that never widens a dock: a one-line label and a plot title that elide what does not fit.
 
 A QLabel asks for its whole text's width, so a long line set every frame can push a dock (and the
 window) wider. ElidedLabel asks for no width at all, keeps one line's height, shows as much of its
@@ -6,8 +6,12 @@ text as fits with "…" (Qt's own QFontMetrics.elidedText) and gives the whole t
 """
 from __future__ import annotations
 
+import html
+
+import pyqtgraph as pg
+import pyqtgraph.functions as fn
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFontMetrics
+from PyQt6.QtGui import QFont, QFontMetrics
 from PyQt6.QtWidgets import QLabel, QSizePolicy
 
 
@@ -65,3 +69,80 @@ class ElidedLabel(QLabel):
         hint = super().minimumSizeHint()
         hint.setWidth(1)
         return hint
+
+
+class NarrowTitle(pg.LabelItem):
+    """A plot title that asks for no width: in a narrow plot its text is elided with "…" (the whole
+    title stays in ``text``), so a long title never makes the plot, the dock or the window wider."""
+
+    _full_html = None
+    _fitting = False
+
+    def updateMin(self):
+        height = self.itemRect().height()
+        self.setMinimumWidth(0)
+        self.setMinimumHeight(height)
+        self._sizeHint = {Qt.SizeHint.MinimumSize: (0, height), Qt.SizeHint.PreferredSize: (0, height),
+                          Qt.SizeHint.MaximumSize: (-1, -1), Qt.SizeHint.MinimumDescent: (0, 0)}
+        self.updateGeometry()
+
+    def setText(self, text, **args):
+        self._fitting = True     # LabelItem.setText lays out with the new text: no fitting meanwhile
+        try:
+            super().setText(text, **args)
+        finally:
+            self._fitting = False
+        self._full_html = self.item.toHtml()
+        self._fit()
+
+    def resizeEvent(self, ev):
+        self._fit()
+        super().resizeEvent(ev)
+
+    def shown_text(self) -> str:
+        """The title as drawn (plain text, elided when the plot is narrower than the title)."""
+        return self.item.toPlainText()
+
+    def _fit(self):
+        if self._fitting or self._full_html is None:
+            return
+        self._fitting = True
+        try:
+            self.item.setHtml(self._full_html)
+            room = self.rect().width() - 4
+            if room > 0 and self.item.boundingRect().width() > room + 4:
+                font = QFont(self.item.font())
+                size = str(self.opts.get("size", ""))
+                if size.endswith("pt"):
+                    font.setPointSizeF(float(size[:-2]))
+                plain = QFontMetrics(font).elidedText(self.item.toPlainText(), Qt.TextElideMode.ElideRight,
+                                                      int(room - 8))
+                colour = fn.mkColor(self.opts["color"] if self.opts["color"] is not None
+                                    else pg.getConfigOption("foreground"))
+                self.item.setHtml(f"<span style='color: {colour.name()}; font-size: {size or '9pt'}'>"
+                                  f"{html.escape(plain)}</span>")
+            super().resizeEvent(None)
+        finally:
+            self._fitting = False
+
+
+def narrow_title(plot: pg.PlotItem) -> NarrowTitle:
+    """Give ``plot`` a NarrowTitle in place of its own title (which would set its minimum width)."""
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    title = NarrowTitle("", size="11pt", parent=plot)
+    plot.layout.addItem(title, 0, 1)
+    plot.titleLabel = title
+    plot.setTitle(None)
+    return title
+
+
+def set_title(plot: pg.PlotItem, text: str, size: str) -> None:
+    """``plot.setTitle`` with the title row as high as one line of ``size`` (pyqtgraph fixes it
+    at 30 px, a lot in a small dock)."""
+    plot.setTitle(text, size=size)
+    height = plot.titleLabel.itemRect().height()   # one line, with the text item's margins
+    plot.layout.setRowFixedHeight(0, height)
+    plot.titleLabel.setMaximumHeight(height)

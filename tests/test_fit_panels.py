@@ -109,3 +109,103 @@ def test_every_row_and_column_is_labelled(qtbot):
     for x in cols:
         assert any(image.pixelColor(int(x) + dx, y).value() < 140
                    for y in range(int(below) + 1, int(below) + 16) for dx in (-2, -1, 0, 1, 2))
+
+
+# --- item 7: a drawn digit's label ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def snap():
+    from tests.snapshots import make_snapshot
+    return make_snapshot(steps=10)
+
+
+def drawn_snapshot(snap, answer: int, label=None):
+    """``snap`` as the worker sends it for a drawing the network reads as ``answer``: its probe
+    label is the network's own answer unless the person said ``label``."""
+    out = np.full(10, 0.01)
+    out[answer] = 0.9
+    probe_a = (snap.probe_a[0], *snap.probe_a[1:-1], out)
+    return dataclasses.replace(snap, probe_a=probe_a, probe_index=-1,
+                               probe_label=answer if label is None else label,
+                               probe_label_known=label is not None)
+
+
+def test_activations_say_your_drawing_and_label_unknown(qtbot, snap):
+    from gui.panels.activations import ActivationsPanel
+    panel = open_panel(qtbot, ActivationsPanel, unpaced=True)
+    panel.show_snapshot(drawn_snapshot(snap, answer=3))
+    assert panel.probe_text == "Probe: your drawing, label ?, predicted 3"
+    assert "#-1" not in panel.probe_text and "test #" not in panel.probe_text
+    assert not panel.probe_marked_wrong and panel.label_marker == []   # no ▼: nobody said
+    panel.show_snapshot(drawn_snapshot(snap, answer=3, label=5))
+    assert panel.probe_text == "Probe: your drawing, label 5 (yours), predicted 3"
+    assert panel.probe_marked_wrong and panel.label_marker == [5]
+    panel.show_snapshot(drawn_snapshot(snap, answer=3, label=3))
+    assert not panel.probe_marked_wrong and panel.label_marker == [3]
+    panel.show_snapshot(dataclasses.replace(drawn_snapshot(snap, answer=3, label=4), probe_index=12))
+    assert panel.probe_text == "Probe: test #12, label 4, predicted 3" and panel.probe_marked_wrong
+
+
+class Requests:
+    """A stand-in for gui.training.Training that keeps what the panel asked for."""
+
+    def __init__(self):
+        self.sent = []
+
+    def request(self, *requests):
+        self.sent.extend(requests)
+
+
+def test_draw_panel_sends_the_digit_meant_and_judges_only_then(qtbot, snap):
+    from core.control import DrawProbe
+    from core.evaluate import network_from_snapshot
+    from core.preprocess import drawn_probe
+    from gui.panels.draw import DrawPanel
+    from gui.view_state import ViewState
+    panel = open_panel(qtbot, DrawPanel, size=SMALL)
+    training = Requests()
+    panel.attach(ViewState(), training)
+    assert panel.meant is None and [panel.meant_box.itemText(i) for i in range(11)] == ["?", *"0123456789"]
+    panel.draw_stroke([(140, 40), (140, 240)], 22)
+    assert np.array_equal(training.sent[-1].image, panel.image) and training.sent[-1].label is None
+    worker = dict(drawn_probe(network_from_snapshot(snap), panel.image), probe_label_known=False)
+    panel.show_snapshot(dataclasses.replace(snap, **worker))
+    answer = int(np.argmax(panel.output))
+    assert panel.answer_text.startswith(f"It reads: {answer}") and "right" not in panel.answer_text \
+        and "meant" not in panel.answer_text
+    wrong = (answer + 1) % 10
+    with qtbot.waitSignal(panel.label_chosen) as blocker:
+        panel.choose_label(wrong)
+    assert blocker.args == [wrong]
+    sent = training.sent[-1]
+    assert isinstance(sent, DrawProbe) and sent.label == wrong and np.array_equal(sent.image, panel.image)
+    assert f"✗ you meant {wrong}" in panel.answer_text
+    panel.draw_stroke([(150, 40), (150, 240)], 22)          # another stroke keeps the digit meant
+    assert training.sent[-1].label == wrong
+    panel.choose_label(answer)
+    assert "✓ right" in panel.answer_text
+    panel.clear()                                            # a wiped paper forgets it
+    assert panel.meant is None and training.sent[-1] == DrawProbe(None)
+
+
+def test_window_a_chosen_label_reaches_the_worker(qtbot):
+    from tests.test_window import small_data
+    from gui.main_window import MainWindow
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+        draw = w.panels["Draw"]
+        draw.bring_forward()
+        draw.draw_stroke([(140, 40), (140, 240)], 22)
+        qtbot.waitUntil(lambda: w.worker.trainer.drawn is not None, timeout=5000)
+        assert w.worker.trainer.drawn[1] is None
+        qtbot.waitUntil(lambda: w.last_snapshot.probe_index == -1, timeout=5000)
+        assert not w.last_snapshot.probe_label_known
+        draw.choose_label(7)
+        qtbot.waitUntil(lambda: w.worker.trainer.drawn[1] == 7, timeout=5000)
+        qtbot.waitUntil(lambda: w.last_snapshot.probe_label_known and w.last_snapshot.probe_label == 7,
+                        timeout=5000)
+        np.testing.assert_array_equal(w.worker.trainer.drawn[0], draw.image)
+    finally:
+        w.close()

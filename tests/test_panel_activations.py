@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QPushButton
+from PyQt6.QtWidgets import QAbstractButton
 
 from gui import theme
 from gui.panels.activations import ActivationsPanel, saturation
@@ -35,37 +35,36 @@ def with_probe(snapshot, *activations):
     return replace(snapshot, probe_a=(snapshot.probe_a[0],) + tuple(np.asarray(a, float) for a in activations))
 
 
-def button(panel, text) -> QPushButton:
-    (found,) = [b for b in panel.findChildren(QPushButton) if b.text() == text]
+def button(panel, text) -> QAbstractButton:
+    (found,) = [b for b in panel.findChildren(QAbstractButton) if b.text() == text]
     return found
 
 
-def title(plot) -> str:
-    return plot.titleLabel.text
+def title(panel, l) -> str:
+    return panel.hidden_texts()[l][0]
 
 
 def test_input_image_is_the_probe(panel, one_hidden):
     panel.show_snapshot(one_hidden)
-    np.testing.assert_array_equal(panel._image.image, np.asarray(one_hidden.probe_a[0]).reshape(28, 28))
-    assert tuple(panel._image.levels) == (0.0, 1.0)
+    np.testing.assert_array_equal(panel.input_image, np.asarray(one_hidden.probe_a[0]).reshape(28, 28))
 
 
 def test_bar_heights_are_the_probe_activations(panel, two_hidden):
     panel.show_snapshot(two_hidden)
-    assert len(panel._hidden_bars) == 2
-    for l, bars in enumerate(panel._hidden_bars):
-        np.testing.assert_array_equal(bars.opts["x"], np.arange(len(two_hidden.probe_a[l + 1])))
-        np.testing.assert_allclose(bars.opts["height"], two_hidden.probe_a[l + 1])
-    np.testing.assert_allclose(panel._output_bars.opts["height"], two_hidden.probe_a[-1])
+    heights = panel.bar_heights()
+    assert len(heights) == 3                                    # two hidden layers and the output
+    for l in range(2):
+        np.testing.assert_allclose(heights[l], two_hidden.probe_a[l + 1])
+    np.testing.assert_allclose(heights[-1], two_hidden.probe_a[-1])
 
 
-def test_bars_are_created_once_per_architecture(panel, one_hidden, two_hidden):
+def test_charts_follow_the_architecture(panel, one_hidden, two_hidden):
     panel.show_snapshot(one_hidden)
-    bars = panel._hidden_bars[0]
+    assert len(panel.hidden_texts()) == 1 and len(panel.bar_heights()) == 2
     panel.show_snapshot(make_snapshot(steps=2))
-    assert panel._hidden_bars[0] is bars
+    assert len(panel.hidden_texts()) == 1
     panel.show_snapshot(two_hidden)
-    assert panel._hidden_bars[0] is not bars and len(panel._hidden_bars) == 2
+    assert len(panel.hidden_texts()) == 2 and len(panel.bar_heights()) == 3
 
 
 def test_prediction_highlighted_and_label_marked(panel, one_hidden):
@@ -73,23 +72,22 @@ def test_prediction_highlighted_and_label_marked(panel, one_hidden):
     out[3] = 0.8
     panel.show_snapshot(replace(with_probe(one_hidden, one_hidden.probe_a[1], out), probe_label=7,
                                 probe_index=123))
-    colours = [b.color().getRgb()[:3] for b in panel._output_bars.opts["brushes"]]
+    colours = panel.output_colours()
     assert colours[3] == theme.ACCENT
     assert all(c != theme.ACCENT for k, c in enumerate(colours) if k != 3)
-    x, y = panel._truth.getData()
-    assert list(x) == [7]
-    texts = [t.textItem.toPlainText() for t in panel._output_values]
+    assert panel.label_marker == [7]
+    texts = panel.output_texts()
     assert texts[3] == "0.80" and texts[0] == "0.02"
-    assert panel._probe_label.text() == "Probe: test #123, label 7, predicted 3"
-    assert "200, 40, 40" in panel._probe_label.styleSheet()     # a mistake reads red
+    assert panel.probe_text == "Probe: test #123, label 7, predicted 3"
+    assert panel.probe_marked_wrong                             # a mistake reads red
 
 
 def test_probe_label_for_a_right_answer(panel, one_hidden):
     out = np.eye(10)[one_hidden.probe_label] * 0.9
     panel.show_snapshot(with_probe(one_hidden, one_hidden.probe_a[1], out))
-    assert panel._probe_label.text() == (f"Probe: test #{one_hidden.probe_index}, "
-                                         f"label {one_hidden.probe_label}, predicted {one_hidden.probe_label}")
-    assert panel._probe_label.styleSheet() == ""
+    assert panel.probe_text == (f"Probe: test #{one_hidden.probe_index}, "
+                                f"label {one_hidden.probe_label}, predicted {one_hidden.probe_label}")
+    assert not panel.probe_marked_wrong
 
 
 @pytest.mark.parametrize("activation, a, count, word", [
@@ -104,20 +102,20 @@ def test_saturation_counts(activation, a, count, word):
 def test_saturation_shown_per_hidden_layer(panel, one_hidden):
     hidden = np.array([0.01, 0.99, 0.5, 0.5] * 4)             # 8 of 16 saturated
     panel.show_snapshot(with_probe(one_hidden, hidden, one_hidden.probe_a[-1]))
-    assert "50% saturated" in title(panel._hidden_plots[0])
-    assert panel._hidden_plots[0].toolTip().startswith("8 of 16 units saturated")
+    assert "50% saturated" in title(panel, 0)
+    assert panel.hidden_texts()[0][1].startswith("8 of 16 units saturated")
 
 
 def test_relu_axis_reaches_the_largest_activation(panel, two_hidden):
     panel.show_snapshot(two_hidden)
     top = float(np.max(two_hidden.probe_a[1]))
-    low, high = panel._hidden_plots[0].getViewBox().viewRange()[1]
+    low, high = panel.hidden_ranges()[0]
     assert low == pytest.approx(0.0) and high == pytest.approx(1.05 * top)
-    assert "dead" in title(panel._hidden_plots[0])
+    assert "dead" in title(panel, 0)
 
 
-@pytest.mark.parametrize("text, kind", [("◀ Previous", "previous"), ("Next ▶", "next"),
-                                        ("Random", "random"), ("Next mistake", "mistake")])
+@pytest.mark.parametrize("text, kind", [("◀", "previous"), ("▶", "next"),
+                                        ("Random", "random"), ("Mistake ▶", "mistake")])
 def test_buttons_request_a_probe(panel, qtbot, text, kind):
     with qtbot.waitSignal(panel.probe_requested, timeout=1000) as blocker:
         qtbot.mouseClick(button(panel, text), Qt.MouseButton.LeftButton)
@@ -132,15 +130,15 @@ def test_nan_and_inf_do_not_break_the_bars(panel, one_hidden):
     pixels[:2] = [np.nan, np.inf]
     snapshot = replace(one_hidden, probe_a=(pixels, hidden, out))
     panel.show_snapshot(snapshot)
-    heights = panel._hidden_bars[0].opts["height"]
+    heights = panel.bar_heights()[0]
     assert np.isfinite(heights).all() and heights[0] == 0.0
     assert heights[1] == 1.0                                  # +inf: a bar to the top of the axis
-    colours = [b.color().getRgb() for b in panel._hidden_bars[0].opts["brushes"]]
+    colours = panel.hidden_colours(0)
     assert colours[0] == colours[1] == colours[2] == NEUTRAL
     np.testing.assert_allclose(heights[3:], hidden[3:])
-    assert np.isfinite(panel._output_bars.opts["height"]).all()
-    assert np.isfinite(panel._image.image).all()
-    assert panel._probe_label.text().endswith("predicted ?")
+    assert np.isfinite(panel.bar_heights()[-1]).all()
+    assert np.isfinite(panel.input_image).all()
+    assert panel.probe_text.endswith("predicted ?")
 
 
 def test_render_png(panel, qtbot, two_hidden):
@@ -158,14 +156,16 @@ def test_hidden_panel_draws_when_shown_and_running_redraws_are_paced(qtbot, one_
     p = ActivationsPanel()
     qtbot.addWidget(p)
     p.show_snapshot(snap)
-    assert p._dirty                       # not drawn while nobody can see it
+    assert p.bar_heights() == []          # not drawn while nobody can see it
     p.show()
-    qtbot.waitUntil(lambda: not p._dirty, timeout=2000)
-    running = replace(snap, status="running")
-    p.show_snapshot(running)              # drawn: the last draw was long enough ago
-    p.show_snapshot(running)              # within the interval: waits for the pacer's timer
-    assert p._dirty
-    qtbot.waitUntil(lambda: not p._dirty, timeout=3000)
+    qtbot.waitUntil(lambda: len(p.bar_heights()) == 2, timeout=2000)
+    first, second = (np.eye(10)[k] * 0.9 for k in (2, 5))
+    qtbot.wait(int(1000 * p.redraw_interval) + 50)   # long enough since the last draw
+    p.show_snapshot(replace(with_probe(snap, snap.probe_a[1], first), status="running"))   # drawn at once
+    np.testing.assert_allclose(p.bar_heights()[-1], first)
+    p.show_snapshot(replace(with_probe(snap, snap.probe_a[1], second), status="running"))
+    np.testing.assert_allclose(p.bar_heights()[-1], first)    # within the interval: waits for the pacer
+    qtbot.waitUntil(lambda: np.allclose(p.bar_heights()[-1], second), timeout=3000)
 
 
 def test_output_numbers_blank_where_the_bar_is_zero_and_spell_out_non_finite():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QPoint, Qt
+from PyQt6.QtCore import Qt
 
 from core.evaluate import network_from_snapshot
 from core.network import Network
@@ -34,11 +34,11 @@ def drawn(snap, image):
 
 
 def bar_heights(panel) -> np.ndarray:
-    return np.asarray(panel._bars.opts["height"], dtype=np.float64)
+    return panel.bar_heights()
 
 
 def bar_colours(panel) -> list:
-    return [b.color().getRgb()[:3] for b in panel._bars.opts["brushes"]]
+    return panel.bar_colours()
 
 
 def test_a_stroke_emits_the_prepared_digit(qtbot, panel):
@@ -48,7 +48,7 @@ def test_a_stroke_emits_the_prepared_digit(qtbot, panel):
     assert image.shape == (784,) and image.dtype == np.float32
     np.testing.assert_array_equal(image, prepare_drawing(panel.canvas.ink()))
     np.testing.assert_allclose(centre_of_mass(image.reshape(28, 28)), (14, 14), atol=0.5)
-    np.testing.assert_array_equal(panel._prepared.image, image.reshape(28, 28))
+    np.testing.assert_array_equal(panel.prepared_image, image.reshape(28, 28))
 
 
 def test_the_canvas_holds_black_ink_on_white(panel):
@@ -70,8 +70,8 @@ def test_bars_are_the_cores_forward_output(panel, snap):
     top = int(np.argmax(expected))
     colours = bar_colours(panel)
     assert colours[top] == theme.ACCENT and colours.count(theme.ACCENT) == 1
-    assert f"It reads: {top}" in panel._answer.text()
-    assert panel._values[top].toPlainText() == f"{100 * expected[top]:.0f}%"
+    assert f"It reads: {top}" in panel.answer_text
+    assert panel.value_texts()[top] == f"{100 * expected[top]:.0f}%"
 
 
 def test_a_new_snapshot_reads_the_same_drawing_again(panel):
@@ -92,7 +92,7 @@ def test_no_network_yet_or_no_drawing_shows_no_bars(qtbot, panel, snap):
     with qtbot.waitSignal(panel.cleared, timeout=1000):
         panel.clear_button.click()
     assert panel.output is None and not bar_heights(panel).any() and not panel.image.any()
-    assert "Draw a digit" in panel._answer.text()
+    assert "Draw a digit" in panel.answer_text
 
 
 def test_the_pen_slider_sets_the_stroke_width(panel):
@@ -107,11 +107,15 @@ def test_the_mouse_draws(qtbot, panel):
     panel.show()
     qtbot.waitExposed(panel)
     canvas = panel.canvas
+
+    def at(x, y):   # paper pixels to the widget position the pointer must be at
+        return canvas.to_widget(x, y).toPoint()
+
     with qtbot.waitSignal(panel.digit_drawn, timeout=1000):
-        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(60, 140))
+        qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(60, 140))
     for x in range(70, 230, 10):
-        qtbot.mouseMove(canvas, QPoint(x, 140))
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(220, 140))
+        qtbot.mouseMove(canvas, at(x, 140))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(220, 140))
     ink = canvas.ink()
     assert ink[140, 60:221].min() > 0.9                      # one unbroken line
     assert ink[140 + 30, :].max() == 0                       # nothing far from it
@@ -133,8 +137,8 @@ def test_quadratic_outputs_are_shown_as_values(panel):
     panel.draw_stroke(SEVEN, 22)
     panel.show_snapshot(drawn(make_snapshot(steps=5, cost="quadratic"), panel.image))
     top = int(np.argmax(panel.output))
-    assert panel._values[top].toPlainText() == f"{panel.output[top]:.2f}"
-    assert "sigmoid" in panel._bar_plot.titleLabel.text
+    assert panel.value_texts()[top] == f"{panel.output[top]:.2f}"
+    assert "sigmoid" in panel.output_title
 
 
 @pytest.fixture(scope="module")

@@ -11,16 +11,20 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PyQt6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout
 
 from core.activations import describe
 from core.snapshot import Snapshot
 from core.control import MoveProbe
 from gui import theme
+from gui.fit_text import ElidedLabel, NarrowTitle, narrow_title, set_title
 from gui.panels.base import Panel
 from gui.widgets import RedrawPacer, activation_brushes, brush, changed
 
-BUTTONS = (("◀ Previous", "previous"), ("Next ▶", "next"), ("Random", "random"), ("Next mistake", "mistake"))
+# short words, so that the toolbar fits a 300 px dock; the tooltips say the rest
+BUTTONS = (("◀", "previous", "The previous test digit"), ("▶", "next", "The next test digit"),
+           ("Random", "random", "A random test digit"),
+           ("Mistake ▶", "mistake", "The next test digit the network gets wrong"))
 OTHER = (170, 170, 170)   # output bars other than the prediction
 def saturation(a, activation: str) -> tuple:
     """(count, what) of the probe's units that are dead, for an activation whose units can die, else
@@ -67,6 +71,22 @@ def output_text(value) -> str:
     return f"{value:.2f}" if abs(value) >= 0.005 else ""
 
 
+def probe_text(snapshot: Snapshot, guess: int) -> tuple:
+    """(the line naming the probe, whether to mark it wrong). A test digit: "Probe: test #12, label 7,
+    predicted 3"; a drawn one: "Probe: your drawing, label ?, predicted 3" (no index: it is not in the
+    test set), or "label 5 (yours)" once the person said which digit they meant. Only a known label
+    can make an answer wrong (an unlabelled drawing's label is the network's own answer)."""
+    shown = str(guess) if guess >= 0 else "?"
+    known = snapshot.probe_label_known
+    label = str(snapshot.probe_label) if known else "?"
+    if snapshot.probe_index < 0:
+        where = "your drawing"
+        label += " (yours)" if known else ""
+    else:
+        where = f"test #{snapshot.probe_index}"
+    return f"Probe: {where}, label {label}, predicted {shown}", known and guess != snapshot.probe_label
+
+
 def drawable(values, low: float, high: float) -> np.ndarray:
     """Bar heights inside the axis range [low, high]: NaN as 0, ±inf as a bar to the edge."""
     return np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0), low, high)
@@ -90,7 +110,7 @@ class ActivationsPanel(Panel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._buttons = {}
-        self._probe_label = QLabel("Probe: –")
+        self._probe_label = ElidedLabel("Probe: –")   # elided: a new probe never widens the dock
         self._graphics = pg.GraphicsLayoutWidget()
         self._snapshot = None
         self._pacer = RedrawPacer(self, self.draw_if_dirty)  # while running: at most 10 redraws/s
@@ -103,14 +123,14 @@ class ActivationsPanel(Panel):
 
     def _toolbar(self) -> QHBoxLayout:
         bar = QHBoxLayout()
-        for text, kind in BUTTONS:
-            button = QPushButton(text)
+        for text, kind, tip in BUTTONS:
+            button = QToolButton(text=text)   # as narrow as its text (a push button is 80 px at least)
+            button.setToolTip(tip)
             button.clicked.connect(lambda _=False, k=kind: self.probe_requested.emit(k))
             bar.addWidget(button)
             self._buttons[kind] = button
-        bar.addSpacing(12)
-        bar.addWidget(self._probe_label)
-        bar.addStretch(1)
+        bar.addSpacing(6)
+        bar.addWidget(self._probe_label, 1)
         return bar
 
     # --- building (only when the architecture changes) -----------------------------------------
@@ -128,12 +148,13 @@ class ActivationsPanel(Panel):
         self._hidden_plots, self._hidden_bars = [], []
         for n in sizes[1:-1]:
             plot = right.addPlot()
+            narrow_title(plot)
             right.nextRow()
             self._hidden_plots.append(plot)
             self._hidden_bars.append(self._add_bars(plot, n))
 
     def _build_input(self, layout, n_pixels: int) -> None:
-        layout.addLabel(f"Input ({n_pixels} pixels)", size=theme.TITLE_SIZE)
+        layout.addItem(NarrowTitle(f"Input ({n_pixels} pixels)", size=theme.TITLE_SIZE))
         layout.nextRow()
         box = layout.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self._image = pg.ImageItem(axisOrder="row-major")
@@ -145,7 +166,8 @@ class ActivationsPanel(Panel):
     def _build_output(self, layout, n: int) -> None:
         accent = "#%02x%02x%02x" % theme.ACCENT
         plot = layout.addPlot()
-        plot.setTitle(f"Output ({n}): ▼ label, <span style='color:{accent}'>■</span> predicted", size=theme.TITLE_SIZE)
+        narrow_title(plot)
+        set_title(plot, f"Output ({n}): ▼ label, <span style='color:{accent}'>■</span> predicted", theme.TITLE_SIZE)
         plot.getAxis("bottom").setTicks([[(k, str(k)) for k in range(n)], []])
         self._output_bars = self._add_bars(plot, n)
         plot.setYRange(0, 1.3, padding=0)
@@ -183,7 +205,8 @@ class ActivationsPanel(Panel):
         activation = snapshot.config["activation"]
         for l, (plot, bars) in enumerate(zip(self._hidden_plots, self._hidden_bars)):
             self._show_hidden(l, plot, bars, snapshot.probe_a[l + 1], activation)
-        guess = self._show_output(snapshot.probe_a[-1], snapshot.probe_label)
+        label = snapshot.probe_label if snapshot.probe_label_known else None
+        guess = self._show_output(snapshot.probe_a[-1], label)
         self._show_probe_label(snapshot, guess)
 
     def _show_input(self, pixels) -> None:
@@ -196,21 +219,26 @@ class ActivationsPanel(Panel):
         low, high = y_range(a, activation)
         bars.setOpts(height=drawable(a, low, high), brushes=activation_brushes(a, activation))
         plot.setYRange(low, high, padding=0)   # a no-op when unchanged (a bounded activation)
+        if changed(self._shown, ("ticks", l), (low, high)):
+            # three labels whatever the height: pyqtgraph's own crowd each other in a small dock
+            plot.getAxis("left").setTicks([[(v, f"{v:.2g}") for v in (low, (low + high) / 2, high)], []])
         count, what = saturation(a, activation)
         share = 100.0 * count / max(len(a), 1)
-        title = f"Hidden {l + 1} ({len(a)} {activation}): {share:.0f}% {what}"
+        # the share first: in a narrow dock the end of the title is elided
+        title = f"Hidden {l + 1}: {share:.0f}% {what} ({len(a)} {activation})"
         if changed(self._shown, ("title", l), title):
-            plot.setTitle(size=theme.TITLE_SIZE, title=title)
+            set_title(plot, title, theme.TITLE_SIZE)
             plot.setToolTip(hidden_tooltip(a, activation, count, what))
 
-    def _show_output(self, out, label: int) -> int:
+    def _show_output(self, out, label: int | None) -> int:
+        """Bars for the outputs, the prediction in orange, ▼ over the label (none when unknown)."""
         guess = predicted(out)
         accent, other = brush((*theme.ACCENT, 255)), brush((*OTHER, 255))
         heights = drawable(out, 0.0, 1.0)
         self._output_bars.setOpts(height=heights, brushes=[accent if k == guess else other
                                                            for k in range(len(out))])
         if changed(self._shown, "truth", label):
-            self._truth.setData([label], [1.2])
+            self._truth.setData([] if label is None else [label], [] if label is None else [1.2])
         for k, (text, value, top) in enumerate(zip(self._output_values, out, heights.tolist())):
             text.setText(output_text(value))                 # no-ops when unchanged
             if changed(self._shown, ("value at", k), round(top, 3)):   # moving a text costs
@@ -218,12 +246,53 @@ class ActivationsPanel(Panel):
         return guess
 
     def _show_probe_label(self, snapshot: Snapshot, guess: int) -> None:
-        shown = str(guess) if guess >= 0 else "?"
-        self._probe_label.setText(f"Probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, "
-                                  f"predicted {shown}")
-        wrong = guess != snapshot.probe_label
+        text, wrong = probe_text(snapshot, guess)
+        self._probe_label.setText(text)
         if changed(self._shown, "wrong", wrong):   # a new style sheet re-polishes the widget: only on change
             self._probe_label.setStyleSheet("color: rgb(200, 40, 40); font-weight: bold;" if wrong else "")
+
+    # --- read-only views, for tests and exporters ---------------------------------------------
+    @property
+    def probe_text(self) -> str:
+        """The line naming the probe digit, its label and the prediction, as shown (unelided)."""
+        return self._probe_label.text()
+
+    @property
+    def probe_marked_wrong(self) -> bool:
+        """Whether the probe line is marked as a wrong answer (red)."""
+        return bool(self._shown.get("wrong", False))
+
+    @property
+    def label_marker(self) -> list:
+        """The output indices marked ▼ as the probe's label ([] when the label is unknown)."""
+        x, _ = self._truth.getData() if hasattr(self, "_truth") else (None, None)
+        return [] if x is None else [int(v) for v in x]
+
+    @property
+    def input_image(self) -> np.ndarray | None:
+        """The probe image as drawn (side, side), levels 0–1; None before the first snapshot."""
+        return None if not hasattr(self, "_image") or self._image.image is None else self._image.image
+
+    def bar_heights(self) -> list:
+        """The bar heights of every hidden layer and then the output layer, as drawn."""
+        bars = list(getattr(self, "_hidden_bars", [])) + ([self._output_bars] if hasattr(self, "_output_bars") else [])
+        return [np.asarray(b.opts["height"]) for b in bars]
+
+    def hidden_ranges(self) -> list:
+        """The (low, high) of every hidden layer's bar axis, as shown."""
+        return [tuple(plot.getViewBox().viewRange()[1]) for plot in getattr(self, "_hidden_plots", [])]
+
+    def hidden_colours(self, l: int) -> list:
+        """The (r, g, b, a) of each bar of hidden layer ``l`` (0-based), as drawn."""
+        return [b.color().getRgb() for b in self._hidden_bars[l].opts["brushes"]]
+
+    def output_colours(self) -> list:
+        """The (r, g, b) of each output bar: the prediction in theme.ACCENT."""
+        return [b.color().getRgb()[:3] for b in self._output_bars.opts["brushes"]]
+
+    def output_texts(self) -> list:
+        """The numbers written above the output bars."""
+        return [t.toPlainText() for t in self._output_values]
 
     def hidden_texts(self) -> list:
         """(title, tooltip) of every hidden layer's chart, as shown."""

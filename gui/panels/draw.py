@@ -1,32 +1,42 @@
 """Draw panel: draw a digit with the mouse (or a tablet) and watch the network read it, live.
 
-Left: a 280×280 sheet of paper with a round pen, a pen-size slider and Clear. Right: the drawing as
-the network sees it (prepared like an MNIST digit by core.preprocess) and its 10 outputs as bars,
-the answer in orange. The prediction follows both the pen and training: every snapshot brings
-new weights and the same drawing is read again.
+Left: a sheet of paper (280×280 paper pixels, shown as large as the dock allows) with a round pen,
+a pen-size slider, Clear and "I meant" (which digit the person drew, if they want to say). Right: the
+drawing as the network sees it (prepared like an MNIST digit by core.preprocess) and its 10 outputs
+as bars, the answer in orange. The prediction follows both the pen and training: every snapshot
+brings new weights and the same drawing is read again. Only a digit the person named can make the
+answer right or wrong.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, Qt, pyqtSignal
-from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PyQt6.QtCore import QPointF, QRectF, QSize, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PyQt6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider,
+                             QVBoxLayout, QWidget)
 
 from core.control import DrawProbe
 from core.costs import get_cost
 from core.preprocess import SIDE, prepare_drawing
 from core.snapshot import Snapshot
 from gui import theme
+from gui.fit_text import ElidedLabel, NarrowTitle, narrow_title, set_title
 from gui.panels.base import Panel
 
 CANVAS = 280              # canvas side in pixels, 10× the MNIST field
 PEN_SIZES = (6, 48, 22)   # slider minimum, maximum, default (pixels of the 280 canvas)
 OTHER = (170, 170, 170)   # bars other than the answer
+MIN_CANVAS = 110          # the paper's smallest side on screen, in pixels
+HOW = ("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its longer side is 20 "
+       "pixels, and placed in a 28×28 square with its centre of mass in the middle.")
 
 
 class DrawingCanvas(QWidget):
-    """White paper, black ink, a round pen. ``changed`` fires after every stroke segment and on clear."""
+    """White paper, black ink, a round pen. ``changed`` fires after every stroke segment and on clear.
+
+    The paper is ``side``×``side`` paper pixels whatever the widget's size: it is shown as the largest
+    square that fits, and the pointer's position is mapped onto it (``to_paper``, ``to_widget``)."""
 
     changed = pyqtSignal()
 
@@ -36,7 +46,9 @@ class DrawingCanvas(QWidget):
         self._paper = QImage(side, side, QImage.Format.Format_Grayscale8)
         self._paper.fill(Qt.GlobalColor.white)
         self._last = None
-        self.setFixedSize(side, side)
+        self.setMinimumSize(MIN_CANVAS, MIN_CANVAS)
+        policy = QSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setSizePolicy(policy)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self.setAttribute(Qt.WidgetAttribute.WA_StaticContents)
 
@@ -76,17 +88,40 @@ class DrawingCanvas(QWidget):
     def is_empty(self) -> bool:
         return not self.ink().any()
 
+    # --- where the paper is on screen -------------------------------------------------------
+    def paper_rect(self) -> QRectF:
+        """The paper on the widget: the largest centred square (widget pixels)."""
+        side = float(min(self.width(), self.height()))
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def to_paper(self, position) -> QPointF:
+        """A widget position (QPointF) in paper pixels."""
+        rect = self.paper_rect()
+        scale = self._paper.width() / max(rect.width(), 1.0)
+        return QPointF((position.x() - rect.left()) * scale, (position.y() - rect.top()) * scale)
+
+    def to_widget(self, x: float, y: float) -> QPointF:
+        """Paper pixels (x, y) as a widget position: where the pointer must be to draw there."""
+        rect = self.paper_rect()
+        scale = rect.width() / self._paper.width()
+        return QPointF(rect.left() + x * scale, rect.top() + y * scale)
+
+    def sizeHint(self):
+        return QSize(self._paper.width(), self._paper.height())
+
     def paintEvent(self, event):
         painter = QPainter(self)
-        painter.drawImage(0, 0, self._paper)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        rect = self.paper_rect()
+        painter.drawImage(rect, self._paper)
         painter.setPen(QPen(QColor(160, 160, 160)))
-        painter.drawRect(0, 0, self.width() - 1, self.height() - 1)
+        painter.drawRect(rect.adjusted(0, 0, -1, -1))
         painter.end()
 
     # --- mouse and tablet -------------------------------------------------------------------
     def mousePressEvent(self, event):
         if event.button() == Qt.MouseButton.LeftButton:
-            self._last = event.position()
+            self._last = self.to_paper(event.position())
             self.draw_stroke([(self._last.x(), self._last.y())])
 
     def mouseMoveEvent(self, event):
@@ -101,7 +136,7 @@ class DrawingCanvas(QWidget):
         kind = event.type()
         width = self.pen_size * (0.5 + event.pressure())
         if kind == event.Type.TabletPress:
-            self._last = event.position()
+            self._last = self.to_paper(event.position())
             self.draw_stroke([(self._last.x(), self._last.y())], width)
         elif kind == event.Type.TabletMove and self._last is not None:
             self._segment_to(event.position(), width)
@@ -110,6 +145,8 @@ class DrawingCanvas(QWidget):
         event.accept()
 
     def _segment_to(self, position, width) -> None:
+        """A line from the last point to widget ``position``."""
+        position = self.to_paper(position)
         start, self._last = self._last, position
         self.draw_stroke([(start.x(), start.y()), (position.x(), position.y())], width)
 
@@ -121,7 +158,8 @@ class DrawPanel(Panel):
     """Draw a digit and see the current network's answer.
 
     ``digit_drawn(image)`` fires after every stroke with the prepared (784,) float32 image;
-    ``cleared()`` fires when the paper is wiped.
+    ``cleared()`` fires when the paper is wiped; ``label_chosen(label)`` when the person says which
+    digit they meant (an int 0–9, or None for "?"). Wiping the paper forgets the label.
     """
 
     title = "Draw"
@@ -132,34 +170,57 @@ class DrawPanel(Panel):
             "px, centred by mass) and the network's answer updates as you draw.")
     digit_drawn = pyqtSignal(object)
     cleared = pyqtSignal()
+    label_chosen = pyqtSignal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.canvas = DrawingCanvas()
+        self.canvas.setToolTip(HOW)
         self.image = np.zeros(SIDE * SIDE, np.float32)   # the prepared drawing
         self.output = None                                # the network's 10 outputs for it
         self._snapshot = None                             # the latest snapshot (its probe is the drawing)
-        self._answer = QLabel("")
         self._graphics = pg.GraphicsLayoutWidget()
-        layout = QHBoxLayout(self)
+        self._graphics.setMinimumSize(120, 100)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(self._build_left())
-        layout.addWidget(self._graphics, 1)
+        layout.setSpacing(3)
+        layout.addLayout(self._build_answer())
+        middle = QHBoxLayout()
+        middle.addWidget(self.canvas, 1)
+        middle.addWidget(self._graphics, 1)
+        layout.addLayout(middle, 1)
+        layout.addLayout(self._build_controls())
+        self._how = QLabel(HOW)
+        self._how.setWordWrap(True)
+        self._how.setStyleSheet("color: #666;")
+        layout.addWidget(self._how)
         self._build_prepared()
         self._build_bars()
         self.canvas.changed.connect(self._on_drawing_changed)
         self._show_answer()
 
     # --- building -----------------------------------------------------------------------------
-    def _build_left(self) -> QVBoxLayout:
-        column = QVBoxLayout()
-        column.addWidget(QLabel("Draw a digit:"))
-        column.addWidget(self.canvas)
+    def _build_answer(self) -> QHBoxLayout:
+        """The answer in large type, then what it was read with (both one line, elided)."""
+        row = QHBoxLayout()
+        font = QFont()
+        font.setPointSize(13)
+        font.setBold(True)
+        self._answer = ElidedLabel("")
+        self._answer.setFont(font)
+        self._answer_detail = ElidedLabel("")
+        row.addWidget(self._answer, 3)
+        row.addWidget(self._answer_detail, 2)
+        return row
+
+    def _build_controls(self) -> QHBoxLayout:
+        """Pen size, Clear, and which digit the person meant."""
         row = QHBoxLayout()
         row.addWidget(QLabel("Pen"))
         self.pen_slider = QSlider(Qt.Orientation.Horizontal)
         self.pen_slider.setRange(PEN_SIZES[0], PEN_SIZES[1])
         self.pen_slider.setValue(PEN_SIZES[2])
+        self.pen_slider.setMinimumWidth(40)
         self.pen_slider.valueChanged.connect(self._on_pen_size_changed)
         row.addWidget(self.pen_slider, 1)
         self.pen_label = QLabel(f"{PEN_SIZES[2]} px")
@@ -167,28 +228,21 @@ class DrawPanel(Panel):
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.clear_button)
-        column.addLayout(row)
-        font = QFont()
-        font.setPointSize(14)
-        font.setBold(True)
-        self._answer.setFont(font)
-        self._answer_detail = QLabel("")
-        for label in (self._answer, self._answer_detail):
-            # A fixed size: new text every frame must not make the whole window lay itself out again.
-            label.setFixedSize(CANVAS, QFontMetrics(label.font()).height() + 4)
-            column.addWidget(label)
-        how = QLabel("Like every MNIST digit, the drawing is cropped to its ink, scaled so that its "
-                     "longer side is 20 pixels, and placed in a 28×28 square with its centre of mass "
-                     "in the middle.")
-        how.setWordWrap(True)
-        how.setMaximumWidth(CANVAS)
-        how.setStyleSheet("color: #666;")
-        column.addWidget(how)
-        column.addStretch(1)
-        return column
+        row.addWidget(QLabel("I meant"))
+        self.meant_box = QComboBox(objectName="meant")
+        self.meant_box.addItem("?", None)
+        for k in range(10):
+            self.meant_box.addItem(str(k), k)
+        self.meant_box.setToolTip("Which digit you drew. Only then can the network's answer be right or "
+                                  "wrong, and the Backprop panel's δ aims at that digit.")
+        self.meant_box.currentIndexChanged.connect(self._on_meant_changed)
+        row.addWidget(self.meant_box)
+        return row
 
     def _build_prepared(self) -> None:
-        self._graphics.addLabel("What the network sees (28×28, centred like MNIST)", size=theme.TITLE_SIZE)
+        seen = NarrowTitle("What the network sees (28×28)", size=theme.TITLE_SIZE)
+        seen.setToolTip(HOW)
+        self._graphics.addItem(seen)
         self._graphics.nextRow()
         box = self._graphics.addViewBox(lockAspect=True, invertY=True, enableMouse=False)
         self._prepared = pg.ImageItem(np.zeros((SIDE, SIDE), np.float32), axisOrder="row-major",
@@ -203,6 +257,7 @@ class DrawPanel(Panel):
 
     def _build_bars(self) -> None:
         plot = self._bar_plot = self._graphics.addPlot()
+        narrow_title(plot)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
@@ -229,7 +284,22 @@ class DrawPanel(Panel):
         self.canvas.draw_stroke(points, width)
 
     def clear(self) -> None:
+        """Wipe the paper (and forget which digit was meant)."""
+        self.meant_box.setCurrentIndex(0)
         self.canvas.clear()
+
+    @property
+    def meant(self) -> int | None:
+        """The digit the person said they drew, or None."""
+        return self.meant_box.currentData()
+
+    def choose_label(self, label: int | None) -> None:
+        """Say which digit the drawing is (None: nobody says), as the "I meant" choice does."""
+        self.meant_box.setCurrentIndex(0 if label is None else int(label) + 1)
+
+    def _on_meant_changed(self, _index) -> None:
+        self.label_chosen.emit(self.meant)
+        self._show_answer()
 
     def _on_pen_size_changed(self, value: int) -> None:
         self.canvas.pen_size = value
@@ -248,8 +318,12 @@ class DrawPanel(Panel):
         """The drawing becomes the worker's probe: its answer comes back in the next snapshot, so
         no network runs on the GUI thread, and every panel that shows the probe shows the drawing."""
         super().attach(view, training)
-        self.digit_drawn.connect(lambda image: (training.request(DrawProbe(image)), view.set_drawing(image)))
+        self.digit_drawn.connect(lambda image: (training.request(DrawProbe(image, self.meant)),
+                                                view.set_drawing(image)))
         self.cleared.connect(lambda: (training.request(DrawProbe(None)), view.set_drawing(None)))
+        # the worker's δ then aims at the digit meant, and snapshot.probe_label_known turns True
+        self.label_chosen.connect(lambda label: training.request(DrawProbe(self.image, label))
+                                  if self.image.any() else None)
 
     # --- the network's answer -----------------------------------------------------------------
     def show_snapshot(self, snapshot: Snapshot) -> None:
@@ -273,10 +347,15 @@ class DrawPanel(Panel):
         top = self._top()
         self._bars.setOpts(height=heights, brushes=[pg.mkBrush(theme.ACCENT if k == top else OTHER)
                                                     for k in range(len(out))])
+        # a narrow chart has room for the answer's number only
+        crowded = self._bar_plot.getViewBox().width() < 25 * len(out)
         for k, (text, value) in enumerate(zip(self._values, out)):
-            text.setText(self._format(value) if self.output is not None and not value < 0.005 else "")
+            shown = self.output is not None and not value < 0.005 and (k == top or not crowded)
+            text.setText(self._format(value) if shown else "")
             text.setPos(k, float(heights[k]))
-        self._bar_plot.setTitle(f"Output ({self._output_kind()}), answer in orange", size=theme.TITLE_SIZE)
+        title = f"Output ({self._output_kind()}), answer in orange"
+        if title != self._bar_plot.titleLabel.text:   # a new title re-lays out the plot: only on change
+            set_title(self._bar_plot, title, theme.TITLE_SIZE)
 
     def _top(self) -> int:
         if self.output is None or not np.isfinite(self.output).any():
@@ -311,10 +390,52 @@ class DrawPanel(Panel):
             text = "No answer (the outputs are not numbers)"
         else:
             text = f"It reads: {top}  ({self._format(self.output[top])})"
-            if self._snapshot is not None:
-                detail = f"weights of step {self._snapshot.step:,} (epoch {self._snapshot.epoch})"
+            meant = self.meant
+            if meant is not None:   # only a digit the person named can make the answer right or wrong
+                text += "  ✓ right" if meant == top else f"  ✗ you meant {meant}"
+            detail = f"weights of step {self._snapshot.step:,} (epoch {self._snapshot.epoch})"
         self._answer.setText(text)
         self._answer_detail.setText(detail)
+        self._answer.setStyleSheet(self._verdict_style(top))
+
+    def _verdict_style(self, top: int) -> str:
+        meant = self.meant
+        if meant is None or top < 0 or self.output is None or not self.image.any():
+            return ""
+        return "color: rgb(40, 140, 60);" if meant == top else "color: rgb(200, 40, 40);"
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._how.setVisible(self.height() >= 430)   # the tooltips say it in a small dock
+        self._show_output()
+
+    # --- read-only views, for tests and exporters ---------------------------------------------
+    @property
+    def answer_text(self) -> str:
+        """The answer line as shown (unelided): "It reads: 3 (97%)", with the verdict when a digit was meant."""
+        return self._answer.text()
+
+    @property
+    def prepared_image(self) -> np.ndarray:
+        """The 28×28 image shown as what the network sees."""
+        return self._prepared.image
+
+    def bar_heights(self) -> np.ndarray:
+        """The output bars' heights, as drawn."""
+        return np.asarray(self._bars.opts["height"], dtype=np.float64)
+
+    def bar_colours(self) -> list:
+        """The (r, g, b) of each output bar: the answer in theme.ACCENT."""
+        return [b.color().getRgb()[:3] for b in self._bars.opts["brushes"]]
+
+    def value_texts(self) -> list:
+        """The numbers written above the output bars."""
+        return [t.toPlainText() for t in self._values]
+
+    @property
+    def output_title(self) -> str:
+        """The output chart's title (unelided)."""
+        return self._bar_plot.titleLabel.text
 
     def __repr__(self):
         return f"DrawPanel(drawn={bool(self.image.any())}, output={self.output is not None})"
