@@ -73,8 +73,9 @@ def test_the_whole_matrix_and_its_labels_fit_with_square_cells(qtbot, size):
     assert matrix.visibleRegion().boundingRect().contains(matrix.rect())   # not clipped by the panel
 
 
-def test_counts_fit_their_cells_in_a_smaller_font_or_shortened():
+def test_counts_fit_their_cells_in_a_smaller_font_or_shortened(qtbot):
     view = ConfusionMatrixView()
+    qtbot.addWidget(view)
     view.set_matrix(big_evaluation(scale=10).cm)       # five-digit counts
     for width in (180, 300, 420, 700):
         view.resize(width, width)

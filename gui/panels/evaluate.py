@@ -205,32 +205,46 @@ class ConfusionMatrixView(QWidget):
 
     # --- painting -----------------------------------------------------------------------------
     def paintEvent(self, event):
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        # every font is measured before the painter starts: measuring new sizes while it draws
+        # can free a font engine it is using (a crash seen in Qt 6 offscreen)
         x0, y0, cell, label, title = self._layout()
         n = self.n
+        counts = self._fitted_counts(cell)
+        count_fonts = {}
+        for px in {px for _, px in counts.values()}:
+            count_fonts[px] = QFont(self.font())
+            count_fonts[px].setPixelSize(px)
+        lm, tm = QFontMetrics(label), QFontMetrics(title)
+        lh, th, digit = lm.height(), tm.height(), lm.horizontalAdvance("9")
+        heading = tm.elidedText("click a cell", Qt.TextElideMode.ElideRight, int(n * cell))
+        dark = self._colours[..., :3].mean(axis=2) < 150
+
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         self._paint_cells(painter, x0, y0, cell)
-        self._paint_counts(painter, x0, y0, cell)
+        for (r, c), (text, px) in counts.items():
+            painter.setFont(count_fonts[px])
+            painter.setPen(QColor(255, 255, 255) if dark[r, c] else QColor(*TEXT))
+            painter.drawText(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), Qt.AlignmentFlag.AlignCenter, text)
+        self._shown_counts = counts
         painter.setPen(QColor(*TEXT))
         painter.setFont(label)
         for k in range(n):
             painter.drawText(QRectF(x0 - 30, y0 + k * cell, 27, cell),
                              Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, str(k))
-            painter.drawText(QRectF(x0 + k * cell, y0 + n * cell + 1, cell, QFontMetrics(label).height()),
+            painter.drawText(QRectF(x0 + k * cell, y0 + n * cell + 1, cell, lh),
                              Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, str(k))
             if np.isfinite(self._accuracy[k]):
                 painter.drawText(QRectF(x0 + n * cell + 3, y0 + k * cell, 200, cell),
                                  Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                                  f"{100 * self._accuracy[k]:.0f}%")
         painter.setFont(title)
-        th = QFontMetrics(title).height()
-        painter.drawText(QRectF(0, y0 + n * cell + QFontMetrics(label).height() + 2, self.width(), th),
+        painter.drawText(QRectF(0, y0 + n * cell + lh + 2, self.width(), th),
                          Qt.AlignmentFlag.AlignHCenter, "predicted digit")
         painter.drawText(QRectF(x0 + n * cell + 3, 0, self.width(), th), Qt.AlignmentFlag.AlignLeft, "right")
-        painter.drawText(QRectF(x0, 0, n * cell, th), Qt.AlignmentFlag.AlignHCenter,
-                         QFontMetrics(title).elidedText("click a cell", Qt.TextElideMode.ElideRight, int(n * cell)))
+        painter.drawText(QRectF(x0, 0, n * cell, th), Qt.AlignmentFlag.AlignHCenter, heading)
         painter.save()
-        painter.translate(x0 - QFontMetrics(label).horizontalAdvance("9") - 8, y0 + n * cell / 2)
+        painter.translate(x0 - digit - 8, y0 + n * cell / 2)
         painter.rotate(-90)
         painter.drawText(QRectF(-n * cell / 2, -th, n * cell, th), Qt.AlignmentFlag.AlignHCenter, "true digit")
         painter.restore()
@@ -250,23 +264,16 @@ class ConfusionMatrixView(QWidget):
             painter.setPen(QPen(QColor(*theme.ACCENT), 3))
             painter.drawRect(QRectF(x0 + c * cell + 1, y0 + r * cell + 1, cell - 2, cell - 2))
 
-    def _paint_counts(self, painter, x0, y0, cell):
-        """Each non-zero count in the largest font up to MAX_FONT_PX that fits its cell."""
-        self._shown_counts = {}
-        dark = self._colours[..., :3].mean(axis=2) < 150
+    def _fitted_counts(self, cell: float) -> dict:
+        """(true, predicted) → (text, pixel size) of each non-zero count that fits a cell of ``cell`` px."""
         font = QFont(self.font())
+        out = {}
         for (r, c), count in np.ndenumerate(self._counts):
-            if not count:
-                continue
-            fitted = self._fit_count(font, int(count), cell)
-            if fitted is None:
-                continue
-            text, px = fitted
-            font.setPixelSize(px)
-            painter.setFont(font)
-            painter.setPen(QColor(255, 255, 255) if dark[r, c] else QColor(*TEXT))
-            painter.drawText(QRectF(x0 + c * cell, y0 + r * cell, cell, cell), Qt.AlignmentFlag.AlignCenter, text)
-            self._shown_counts[(r, c)] = (text, px)
+            if count:
+                fitted = self._fit_count(font, int(count), cell)
+                if fitted is not None:
+                    out[(r, c)] = fitted
+        return out
 
     def _fit_count(self, font: QFont, count: int, cell: float):
         """(text, pixel size) for ``count`` in a cell of ``cell`` pixels: the whole number if it fits,
