@@ -135,6 +135,11 @@ class RunControl:
         return self._stopped
 
     @property
+    def delay(self) -> float:
+        """Seconds between steps while running (slow motion)."""
+        return self._delay
+
+    @property
     def budget(self) -> int:
         return self._budget
 

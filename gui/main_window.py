@@ -55,6 +55,7 @@ class MainWindow(QMainWindow):
         saved, problem = session.load() if session is not None else ({}, "")
         settings, problems = initial_settings(saved.get("settings", {}), settings)
         self.message_box = self.guide = None
+        self._shown_once = False
         self._diverged_shown_at = None
         self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self.view = ViewState(self)
@@ -178,6 +179,13 @@ class MainWindow(QMainWindow):
     def fits_screen(self) -> bool:
         screen = self.screen() or QGuiApplication.primaryScreen()
         return screen.availableGeometry().contains(self.frameGeometry())
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._shown_once:   # only now are the window manager's borders known
+            self._shown_once = True
+            if not self.fits_screen() and not self.isMaximized():
+                QTimer.singleShot(0, self.fit_to_screen)
 
     def show_workspace(self, name: str) -> None:
         """Lay the window out for workspace ``name`` (View menu, Ctrl+1…4)."""

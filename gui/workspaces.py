@@ -33,10 +33,10 @@ class Workspace:
 
 WORKSPACES = (
     Workspace("Overview", "Ctrl+1", "the network, its weights and the cost: where to start",
-              widths={"left": 0.19, "right": 0.34}, heights={"bottom": 0.34},
+              widths={"left": 0.2, "right": 0.34}, heights={"bottom": 0.34},
               front=("Cost",), extra=("Settings",)),
     Workspace("Weights", "Ctrl+2", "every hidden neuron's weights large, one neuron up close, the timeline",
-              widths={"left": 0.64, "right": 0.34}, heights={"bottom": 0.28},
+              widths={"left": 0.64, "right": 0.34}, heights={"bottom": 0.34},
               front=("Weights", "Timeline", "Neuron"), areas={"Weights": "left", "Neuron": "right"}),
     Workspace("Backprop", "Ctrl+3", "the chain rule for one neuron with the live numbers",
               widths={"right": 0.58}, heights={"bottom": 0.30},
