@@ -7,7 +7,7 @@ import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
 
 from gui import theme
-from gui.panels.layout import LayoutPanel, link_count, top_weights
+from gui.panels.layout import LayoutPanel, label_text_of, link_count, top_weights
 from gui.widgets import NEUTRAL, unit_activation
 from tests.snapshots import make_snapshot, open_panel
 
@@ -46,29 +46,29 @@ def brush_rgba(nodes):
 
 
 def label_text(item):
-    return item.textItem.toPlainText()
+    return label_text_of(item)
 
 
 def test_input_image_is_the_probe_with_fixed_levels(panel, one_hidden):
     panel.show_snapshot(one_hidden)
-    np.testing.assert_array_equal(panel._image.image, np.asarray(one_hidden.probe_a[0]).reshape(28, 28))
-    assert tuple(panel._image.levels) == (0.0, 1.0)
-    assert panel._image.width() == 28 and panel._image.height() == 28
+    np.testing.assert_array_equal(panel.input_image.image, np.asarray(one_hidden.probe_a[0]).reshape(28, 28))
+    assert tuple(panel.input_image.levels) == (0.0, 1.0)
+    assert panel.input_image.width() == 28 and panel.input_image.height() == 28
 
 
 def test_one_scatter_per_layer_with_a_node_per_neuron(panel, two_hidden):
     panel.show_snapshot(two_hidden)
-    assert [len(nodes.data) for nodes in panel._nodes] == [16, 12, 10]
-    assert [len(brush_rgba(nodes)) for nodes in panel._nodes] == [16, 12, 10]
+    assert [len(nodes.data) for nodes in panel.node_items] == [16, 12, 10]
+    assert [len(brush_rgba(nodes)) for nodes in panel.node_items] == [16, 12, 10]
 
 
 def test_node_colours_follow_the_activation(panel, one_hidden, two_hidden):
     panel.show_snapshot(one_hidden)  # sigmoid: 0..1 straight onto the colour map
     expected = theme.activation_cmap().map(np.asarray(one_hidden.probe_a[1]), mode="byte")
-    np.testing.assert_array_equal(brush_rgba(panel._nodes[0]), expected)
+    np.testing.assert_array_equal(brush_rgba(panel.node_items[0]), expected)
     panel.show_snapshot(two_hidden)  # tanh: -1..1 shifted to 0..1
     expected = theme.activation_cmap().map((np.asarray(two_hidden.probe_a[2]) + 1) / 2, mode="byte")
-    np.testing.assert_array_equal(brush_rgba(panel._nodes[1]), expected)
+    np.testing.assert_array_equal(brush_rgba(panel.node_items[1]), expected)
 
 
 def test_relu_colours_scale_to_the_layer_maximum():
@@ -79,7 +79,7 @@ def test_relu_colours_scale_to_the_layer_maximum():
 
 def test_wide_layers_fit_in_several_columns(panel):
     panel.show_snapshot(make_snapshot(steps=1, sizes=(784, 100, 10)))
-    x, y = panel._nodes[0].getData()
+    x, y = panel.node_items[0].getData()
     assert len(x) == 100
     assert len(np.unique(np.round(x, 6))) == 3          # 100 nodes in 3 columns of at most 40
     assert y.min() >= 0 and y.max() <= 2.0               # inside the image's height
@@ -89,7 +89,7 @@ def test_wide_layers_fit_in_several_columns(panel):
 def test_links_are_the_strongest_weights_coloured_by_sign(panel, two_hidden, l):
     panel.show_snapshot(two_hidden)
     W = np.asarray(two_hidden.W[l])
-    links = panel._links[l]
+    links = panel.link_items[l]
     k = link_count(W)
     assert len(links) == k == min(150, max(10, W.size // 3))
     strongest = np.sort(np.abs(W).ravel())[-k:]
@@ -107,68 +107,68 @@ def test_input_links_start_at_the_weights_pixel(panel, one_hidden):
     panel.show_snapshot(one_hidden)
     W = np.asarray(one_hidden.W[0])
     j, i = np.unravel_index(np.argmax(np.abs(W)), W.shape)
-    links = panel._links[0]
+    links = panel.link_items[0]
     pixel = (np.array([i % 28, i // 28]) + 0.5) * (2.0 / 28)   # the image spans [0, 2]²
     np.testing.assert_allclose(links.starts[-1], pixel)
-    x, y = panel._nodes[0].getData()
+    x, y = panel.node_items[0].getData()
     np.testing.assert_allclose(links.ends[-1], (x[j], y[j]))
 
 
 def test_outputs_are_labelled_with_their_values(panel, one_hidden):
     panel.show_snapshot(one_hidden)
     out = np.asarray(one_hidden.probe_a[-1])
-    texts = [label_text(t) for t in panel._output_labels]
+    texts = [label_text(t) for t in panel.output_labels]
     for k, text in enumerate(texts):
         assert text.startswith(f"{k}  {out[k]:.2f}")
     assert texts[one_hidden.probe_label].endswith("◀ label")
     top = int(np.argmax(out))
-    assert panel._output_labels[top].color.getRgb()[:3] == theme.ACCENT
-    pens = panel._nodes[-1].data["pen"]
+    assert panel.output_labels[top].color.getRgb()[:3] == theme.ACCENT
+    pens = panel.node_items[-1].data["pen"]
     assert pens[top].widthF() == max(p.widthF() for p in pens)
-    assert f"predicted {top}" in label_text(panel._header)
+    assert f"predicted {top}" in label_text(panel.header)
 
 
 def test_items_are_kept_until_the_architecture_changes(panel, qtbot, one_hidden, two_hidden):
     panel.show_snapshot(one_hidden)
-    image, nodes = panel._image, panel._nodes[0]
+    image, nodes = panel.input_image, panel.node_items[0]
     panel.show_snapshot(make_snapshot(steps=3))
-    assert panel._image is image and panel._nodes[0] is nodes
+    assert panel.input_image is image and panel.node_items[0] is nodes
     panel.show_snapshot(two_hidden)
-    assert len(panel._nodes) == 3 and panel._nodes[0] is not nodes
+    assert len(panel.node_items) == 3 and panel.node_items[0] is not nodes
     fresh = LayoutPanel()
     qtbot.addWidget(fresh)
     fresh.show()
     fresh.show_snapshot(two_hidden)
-    items = panel._plot.getPlotItem().items
+    items = panel.plot.getPlotItem().items
     assert image not in items and nodes not in items         # nothing left over from the old network
-    assert len(items) == len(fresh._plot.getPlotItem().items)
+    assert len(items) == len(fresh.plot.getPlotItem().items)
 
 
 def test_nan_and_inf_are_drawn_neutral(panel, one_hidden):
     snapshot = broken(one_hidden)
     panel.show_snapshot(snapshot)
-    assert np.isfinite(panel._image.image).all()
-    assert panel._image.image[0, 0] == 0.5                   # NaN pixel: mid grey
-    rgba = brush_rgba(panel._nodes[0])
+    assert np.isfinite(panel.input_image.image).all()
+    assert panel.input_image.image[0, 0] == 0.5                   # NaN pixel: mid grey
+    rgba = brush_rgba(panel.node_items[0])
     assert tuple(rgba[0]) == tuple(rgba[1]) == NEUTRAL        # NaN and inf activations
     W0 = np.asarray(snapshot.W[0])
-    assert len(panel._links[0]) == 150
-    assert np.isfinite(panel._links[0].widths).all()
+    assert len(panel.link_items[0]) == 150
+    assert np.isfinite(panel.link_items[0].widths).all()
     rows, cols, values = top_weights(W0, 150)
     assert np.isfinite(values).all()
-    assert label_text(panel._output_labels[0]).startswith("0  nan")
+    assert label_text(panel.output_labels[0]).startswith("0  nan")
 
 
 def test_all_nan_weights_draw_no_links(panel, one_hidden):
     W = tuple(np.full_like(w, np.nan) for w in one_hidden.W)
     panel.show_snapshot(replace(one_hidden, W=W))
-    assert [len(links) for links in panel._links] == [0, 0]
+    assert [len(links) for links in panel.link_items] == [0, 0]
 
 
 def test_clicking_a_hidden_node_emits_its_layer_and_index(panel, qtbot, two_hidden):
     panel.show_snapshot(two_hidden)
     for l, j in [(0, 5), (1, 3)]:
-        nodes = panel._nodes[l]
+        nodes = panel.node_items[l]
         with qtbot.waitSignal(panel.neuron_clicked, timeout=1000) as blocker:
             nodes.sigClicked.emit(nodes, [nodes.points()[j]], None)
         assert blocker.args == [l, j]
@@ -178,18 +178,18 @@ def test_a_real_mouse_click_on_a_node(panel, qtbot, one_hidden):
     panel.show()
     qtbot.waitExposed(panel)
     panel.show_snapshot(one_hidden)
-    x, y = panel._nodes[0].getData()
-    box = panel._plot.getPlotItem().getViewBox()
+    x, y = panel.node_items[0].getData()
+    box = panel.plot.getPlotItem().getViewBox()
     scene_pos = box.mapViewToScene(QPointF(float(x[7]), float(y[7])))
-    where = panel._plot.mapFromScene(scene_pos)
+    where = panel.plot.mapFromScene(scene_pos)
     with qtbot.waitSignal(panel.neuron_clicked, timeout=1000) as blocker:
-        qtbot.mouseClick(panel._plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(where.x(), where.y()))
+        qtbot.mouseClick(panel.plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(where.x(), where.y()))
     assert blocker.args == [0, 7]
 
 
 def test_output_nodes_are_not_clickable(panel, qtbot, one_hidden):
     panel.show_snapshot(one_hidden)
-    outputs = panel._nodes[-1]
+    outputs = panel.node_items[-1]
     with qtbot.assertNotEmitted(panel.neuron_clicked):
         outputs.sigClicked.emit(outputs, [outputs.points()[2]], None)
 

@@ -12,7 +12,7 @@ from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QLineF, QRectF, pyqtSignal
+from PyQt6.QtCore import QLineF, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
@@ -29,6 +29,9 @@ MIN_PITCH_ROWS = 10   # short columns keep the node spacing of a 10-node column
 TOP_WEIGHTS = 150     # connections drawn per layer pair at most ...
 LINK_SHARE = 3        # ... and at most a third of a small pair's weights, so the strongest stand out
 LABEL_ROOM = 1.15     # space right of the outputs for their "7  0.93" labels
+CAPTION_ROOM = 0.3    # space under the columns for their captions (more when they must stack)
+MIN_NODE_PX = 8.0     # nodes are at least this wide (px) where their spacing allows
+CAPTION_GAP_PX = 6    # clear space between neighbouring captions
 TEXT = (60, 60, 60)
 LINK_INTERVAL = 0.5   # s: while training runs, the links are redrawn at most this often (they
                       # change slowly, and 300 antialiased lines are the costliest thing drawn)
@@ -145,6 +148,11 @@ class Segments(pg.GraphicsObject):
             painter.drawLines(lines)
 
 
+def label_text_of(item: pg.TextItem) -> str:
+    """The plain text a TextItem shows."""
+    return item.textItem.toPlainText()
+
+
 # --- the panel --------------------------------------------------------------------------------
 class LayoutPanel(Panel):
     """The whole network for the probe digit: input image, node columns, top weights, outputs.
@@ -184,6 +192,14 @@ class LayoutPanel(Panel):
         self._pitches = []   # node spacing of each column block, in data units
         self._links_drawn_at = -math.inf   # time.monotonic() of the last links update
         self._shown = {}                   # what each item shows, to skip unchanged updates
+        self._selected = None              # (l, j) of the highlighted neuron
+        self._caption_texts = []           # each caption's variants, longest first
+        self._header_text = ""
+        self._caption_level = 0            # which variant the captions show; and whether they stack
+        self._stacked = False
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 180)   # captions shorten and stack, the header elides: it can be small
 
     # --- building (only when the architecture changes) -----------------------------------------
     def _build(self, sizes) -> None:
@@ -207,6 +223,9 @@ class LayoutPanel(Panel):
             x += width + GAP
         self._captions.insert(0, self._add_text("", (HEIGHT / 2, HEIGHT + 0.06), (0.5, 0), z=4))
         self._header = self._add_text("", (0, -0.06), (0, 1), z=4)
+        self._ring = self._add(pg.ScatterPlotItem(size=14, pxMode=True, brush=None,
+                                                  pen=pg.mkPen(theme.ACCENT, width=2.5)), z=3)
+        self._selected, self._caption_texts, self._stacked, self._caption_level = None, [], False, 0
         self._build_outputs()
         self._content_end = x - GAP
         self._fit_view()
@@ -218,17 +237,22 @@ class LayoutPanel(Panel):
         if not self._sizes:
             return
         box = self._plot.getPlotItem().getViewBox()
-        x0, x1, y0, y1 = -0.1, self._content_end, -0.3, HEIGHT + 0.3
-        room = LABEL_ROOM
+        x0, x1, y0 = -0.1, self._content_end, -0.3
+        room, below, left = LABEL_ROOM, CAPTION_ROOM, 0.1
         if box.width() > 1 and box.height() > 1:
             bold = QFont()
             bold.setBold(True)
             label_px = QFontMetrics(bold).horizontalAdvance(f"{len(self._output_labels) - 1}  0.00   ◀ label")
+            caption_px = (2 if self._stacked else 1) * (2 * QFontMetrics(QFont()).height() + 10) + 4
             start = self._output_labels[0].pos().x() - x1 if self._output_labels else 0.0
+            input_px = QFontMetrics(QFont()).horizontalAdvance(f"input {self._sizes[0]}") + 12
             for _ in range(3):   # the aspect is locked: the scale depends on the room, and back
-                scale = min(box.width() / (x1 + room - x0), box.height() / (y1 - y0))
-                room = max(LABEL_ROOM, start + (label_px + 8) / scale)
-        box.setRange(xRange=(x0, x1 + room), yRange=(y0, y1), padding=0)
+                scale = min(box.width() / (x1 + room + left), box.height() / (HEIGHT + below - y0))
+                room = max(LABEL_ROOM, start + (label_px + 20) / scale)   # the text item's margins, and 4 px
+                below = max(CAPTION_ROOM, 0.06 + caption_px / scale)
+                left = max(0.1, input_px / 2 / scale - HEIGHT / 2)       # the input's caption
+            x0 = -left
+        box.setRange(xRange=(x0, x1 + room), yRange=(y0, HEIGHT + below), padding=0)
 
     def _add(self, item, z):
         item.setZValue(z)
@@ -248,16 +272,24 @@ class LayoutPanel(Panel):
         return self._add(nodes, z=2)
 
     def _size_nodes(self, *_) -> None:
-        """Node diameters in pixels: 0.78 of the node spacing at the view's current scale."""
+        """Node diameters in pixels: 0.78 of the node spacing at the view's current scale, and at
+        least MIN_NODE_PX where the spacing has room for it (nodes may then nearly touch)."""
         if not self._sizes:
             return
         per_pixel = self._plot.getPlotItem().getViewBox().viewPixelSize()[0]
         if not (per_pixel > 0 and math.isfinite(per_pixel)):
             return
         for nodes, pitch in zip(self._nodes, self._pitches):
-            size = max(2.0, round(0.78 * pitch / per_pixel, 1))
+            spacing = pitch / per_pixel
+            size = round(max(2.0, 0.78 * spacing, min(MIN_NODE_PX, 0.95 * spacing)), 1)
             if nodes.opts["size"] != size:
                 nodes.setSize(size)
+        self._place_ring()
+        self._fit_captions()
+
+    def node_size(self, l: int) -> float:
+        """Diameter in px of the nodes of layer l + 1 (l = 0: the first hidden layer), for tests."""
+        return float(self._nodes[l].opts["size"])
 
     def _add_text(self, text, pos, anchor, z) -> pg.TextItem:
         item = pg.TextItem(text, color=TEXT, anchor=anchor)
@@ -273,6 +305,25 @@ class LayoutPanel(Panel):
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self.neuron_clicked.connect(view.select_neuron)
+        view.neuron_selected.connect(self.highlight)
+
+    def highlight(self, l: int, j: int) -> None:
+        """Ring neuron j of weight layer l (its node in column l + 1) in the accent colour, wherever
+        it was chosen; a neuron not in this network clears the ring."""
+        self._selected = (int(l), int(j))
+        self._place_ring()
+
+    def _place_ring(self) -> None:
+        if not self._sizes:
+            return
+        l, j = self._selected if self._selected is not None else (-1, -1)
+        if not (0 <= l < len(self._nodes) and 0 <= j < len(self._positions[l + 1])):
+            if changed(self._shown, "ring", None):
+                self._ring.setData([])
+            return
+        size = self.node_size(l) + 8
+        if changed(self._shown, "ring", (l, j, size)):
+            self._ring.setData(pos=[self._positions[l + 1][j]], size=size)
 
     show_snapshot = Panel.show_paced
 
@@ -328,12 +379,116 @@ class LayoutPanel(Panel):
 
     def _show_captions(self, snapshot: Snapshot) -> None:
         sizes, activation = snapshot.sizes, snapshot.config.get("activation", "")
-        self._captions[0].setText(f"input {sizes[0]}")
+        # each caption's texts from the longest to the shortest: _fit_captions picks what fits
+        texts = [(f"input {sizes[0]}", f"{sizes[0]}")]
         for l, n in enumerate(sizes[1:-1]):
-            self._captions[l + 1].setText(f"hidden {l + 1}\n{n} {activation}")   # two lines: fits a narrow view
-        self._captions[-1].setText(f"output {sizes[-1]}")
+            texts.append((f"hidden {l + 1}\n{n} {activation}", f"hidden {l + 1}\n{n}", f"{n}"))
+        texts.append((f"output {sizes[-1]}", f"{sizes[-1]}"))
         guess = f"predicted {self._predicted}" if self._predicted >= 0 else "no prediction"
-        self._header.setText(f"probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, {guess}")
+        header = f"probe: test #{snapshot.probe_index}, label {snapshot.probe_label}, {guess}"
+        force = texts != self._caption_texts or header != self._header_text
+        self._caption_texts, self._header_text = texts, header
+        self._fit_captions(force=force)   # also thins the output labels for new marks
+
+    def _fit_captions(self, force: bool = False) -> None:
+        """Captions that never overlap: the longest texts that keep CAPTION_GAP_PX between
+        neighbours at the view's scale, else the shortest ones on two staggered rows; the header
+        elided to the view's width."""
+        if not self._caption_texts or len(self._caption_texts) != len(self._captions):
+            return
+        box = self._plot.getPlotItem().getViewBox()
+        per_pixel = box.viewPixelSize()[0]
+        if not (per_pixel > 0 and math.isfinite(per_pixel)):
+            return
+        metrics = QFontMetrics(QFont())
+        centres = [item.pos().x() / per_pixel for item in self._captions]
+        margin = 2 * self._captions[0].textItem.document().documentMargin()   # around the text, px
+
+        def width(text):
+            return max(metrics.horizontalAdvance(line) for line in text.split("\n")) + margin
+
+        def clear(level, stride):
+            shown = [variants[min(level, len(variants) - 1)] for variants in self._caption_texts]
+            return all(centres[i + stride] - centres[i] >= (width(shown[i]) + width(shown[i + stride])) / 2
+                       + CAPTION_GAP_PX for i in range(len(shown) - stride))
+
+        deepest = max(len(v) for v in self._caption_texts) - 1
+        # the longest texts first, side by side or else on two staggered rows
+        choices = [(k, stacked) for k in range(deepest + 1) for stacked in (False, True)]
+        level, stacked = next(((k, st) for k, st in choices if clear(k, 2 if st else 1)), (deepest, True))
+        restack = stacked != self._stacked
+        if force or (level, stacked) != (self._caption_level, self._stacked):
+            self._caption_level, self._stacked = level, stacked
+            for item, variants in zip(self._captions, self._caption_texts):
+                item.setText(variants[min(level, len(variants) - 1)])
+        # the second row starts under the tallest caption of the first (text rects in px), at
+        # the view's current scale
+        tallest = max(item.textItem.boundingRect().height() for item in self._captions[::2])
+        down = (tallest + 2) * box.viewPixelSize()[1] if stacked else 0.0
+        for i, item in enumerate(self._captions):
+            y = HEIGHT + 0.06 + (down if i % 2 else 0.0)
+            if abs(item.pos().y() - y) > 1e-9:
+                item.setPos(item.pos().x(), y)
+        if restack:
+            self._fit_view()
+        self._thin_outputs(metrics.height() * box.viewPixelSize()[1])
+        room = box.width() - (0 - box.viewRange()[0][0]) / per_pixel - 4
+        header = metrics.elidedText(self._header_text, Qt.TextElideMode.ElideRight, max(20, int(room)))
+        if label_text_of(self._header) != header:
+            self._header.setText(header)
+
+    def _thin_outputs(self, line: float) -> None:
+        """Outputs closer together than one ``line`` of text (in data units): only the predicted
+        and the labelled digit keep their value labels, so none overlap."""
+        pitch = HEIGHT / max(len(self._output_labels), MIN_PITCH_ROWS)
+        keep = self._shown.get("marks", (-1, -1))
+        for k, item in enumerate(self._output_labels):
+            visible = pitch >= line or k in keep
+            if item.isVisible() != visible:
+                item.setVisible(visible)
+
+    # --- read-only views of the items, for tests and exporters -----------------------------------
+    @property
+    def plot(self) -> pg.PlotWidget:
+        return self._plot
+
+    @property
+    def input_image(self) -> pg.ImageItem:
+        """The probe digit's image item."""
+        return self._image
+
+    @property
+    def node_items(self) -> tuple:
+        """One ScatterPlotItem per layer after the input: hidden layers, then the outputs."""
+        return tuple(self._nodes)
+
+    @property
+    def link_items(self) -> tuple:
+        """One Segments item per weight layer: the strongest weights as lines."""
+        return tuple(self._links)
+
+    @property
+    def output_labels(self) -> tuple:
+        return tuple(self._output_labels)
+
+    @property
+    def captions(self) -> tuple:
+        """The column captions, input first, output last."""
+        return tuple(self._captions)
+
+    @property
+    def header(self) -> pg.TextItem:
+        return self._header
+
+    @property
+    def ring(self) -> pg.ScatterPlotItem:
+        """The accent ring around the selected neuron's node (empty when none is selected)."""
+        return self._ring
+
+    @property
+    def selected(self):
+        """(l, j) of the highlighted neuron, or None."""
+        return self._selected
 
     # --- interaction --------------------------------------------------------------------------
     def _on_nodes_clicked(self, l: int, item, points, ev=None) -> None:
