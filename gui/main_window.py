@@ -16,12 +16,13 @@ from PyQt6.QtGui import QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMessageBox
 
 from core.settings import Settings
-from core.snapshot import Status, network_from_snapshot
+from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.assets import app_icon
 from gui.controls import Controls
 from gui.files import FileMenu
 from gui.hint import FirstRunHint
+from gui.notices import Notices, notify
 from gui.help import GuideDialog, guide_html
 from gui.registry import PANELS
 from gui.status import StatusBar
@@ -56,7 +57,6 @@ class MainWindow(QMainWindow):
         settings, problems = initial_settings(saved.get("settings", {}), settings)
         self.message_box = self.guide = None
         self._shown_once = False
-        self._diverged_shown_at = None
         self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self.view = ViewState(self)
         self.training = Training(settings, self)
@@ -156,13 +156,8 @@ class MainWindow(QMainWindow):
         self.guide_action.triggered.connect(self.show_guide)
 
     def _connect(self):
-        t = self.training
-        t.snapshot_ready.connect(self._on_snapshot)
-        t.failed.connect(self._on_worker_failed)
-        t.data_loading.connect(lambda _: self.status.say("Loading data…"))
-        t.data_loaded.connect(self._on_data_loaded)
-        t.data_failed.connect(self._on_data_failed)
-        t.message.connect(self.status.note)
+        self.training.snapshot_ready.connect(self._on_snapshot)
+        self.notices = Notices(self)
 
     # --- screen and workspaces ---------------------------------------------------------------------
     def fit_to_screen(self) -> None:
@@ -208,23 +203,6 @@ class MainWindow(QMainWindow):
         self.training.keep_network(self.view.last_good if self.training.worker is not None else None)
         self.training.load_data(path)
 
-    def _on_data_loaded(self, data):
-        self.status.show_source(str(getattr(data, "source", "")))
-        if getattr(data, "kind", "") == "mnist-5k":
-            role = QMessageBox.ButtonRole
-            self.notify("information", "Backprop Lens: offline digits",
-                        "No full MNIST was found or could be downloaded, so training uses the offline "
-                        f"fallback.\n\n{data.source}.\n\nFor the full MNIST (60,000 training digits) open its "
-                        "folder with File ▸ Open data (Ctrl+D), or start with `python main.py --data PATH`; "
-                        "with internet the app downloads it itself.",
-                        buttons=[("Open data…", role.ActionRole, self.files.ask_open_data),
-                                 ("OK", role.AcceptRole, lambda: None)])
-
-    def _on_data_failed(self, message: str):
-        keep = " Training goes on with the data it had." if self.training.worker is not None else ""
-        self.status.say(f"Data not loaded: {message}")
-        self.notify("warning", "Backprop Lens: data not loaded", message + keep)
-
     # --- snapshots ---------------------------------------------------------------------------------
     def _on_snapshot(self, snap):
         began = time.perf_counter()
@@ -232,9 +210,6 @@ class MainWindow(QMainWindow):
         self.view.set_live(snap)
         if new_run:
             QTimer.singleShot(0, self._cache_static_items)   # items built for a new architecture exist by now
-        if snap.status == Status.DIVERGED and self._diverged_shown_at != (snap.run_id, snap.step):
-            self._diverged_shown_at = (snap.run_id, snap.step)
-            self._offer_recovery(snap)
         if snap.status.halted and not self.training.running:
             self.controls.show_running(False)
         self.frame_times.append((began, time.perf_counter() - began))
@@ -248,32 +223,9 @@ class MainWindow(QMainWindow):
                 if isinstance(item, (pg.AxisItem, pg.LabelItem)) and not item.cacheMode().value:
                     item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-    def _offer_recovery(self, snap):
-        lr = snap.config["lr"]
-        self.controls.show_running(False)
-        role = QMessageBox.ButtonRole
-        self.notify("warning", "Backprop Lens: training diverged", snap.message, buttons=(
-            ("Reset", role.AcceptRole, lambda: self.controls.reset()),
-            (f"Lower the learning rate to {lr / 10:g}", role.ActionRole, lambda: self.controls.change_live(lr=lr / 10)),
-            ("Close", role.RejectRole, lambda: None)))
-
-    def _on_worker_failed(self, message: str):
-        self.notify("critical", "Backprop Lens: training stopped",
-                    message + "\n\nThe last good weights can still be saved (File ▸ Save model).")
-
     def notify(self, kind: str, title: str, text: str, buttons=()) -> QMessageBox:
         """Show a message without blocking the window; ``buttons`` are (label, role, callback)."""
-        icon = {"warning": QMessageBox.Icon.Warning, "critical": QMessageBox.Icon.Critical}.get(
-            kind, QMessageBox.Icon.Information)
-        box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, self)
-        for label, role, callback in buttons:
-            box.addButton(label, role).clicked.connect(callback)
-        if not buttons:
-            box.addButton(QMessageBox.StandardButton.Ok)
-        box.setWindowModality(Qt.WindowModality.NonModal)
-        box.show()
-        self.message_box = box
-        return box
+        return notify(self, kind, title, text, buttons)
 
     def show_guide(self) -> GuideDialog:
         """Open (or raise) the guide: what each panel shows, every key, where the data came from."""
@@ -318,14 +270,9 @@ class MainWindow(QMainWindow):
             self.session.save(self.training.settings, self.training.data_path,
                               bytes(self.saveGeometry().toBase64()).decode(), bytes(self.saveState().toBase64()).decode())
             snap = self.view.last_good
-            if snap is not None and snap.step > 0 and self.ask_keep_weights():
+            if snap is not None and snap.step > 0 and self.notices.ask_keep_weights():
                 self.session.save_model(network_from_snapshot(snap), {**snap.config, "step": snap.step})
             elif snap is not None and snap.step > 0:
                 self.session.forget_model()
         except OSError as e:
             print(f"warning: could not save the session: {e}", file=sys.stderr)
-
-    def ask_keep_weights(self) -> bool:
-        """Ask whether to keep the trained network for the next launch."""
-        answer = QMessageBox.question(self, "Backprop Lens", "Keep the trained network for next time?")
-        return answer == QMessageBox.StandardButton.Yes

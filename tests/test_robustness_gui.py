@@ -9,6 +9,7 @@ from PyQt6.QtCore import Qt
 from core.checkpoint import save_model
 from core.network import Network
 from gui.main_window import MainWindow
+from gui.notices import Notices
 from gui.session import Session
 from snapshots import synthetic_digits
 
@@ -140,7 +141,7 @@ def test_session_comes_back_as_it_was(qtbot, tmp_path, monkeypatch):
     w.control.step(5)
     paused_at(qtbot, w, 5)
     weights = np.array(w.last_snapshot.W[0])
-    monkeypatch.setattr(MainWindow, "ask_keep_weights", lambda self: True)
+    monkeypatch.setattr(Notices, "ask_keep_weights", lambda self: True)
     w.close()
     again = open_window(qtbot, settings={}, session=session)
     assert again.training.settings.lr == pytest.approx(0.25) and again.training.settings.hidden == (12,)
