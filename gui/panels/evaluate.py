@@ -312,8 +312,10 @@ class GalleryGrid(QWidget):
         if columns == self.columns:
             return
         self.columns = columns
-        for cell in self.cells:
-            self._grid.removeWidget(cell)
+        # takeAt, not removeWidget: PyQt hands a removed widget back to Python, which would delete
+        # it a second time after Qt deleted the panel (a crash in a later paint)
+        while self._grid.count():
+            self._grid.takeAt(0)
         for k, cell in enumerate(self.cells):
             self._grid.addWidget(cell, k // columns, k % columns)
         self.fit_height()
