@@ -61,11 +61,12 @@ def _choice(default: str, title: str, help: str, registry: Callable[[], Mapping]
         low=None, high=None, low_open=False, high_open=False, ui={}))
 
 
-def _sizes(default: tuple, title: str, help: str, *, layers: tuple, each: tuple):
-    """A list of ``layers[0]``–``layers[1]`` whole numbers, each ``each[0]``–``each[1]``."""
+def _sizes(default: tuple, title: str, help: str, *, layers: tuple, each: tuple, total: int):
+    """A list of ``layers[0]``–``layers[1]`` whole numbers, each ``each[0]``–``each[1]``, summing
+    to at most ``total``."""
     return field(default=default, metadata=dict(
         kind="sizes", title=title, group=ARCHITECTURE, help=help, run=True,
-        low=each[0], high=each[1], layers=layers, low_open=False, high_open=False, ui={}))
+        low=each[0], high=each[1], layers=layers, total=total, low_open=False, high_open=False, ui={}))
 
 
 # --- the settings ------------------------------------------------------------------------------
@@ -80,7 +81,7 @@ class Settings:
 
     hidden: tuple[int, ...] = _sizes(
         (100,), "hidden sizes", "neurons in each hidden layer, input side first, like 100 or 100 30",
-        layers=(1, 8), each=(1, 4096))
+        layers=(1, 8), each=(1, 4096), total=2048)
     activation: str = _choice(
         "sigmoid", "hidden activation", "the function σ of every hidden layer", lambda: _activations.ACTIVATIONS)
     cost: str = _choice(
@@ -103,9 +104,19 @@ class Settings:
         0, "slow motion (ms/step)", LIVE, "a pause after every step, to watch it learn slowly",
         low=0, high=5000, run=False, ui=dict(step=50))
 
+    # One step holds a few arrays of batch_size × hidden neurons (z, a, δ per layer): this bounds
+    # them to a few hundred MB, with the neuron total bounding the test-set pass and the weights.
+    MAX_BATCH_NEURONS = 2**22
+
     def __post_init__(self):
         for f in dataclasses.fields(self):
             object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
+        neurons = sum(self.hidden)
+        if self.batch_size * neurons > self.MAX_BATCH_NEURONS:
+            raise SettingsError(
+                f"batch_size × hidden neurons must be at most {self.MAX_BATCH_NEURONS:,} (the memory one "
+                f"step needs), not {self.batch_size} × {neurons:,} = {self.batch_size * neurons:,}; "
+                f"use a smaller batch or fewer neurons", "batch_size")
 
     # --- reading -------------------------------------------------------------------------------
     @classmethod
@@ -147,7 +158,12 @@ class Settings:
                 good[key] = _check(fields[key], value)
             except SettingsError as e:
                 problems.append(f"{where}: {e}; using {short_repr(_plain(fields[key].default))}")
-        return cls(**good), problems
+        try:
+            return cls(**good), problems
+        except SettingsError as e:          # good one by one, not together: the default batch fits any
+            good.pop(e.name, None)
+            problems.append(f"{where}: {e}; using {short_repr(_plain(fields[e.name].default))}")
+            return cls(**good), problems
 
     # --- writing -------------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -175,7 +191,8 @@ class Settings:
 class FieldInfo:
     """What a UI needs to show one setting: ``title`` for people, ``group``, ``kind`` (number,
     whole, choice, sizes), the limits ``low``/``high`` (``low_open``/``high_open`` when the end
-    itself is excluded; for sizes they bound each layer and ``layers`` bounds their count),
+    itself is excluded; for sizes they bound each layer, ``layers`` their count and ``total`` their
+    sum),
     ``choices`` (names, for a choice), ``help``, ``in_run`` (kept in run files), ``default``
     and ``ui`` hints (step, decimals) for a spin box."""
 
@@ -189,6 +206,7 @@ class FieldInfo:
     low_open: bool
     high_open: bool
     layers: tuple | None
+    total: int | None
     choices: tuple | None
     help: str
     in_run: bool
@@ -210,7 +228,7 @@ def field_info(name: str) -> FieldInfo:
     return FieldInfo(
         name=name, title=m["title"], group=m["group"], kind=m["kind"], default=_plain(f.default),
         low=m["low"], high=m["high"], low_open=m["low_open"], high_open=m["high_open"],
-        layers=m.get("layers"), choices=tuple(m["registry"]()) if m["kind"] == "choice" else None,
+        layers=m.get("layers"), total=m.get("total"), choices=tuple(m["registry"]()) if m["kind"] == "choice" else None,
         help=m["help"], in_run=m["run"], ui=dict(m["ui"]))
 
 
@@ -271,7 +289,7 @@ def _check_sizes(f, value) -> tuple:
     m = f.metadata
     (fewest, most), low, high = m["layers"], m["low"], m["high"]
     ok = (isinstance(value, (list, tuple)) and fewest <= len(value) <= most
-          and all(_is_whole(n) and low <= n <= high for n in value))
+          and all(_is_whole(n) and low <= n <= high for n in value) and sum(value) <= m["total"])
     if not ok:
         raise SettingsError(f"{f.name} must be {_expected(f)}, not {short_repr(value)}", f.name)
     return tuple(int(n) for n in value)
@@ -292,7 +310,7 @@ def _expected(f) -> str:
         return f"one of {', '.join(m['registry']())}"
     fewest, most = m["layers"]
     return (f"a list of layer sizes ({fewest} to {most} layers, each a whole number between "
-            f"{m['low']} and {m['high']}, like [100] or [100, 30])")
+            f"{m['low']} and {m['high']}, at most {m['total']} neurons in all, like [100] or [100, 30])")
 
 
 def _range(m) -> str:

@@ -55,6 +55,7 @@ def one_error_line(err: str) -> str:
     (["--momentum", "nan"], "--momentum must be a finite number"),
     (["--momentum", "1.5"], "--momentum must be at least 0 and below 1, not 1.5"),
     (["--batch-size", "0"], "--batch-size must be a whole number from 1 to 60000, not 0"),
+    (["--hidden", "1024", "1024", "--batch-size", "60000"], "--batch-size × hidden neurons must be at most"),
     (["--activation", "swish"], "--activation must be one of sigmoid, tanh, relu"),
     (["--cost", "mse"], "--cost must be one of quadratic, cross-entropy"),
     (["--lr", "abc"], "argument --lr: invalid float value: 'abc'"),

@@ -69,6 +69,20 @@ def test_a_bad_value_is_one_clear_line(change, message):
         Settings(**change)                       # the constructor checks the same way
 
 
+def test_memory_limits_across_fields():
+    """A step holds batch_size × hidden neurons numbers several times over, a test pass 10,000 ×
+    hidden neurons: both are bounded so training stays well under 1 GB (README: Limits)."""
+    Settings(hidden=(2048,), batch_size=2048)
+    Settings(hidden=(1024, 1024), batch_size=2048)
+    with pytest.raises(SettingsError, match="at most 2048 neurons in all, .*not \\(2048, 1\\)"):
+        Settings(hidden=(2048, 1))
+    with pytest.raises(SettingsError, match="batch_size × hidden neurons must be at most 4,194,304") as info:
+        Settings(hidden=(2048,), batch_size=2049)
+    assert info.value.name == "batch_size"
+    s, problems = Settings.from_mapping_lenient({"hidden": [2048], "batch_size": 60000}, "session")
+    assert (s.hidden, s.batch_size) == ((2048,), 32) and "using 32" in problems[0]
+
+
 def test_huge_and_deep_values_are_shown_short():
     for value in (10**5000, -(10**400), "x" * 100_000, [[[[[[[[1]]]]]]]], {"a": list(range(10**4))}):
         with pytest.raises(SettingsError) as info:
