@@ -24,7 +24,7 @@ import numpy as np
 from core.activations import ACTIVATIONS
 from core.atomic import atomic_write
 from core.costs import COSTS
-from core.guarded_read import InputRefused, npy_header, open_regular, open_zip, read_npy, size_text
+from core.guarded_read import InputRefused, npy_header, open_or_explain, open_zip, read_npy, size_text
 from core.network import Network
 
 FORMAT = "backprop-lens-model/1"
@@ -79,16 +79,7 @@ def load_model(path, *, inputs: int | None = 784, outputs: int | None = 10) -> t
     values that are not finite in the network's dtype.
     """
     path = Path(path)
-    try:
-        handle = open_regular(path, MAX_MODEL_BYTES, "model file")
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
-    except InputRefused as e:
-        raise CheckpointError(f"{path}: {e}") from None
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot read it ({e.strerror or e})") from None
-    except ValueError as e:  # e.g. a NUL byte in a path from a settings file
-        raise CheckpointError(f"{str(path)[:200]!r}: not a usable path ({e})") from None
+    handle = open_or_explain(path, MAX_MODEL_BYTES, "model file", CheckpointError)
     try:
         with handle, open_zip(handle, MAX_MEMBERS) as archive:
             return _load(archive, inputs, outputs)

@@ -33,7 +33,7 @@ import numpy as np
 import platformdirs
 
 from core.atomic import PART_SUFFIX, remove_stale_parts
-from core.guarded_read import InputRefused, NpyHeader, npy_header, open_regular, open_zip, read_npy, size_text
+from core.guarded_read import InputRefused, NpyHeader, npy_header, open_or_explain, open_regular, open_zip, read_npy, size_text
 
 __all__ = [
     "DataError",
@@ -182,16 +182,7 @@ def _dataset(images: np.ndarray, labels: np.ndarray, name: str) -> Dataset:
 def _open_input(path: Path, max_bytes: int, what: str):
     """Open a regular file of at most ``max_bytes`` for reading, or raise DataError saying why not
     (missing, a folder, a FIFO or device, too large, unreadable). Never blocks on a FIFO."""
-    try:
-        return open_regular(path, max_bytes, what)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except InputRefused as exc:
-        raise DataError(f"{path}: {exc}") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except ValueError as exc:  # e.g. a NUL byte in a path from a settings file
-        raise DataError(f"{str(path)[:200]!r}: not a usable path ({exc})") from None
+    return open_or_explain(path, max_bytes, what, DataError, missing="file not found")
 
 
 def _text_stream(handle):

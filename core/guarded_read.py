@@ -86,6 +86,21 @@ def open_regular(path, max_bytes: int, what: str = "file"):
         raise
 
 
+def open_or_explain(path, max_bytes: int, what: str, error: type, missing: str = "no such file"):
+    """``open_regular``, with every failure raised as ``error`` (a one-line exception class) saying
+    why: ``missing`` when there is no such file, or refused, unreadable, not a usable path."""
+    try:
+        return open_regular(path, max_bytes, what)
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except InputRefused as e:
+        raise error(f"{path}: {e}") from None
+    except OSError as e:
+        raise error(f"{path}: cannot read it ({e.strerror or e})") from None
+    except ValueError as e:  # e.g. a NUL byte in a path from a settings file
+        raise error(f"{str(path)[:200]!r}: not a usable path ({e})") from None
+
+
 # --------------------------------------------------------------------------- zip archives
 
 
