@@ -975,6 +975,25 @@ def _path_mode(target: Path) -> int | None:
         raise DataError(f"{str(target)[:200]!r}: not a usable path ({exc})") from None
 
 
+def _npz_data(target: Path) -> MnistData:
+    train, test = read_npz(target)
+    return MnistData(train, test, f"MNIST from {target} (user --data, .npz)", "mnist")
+
+
+def _csv_data(target: Path) -> MnistData:
+    digits = read_csv(target)
+    if len(digits) < MIN_CSV_ROWS:
+        raise DataError(f"{target.name}: only {len(digits)} data row{'s' if len(digits) != 1 else ''}; at least "
+                        f"{MIN_CSV_ROWS} are needed so that the train (4/5) and test (1/5) parts both hold digits")
+    train, test = _split(digits)
+    source = f"MNIST from {target} (user --data, CSV split {len(train):,} train / {len(test):,} test)"
+    return MnistData(train, test, source, "mnist")
+
+
+#: The files ``--data`` can name, by how their names end: adding a format is one reader and one entry.
+FILE_READERS = {(".npz",): _npz_data, (".csv", ".csv.gz"): _csv_data}
+
+
 def _load_user_path(path, fashion_dir) -> MnistData:
     """Load what the user pointed ``--data`` at; every problem is raised, nothing falls back."""
     target = Path(path).expanduser()
@@ -987,17 +1006,9 @@ def _load_user_path(path, fashion_dir) -> MnistData:
         if _looks_fashion(target, fashion_dir):
             return MnistData(train, test, f"Fashion-MNIST from {target} (user --data)", "fashion-mnist")
         return MnistData(train, test, f"MNIST from {target} (user --data)", "mnist")
-    if lower.endswith(".npz"):
-        train, test = read_npz(target)
-        return MnistData(train, test, f"MNIST from {target} (user --data, .npz)", "mnist")
-    if lower.endswith((".csv", ".csv.gz")):
-        digits = read_csv(target)
-        if len(digits) < MIN_CSV_ROWS:
-            raise DataError(f"{target.name}: only {len(digits)} data row{'s' if len(digits) != 1 else ''}; at least "
-                            f"{MIN_CSV_ROWS} are needed so that the train (4/5) and test (1/5) parts both hold digits")
-        train, test = _split(digits)
-        source = f"MNIST from {target} (user --data, CSV split {len(train):,} train / {len(test):,} test)"
-        return MnistData(train, test, source, "mnist")
+    for endings, reader in FILE_READERS.items():
+        if lower.endswith(endings):
+            return reader(target)
     if not stat.S_ISREG(mode):
         raise DataError(f"{target}: not a regular file or folder; --data expects a folder of IDX files, "
                         f"an .npz or a .csv[.gz]")
