@@ -3,14 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QFont, QFontMetrics
+from PyQt6.QtWidgets import QGridLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from core.snapshot import Snapshot
 from gui import theme
+from gui.colour_bar_fit import fit_bar_axis
+from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 from gui.widgets import TILE, digit_image, finite_for_display, fmt, set_bar_levels, shown_level
+
+COMPACT_PX = 120   # an image or chart shorter than this drops its colour-bar and axis names
+MIN_IMAGE_PX = 56  # narrower than this beside its colour bar, an image goes without the bar
 
 # (key, label) of each number shown, in order
 NUMBERS = (
@@ -48,22 +53,87 @@ def neuron_numbers(s: Snapshot, l: int, j: int) -> dict:
 
 
 class _ImageRow:
-    """28×28 images side by side, each with its own colour bar: the weights, their gradient and the
-    weights times the probe digit's pixels (whose sum plus the bias is z)."""
+    """28×28 images, each with its own colour bar and a title above it: the weights, their gradient and
+    the weights times the probe digit's pixels (whose sum plus the bias is z). They flow into 1, 2 or
+    3 columns, whichever shows the images largest in the container's size (``reflow``)."""
+
+    TITLES = (("Weights w_j", "weight"), ("Gradient ∂C/∂w_j", "last batch"),
+              ("w_j × probe (Σ + b = z)", "contribution to z"))
+    SHORT = ("w_j", "∂C/∂w", "w_j × x")     # titles beside their colour scale, when the bars are hidden
 
     def __init__(self, container: QWidget):
-        # one PlotWidget each in an equal-stretch box: the three images come out the same size
-        self.row = QHBoxLayout(container)
-        self.row.setContentsMargins(0, 0, 0, 0)
-        self.weights, self.weights_bar = self._add("Weights w_j", "weight")
-        self.grad, self.grad_bar = self._add("Gradient ∂C/∂w_j", "last batch")
-        self.product, self.product_bar = self._add("w_j × probe (Σ + b = z)", "contribution to z")
+        self.grid = QGridLayout(container)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(4)
+        self.cells, self.headings, self.plots, images = [], [], [], []
+        for title, label in self.TITLES:
+            cell, heading, plot, image, bar = self._cell(title, label)
+            self.cells.append(cell)
+            self.headings.append(heading)
+            self.plots.append(plot)
+            images.append((image, bar))
+        (self.weights, self.weights_bar), (self.grad, self.grad_bar), (self.product, self.product_bar) = images
+        self.bars = (self.weights_bar, self.grad_bar, self.product_bar)
         self.levels = [1.0, 1.0, 1.0]
+        self.columns = 0
+        self.bars_shown = True
+        self.reflow(3)
 
-    def _add(self, title, label):
-        widget = pg.PlotWidget(title=title)
-        self.row.addWidget(widget, 1)
-        return digit_image(widget, label)
+    @staticmethod
+    def _cell(title: str, label: str) -> tuple:
+        cell = QWidget()
+        column = QVBoxLayout(cell)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        heading = ElidedLabel(title)          # a QLabel, not a plot title: it elides, never widens the cell
+        heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        widget = pg.PlotWidget()
+        widget.setMinimumSize(60, 50)
+        column.addWidget(heading)
+        column.addWidget(widget, 1)
+        image, bar = digit_image(widget, label)
+        return cell, heading, widget.getPlotItem(), image, bar
+
+    def show_bars(self, shown: bool):
+        """Colour bars beside the images, or (cells too narrow for both) none, the scale ±L in the
+        titles instead: a 14 px image beside a 60 px bar shows nothing."""
+        if shown == self.bars_shown:
+            return
+        self.bars_shown = shown
+        for plot, bar in zip(self.plots, self.bars):
+            if shown:
+                plot.layout.addItem(bar, 2, 5)     # where ColorBarItem.setImageItem(insert_in=) puts it
+            else:
+                plot.layout.removeItem(bar)
+            bar.setVisible(shown)
+        self._title()
+
+    def _title(self):
+        for heading, (title, _), short, level in zip(self.headings, self.TITLES, self.SHORT, self.levels):
+            scale = f"{level:.2g}".replace("e-0", "e-").replace("e+0", "e")
+            heading.setText(title if self.bars_shown else f"{short} ±{scale}")
+
+    def best_columns(self, width: int, height: int) -> int:
+        """1, 2 or 3 columns: whichever gives the largest square image in a ``width`` × ``height`` area."""
+        bar = self.weights_bar.width() + 20          # the colour bar beside each image, and margins
+        title = self.cells[0].layout().itemAt(0).widget().height()
+
+        def side(cols):
+            rows = -(-3 // cols)
+            return min(width / cols - bar, height / rows - title - 8)
+        return max((3, 2, 1), key=side)
+
+    def reflow(self, columns: int):
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for k, cell in enumerate(self.cells):
+            self.grid.removeWidget(cell)
+            self.grid.addWidget(cell, k // columns, k % columns)
+        for c in range(3):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
+        for r in range(3):
+            self.grid.setRowStretch(r, 1 if r < -(-3 // columns) else 0)
 
     def show(self, w: np.ndarray, g: np.ndarray, x: np.ndarray, live: bool = False):
         """Draw the three images; ``live`` (training runs) holds their colour scales steady."""
@@ -74,6 +144,31 @@ class _ImageRow:
             image.setImage(finite_for_display(values, level).reshape(TILE, TILE), autoLevels=False,
                            levels=(-level, level))
             set_bar_levels(bar, level)
+            fit_bar_axis(bar)           # labels such as "-0.00015" whole, not cut at 45 px
+        self._title()
+
+
+class _ImageArea(QWidget):
+    """The images' container: reflows them whenever it is resized."""
+
+    def __init__(self):
+        super().__init__()
+        self.images = _ImageRow(self)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.fit()
+
+    def fit(self):
+        """Columns, bar names and bars for the current size and colour-bar widths."""
+        images = self.images
+        images.reflow(images.best_columns(self.width(), self.height()))
+        rows = -(-3 // images.columns)
+        compact = self.height() / rows < COMPACT_PX     # a bar too short for its rotated name drops it
+        for (_, label), bar in zip(images.TITLES, images.bars):
+            bar.getAxis("left").setLabel(None if compact else label)
+        bar_px = max(max(bar.axis.width(), 45) for bar in images.bars) + 30
+        images.show_bars(self.width() / images.columns - bar_px >= MIN_IMAGE_PX)
 
 
 class _SignedBars:
@@ -109,18 +204,35 @@ class _SignedBars:
 class _BarPair:
     """Incoming weights and their gradient of a deeper neuron, as two signed bar charts."""
 
+    TITLES = ("Incoming weights w_j", "Gradient ∂C/∂w_j (last batch)")
+
     def __init__(self, graphics: pg.GraphicsLayoutWidget):
-        self.weights = _SignedBars(graphics.addPlot(row=0, col=0, title="Incoming weights w_j"))
-        self.grad = _SignedBars(graphics.addPlot(row=1, col=0, title="Gradient ∂C/∂w_j (last batch)"))
+        self.weights = _SignedBars(graphics.addPlot(row=0, col=0, title=self.TITLES[0]))
+        self.grad = _SignedBars(graphics.addPlot(row=1, col=0, title=self.TITLES[1]))
         self.weights.plot.setLabel("left", "weight")
         self.grad.plot.setLabel("left", "gradient")
+        self.compact = False
+        self.source_label = ""
+        self.weights.plot.getViewBox().sigResized.connect(self._fit)
+
+    def _fit(self, *_):
+        """Charts shorter than COMPACT_PX drop their titles and axis names (the heading says it)."""
+        compact = self.weights.plot.height() < COMPACT_PX
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for bars, title, name in ((self.weights, self.TITLES[0], "weight"), (self.grad, self.TITLES[1], "gradient")):
+            bars.plot.setTitle(None if compact else title)
+            bars.plot.setLabel("left", None if compact else name)
+        self.grad.plot.setLabel("bottom", None if compact else self.source_label)
 
     def show(self, w: np.ndarray, g: np.ndarray, source_layer: int, live: bool = False):
         self.weights.show(w, live)
         self.grad.show(g, live)
         label = f"from neuron k of hidden layer {source_layer}"
-        if self.grad.plot.getAxis("bottom").labelText != label:
-            self.grad.plot.setLabel("bottom", label)
+        if label != self.source_label:
+            self.source_label = label
+            self.grad.plot.setLabel("bottom", None if self.compact else label)
 
 
 class NeuronInspector(Panel):
@@ -138,14 +250,14 @@ class NeuronInspector(Panel):
         super().__init__(parent)
         self.neuron = None          # (l, j) or None
         self._snapshot: Snapshot | None = None
-        self.heading = QLabel("No neuron selected: click a tile in the Weights panel.")
+        self.heading = ElidedLabel("No neuron selected: click a tile in the Weights panel.")
         font = QFont(self.heading.font())
         font.setPointSizeF(font.pointSizeF() * 1.3)
         font.setBold(True)
         self.heading.setFont(font)
-        self.image_view = QWidget()
+        self.image_view = _ImageArea()
         self.bar_view = pg.GraphicsLayoutWidget()
-        self.images = _ImageRow(self.image_view)
+        self.images = self.image_view.images
         self.bars = _BarPair(self.bar_view)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.image_view)
@@ -155,18 +267,25 @@ class NeuronInspector(Panel):
 
     def _lay_out(self):
         grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
         for row, (key, label) in enumerate(NUMBERS):
             value = QLabel("–")
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            grid.addWidget(QLabel(label + ":"), row // 2, 2 * (row % 2))
+            name = ElidedLabel(label + ":")     # a narrow dock shortens the names, never the numbers
+            name.setMinimumWidth(QFontMetrics(name.font()).horizontalAdvance("bias"))
+            grid.addWidget(name, row // 2, 2 * (row % 2))
             grid.addWidget(value, row // 2, 2 * (row % 2) + 1)
             self.values[key] = value
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(2, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.heading)
         layout.addWidget(self.stack, 1)
         layout.addLayout(grid)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 180)   # titles and names elide, the images reflow: it can be small
 
     def attach(self, view, training) -> None:
         super().attach(view, training)
@@ -204,6 +323,7 @@ class NeuronInspector(Panel):
         live = s.running
         if l == 0 and w.size == TILE * TILE:
             self.images.show(w, g, s.probe_a[0], live)
+            self.image_view.fit()      # the colour bars' widths follow their labels
             self.stack.setCurrentWidget(self.image_view)
         else:
             self.bars.show(w, g, l, live)
