@@ -20,6 +20,12 @@ class SGD:
         self._scratch = None
         self._last = []
 
+    @property
+    def velocity(self) -> list | None:
+        """The momentum buffers v, one per parameter array (None before the first step): read them,
+        don't change them."""
+        return self._velocity
+
     def _buffers(self, params):
         if self._velocity is None or [v.shape for v in self._velocity] != [p.shape for p in params]:
             self._velocity = [np.zeros_like(p) for p in params]

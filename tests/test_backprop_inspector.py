@@ -173,7 +173,7 @@ def test_gradient_check_is_tight_and_matches_the_explanation(run):
 
 def test_per_sample_gradient_with_batches_of_one():
     trainer = float64_trainer("tanh", "quadratic", batch_size=1, steps=3)
-    idx = trainer._order[trainer._pos:trainer._pos + 1]  # the digit the next step trains on
+    idx = trainer.peek_batch()[:1]  # the digit the next step trains on
     trainer.step()
     snap = trainer.snapshot()
     X, Y = trainer.train.images[idx], one_hot(trainer.train.labels[idx], 10, np.float64)

@@ -74,8 +74,8 @@ def test_step_statistics_are_those_of_the_true_gradient(lr, momentum, l2):
     for _ in range(3):
         idx = trainer.peek_batch()
         before = net.copy()
-        velocity = [np.zeros_like(p) for p in net.params()] if trainer.optimizer._velocity is None \
-            else [v.copy() for v in trainer.optimizer._velocity]
+        velocity = [np.zeros_like(p) for p in net.params()] if trainer.optimizer.velocity is None \
+            else [v.copy() for v in trainer.optimizer.velocity]
         stats = trainer.step()
         Y = np.eye(10)[data.labels[idx]]
         X = data.images[idx].astype(np.float64)

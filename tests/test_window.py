@@ -117,10 +117,10 @@ def test_slow_motion_slider_and_keys_set_the_delay(qtbot, window):
     w = window
     w.controls.slow_slider.setValue(200)
     assert w.controls.params.child("live", "delay_ms").value() == 200
-    assert w.control._delay == pytest.approx(0.2)
+    assert w.control.delay == pytest.approx(0.2)
     qtbot.keyClick(w, Qt.Key.Key_BracketLeft)          # faster
     assert w.controls.slow_slider.value() < 200
-    assert w.control._delay == pytest.approx(w.controls.slow_slider.value() / 1000)
+    assert w.control.delay == pytest.approx(w.controls.slow_slider.value() / 1000)
 
 
 def test_toolbar_actions_have_shortcuts_and_tooltips(window):
