@@ -351,8 +351,8 @@ _repr.maxlist = _repr.maxtuple = _repr.maxdict = 6
 
 def short_repr(value) -> str:
     """A short repr for a one-line message: long strings, huge numbers and deep nesting are cut."""
-    if _is_whole(value) and value.bit_length() > 64:
-        return f"{'-' if value < 0 else ''}a {value.bit_length()}-bit whole number"
+    if _is_whole(value) and value.bit_length() > 4000:     # repr() refuses over 4300 digits
+        return f"{'-' if value < 0 else ''}a whole number of about {int(value.bit_length() * 0.30103):,} digits"
     try:
         text = _repr.repr(value)
     except Exception:  # a hostile object's own __repr__ may fail; the type is still worth saying
