@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from PyQt6.QtCore import Qt
 
+MIN_SIDE_PX = 250   # a side dock narrower than this shows too little (the settings' values get cut)
 AREA = {"left": Qt.DockWidgetArea.LeftDockWidgetArea, "right": Qt.DockWidgetArea.RightDockWidgetArea,
         "bottom": Qt.DockWidgetArea.BottomDockWidgetArea}
 
@@ -104,7 +105,7 @@ def _size(window, ws: Workspace, placed: dict) -> None:
         firsts.setdefault(area, title)
     across = [(firsts[a], ws.widths[a]) for a in ("left", "right") if a in firsts and a in ws.widths]
     if across:
-        window.resizeDocks([window.docks[t] for t, _ in across], [int(f * w) for _, f in across],
+        window.resizeDocks([window.docks[t] for t, _ in across], [max(int(f * w), MIN_SIDE_PX) for _, f in across],
                            Qt.Orientation.Horizontal)
     if "bottom" in firsts and "bottom" in ws.heights:
         bottoms = [t for t, a in placed.items() if a == "bottom"]
