@@ -210,3 +210,31 @@ def test_window_a_chosen_label_reaches_the_worker(qtbot):
         np.testing.assert_array_equal(w.worker.trainer.drawn[0], draw.image)
     finally:
         w.close()
+
+
+# --- item 13: Gradients legend and update-ratio numbers -------------------------------------------
+@pytest.fixture(scope="module")
+def three_layers():
+    from tests.snapshots import make_snapshots
+    return make_snapshots(count=4, steps_between=5, sizes=(784, 100, 30, 10))
+
+
+@pytest.mark.parametrize("size", [SMALL, (520, 400), (900, 600)])
+def test_gradients_legend_is_whole_and_ratio_numbers_never_overlap(qtbot, three_layers, size):
+    from gui.panels.gradients import GradientsPanel
+    panel = open_panel(qtbot, GradientsPanel, size=size, unpaced=True)
+    for s in three_layers:
+        panel.show_snapshot(s)
+    qtbot.wait(50)
+    assert panel.size().width() == size[0] and panel.size().height() == size[1]
+    full, shown = panel.legend_text
+    assert "…" not in shown and shown == full                   # never cut ("1 100)")
+    assert all(name in full for name, _ in panel.shown_legend()) or full.startswith("layer ━━ 1")
+    if size[0] >= 520:
+        assert "layer 2 (100→30)" in shown                       # room for the names
+    rects, typical = panel.ratio_label_rects()
+    for k, a in enumerate(rects):
+        assert not a.intersects(typical)
+        assert not any(a.intersects(b) for b in rects[k + 1:])
+    if size == (900, 600):
+        assert len(rects) == 3                                   # room for every number

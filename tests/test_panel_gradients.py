@@ -53,15 +53,15 @@ def test_one_norm_curve_per_layer_equal_to_the_columns(panel, stream):
     steps = np.concatenate([s.cost_steps for s in stream])
     norms = np.concatenate([s.grad_norm_values for s in stream])
     assert norms.shape == (24, 3)
-    assert len(panel._norm_curves) == 3
-    for l, curve in enumerate(panel._norm_curves):
-        x, y = data(curve)
+    assert len(panel.drawn_norms()) == 3
+    for l, (x, y) in enumerate(panel.drawn_norms()):
         np.testing.assert_array_equal(x, steps)
         np.testing.assert_allclose(y, norms[:, l])
     np.testing.assert_allclose(panel.norms, norms)
-    assert panel._norm_plot.getAxis("left").logMode
-    names = [label.text for _, label in panel._norm_plot.legend.items]
+    assert panel.norm_axis_is_log
+    names = [name for name, _ in panel.shown_legend()]
     assert names == ["layer 1 (784→12)", "layer 2 (12→8)", "layer 3 (8→10)"]
+    assert all(name in panel.legend_text[0] for name in names)
 
 
 def test_neuron_bars_show_the_chosen_layer(panel, stream):
@@ -70,30 +70,29 @@ def test_neuron_bars_show_the_chosen_layer(panel, stream):
     combo = layer_combo(panel)
     assert [combo.itemText(i) for i in range(combo.count())] == \
         ["layer 1 (784→12)", "layer 2 (12→8)", "layer 3 (8→10)"]
-    np.testing.assert_allclose(panel._bars.opts["height"], last.grad_neuron_norms[0])
-    np.testing.assert_array_equal(panel._bars.opts["x"], np.arange(12))
+    x, heights = panel.neuron_bars()
+    np.testing.assert_allclose(heights, last.grad_neuron_norms[0])
+    np.testing.assert_array_equal(x, np.arange(12))
     combo.setCurrentIndex(1)
-    np.testing.assert_allclose(panel._bars.opts["height"], last.grad_neuron_norms[1])
+    np.testing.assert_allclose(panel.neuron_bars()[1], last.grad_neuron_norms[1])
     panel.show_snapshot(make_snapshots(count=1, steps_between=30, sizes=SIZES)[0])
     assert combo.currentIndex() == 1                   # the choice survives new snapshots
 
 
 def test_idle_neurons_are_marked(panel):
     panel.show_snapshot(hand_built("relu", [0, 1, 2, 0], [0.0, 0.3, 5e-7, 0.1]))
-    x, y = panel._idle.getData()
-    np.testing.assert_array_equal(x, [0, 2])
-    np.testing.assert_array_equal(y, [0, 0])
+    np.testing.assert_array_equal(panel.idle_neurons(), [0, 2])
 
 
 def test_update_ratios_are_drawn_with_their_values(panel, stream):
     feed(panel, stream)
     ratios = stream[-1].update_ratios
-    x, y = data(panel._ratio_points)
+    x, y = panel.ratio_points()
     np.testing.assert_array_equal(x, [1, 2, 3])
     np.testing.assert_allclose(y, ratios)
-    assert [label.toPlainText() for label in panel._ratio_labels] == [ratio_text(r) for r in ratios]
+    assert panel.ratio_texts() == [ratio_text(r) for r in ratios]
     assert [ratio_text(r) for r in (0.0052, 0.012, 1.5, 3e-5)] == ["5.2e-3", "1.2e-2", "1.5e0", "3.0e-5"]
-    low, high = panel._ratio_plot.viewRange()[1]
+    low, high = panel.ratio_range
     assert low < math.log10(1e-3) < high              # the 1e-3 reference line stays in view
 
 
@@ -134,12 +133,12 @@ def test_non_finite_values_neither_raise_nor_draw(panel, stream):
                      grad_norm_values=np.array([[np.nan, 1.0], [np.inf, 0.0], [1.0, -np.inf]]),
                      update_ratios=np.array([np.nan, 0.0]))
     panel.show_snapshot(bad)                           # new sizes: the panel rebuilds for 2 layers
-    assert len(panel._norm_curves) == 2
-    _, y0 = data(panel._norm_curves[0])
+    assert len(panel.drawn_norms()) == 2
+    _, y0 = panel.drawn_norms()[0]
     np.testing.assert_array_equal(np.isnan(y0[-3:]), [True, True, False])
-    _, heights = panel._bars.getData()
+    _, heights = panel.neuron_bars()
     np.testing.assert_array_equal(heights, [0.0, 0.0, 0.0, 0.1])
-    assert [label.toPlainText() for label in panel._ratio_labels] == ["–", "–"]
+    assert panel.ratio_texts() == ["–", "–"]
     assert "25% saturated" in panel.health_text        # 0.99 only; NaN is not saturated
     assert not panel.grab().isNull()
 
@@ -149,7 +148,7 @@ def test_a_snapshot_without_new_points(panel):
     assert len(untrained.cost_steps) == 0
     panel.show_snapshot(untrained)
     assert len(panel.steps) == 0
-    np.testing.assert_array_equal(panel._bars.opts["height"], np.zeros(12))
+    np.testing.assert_array_equal(panel.neuron_bars()[1], np.zeros(12))
     assert panel.health_text.startswith("layer 1 (sigmoid): ")
     trained = make_snapshots(count=2, steps_between=3, sizes=SIZES)
     panel.show_snapshot(trained[0])
@@ -161,8 +160,8 @@ def test_a_snapshot_without_new_points(panel):
 def test_a_new_architecture_rebuilds_the_layer_items(panel, stream):
     feed(panel, stream)
     panel.show_snapshot(make_snapshots(count=1, sizes=(784, 20, 10))[0])
-    assert len(panel._norm_curves) == 2
-    names = [label.text for _, label in panel._norm_plot.legend.items]
+    assert len(panel.drawn_norms()) == 2
+    names = [name for name, _ in panel.shown_legend()]
     assert names == ["layer 1 (784→20)", "layer 2 (20→10)"]
     assert layer_combo(panel).count() == 2
     assert panel.norms.shape[1] == 2 and len(panel.steps) == 4   # the old run is forgotten
@@ -173,7 +172,7 @@ def test_reset_empties_the_history(panel, stream):
     feed(panel, stream)
     panel.reset()
     assert len(panel.steps) == 0
-    assert all(len(data(c)[0]) == 0 for c in panel._norm_curves)
+    assert all(len(x) == 0 for x, _ in panel.drawn_norms())
     assert panel.health_text == ""
     panel.show_snapshot(stream[0])
     np.testing.assert_allclose(panel.norms, stream[0].grad_norm_values)
@@ -189,7 +188,7 @@ def test_100000_points_stay_bounded(panel):
     assert 2048 <= len(panel.steps) <= 4096
     assert panel.norms.shape == (len(panel.steps), 3)
     np.testing.assert_allclose(panel.norms[:, 2], 2.0)
-    assert all(len(data(c)[0]) == len(panel.steps) for c in panel._norm_curves)
+    assert all(len(x) == len(panel.steps) for x, _ in panel.drawn_norms())
 
 
 def test_renders_a_readable_png(panel, qtbot):
@@ -208,12 +207,12 @@ def test_per_neuron_chart_holds_its_peak_while_running_and_fits_when_paused(pane
     last = stream[-1]
     big = tuple(n * 10 for n in last.grad_neuron_norms)
     panel.show_snapshot(dataclasses.replace(last, status="running", grad_neuron_norms=big))
-    running_top = panel._neuron_y[1]
+    running_top = panel.neuron_range[1]
     assert running_top >= 10 * float(np.max(last.grad_neuron_norms[0]))
     no_points = dict(cost_steps=np.zeros(0), cost_values=np.zeros(0), accuracy_values=np.zeros(0),
                      grad_norm_values=np.zeros((0, len(SIZES) - 1)))   # the same step, seen again
     panel.show_snapshot(dataclasses.replace(last, status="running", **no_points))
-    assert panel._neuron_y[1] == running_top               # held: the bars jump from step to step
+    assert panel.neuron_range[1] == running_top               # held: the bars jump from step to step
     panel.show_snapshot(dataclasses.replace(last, status="paused", **no_points))
     top = float(np.max(last.grad_neuron_norms[0]))
-    assert top <= panel._neuron_y[1] <= 2.5 * top          # paused: fitted to the step shown
+    assert top <= panel.neuron_range[1] <= 2.5 * top          # paused: fitted to the step shown

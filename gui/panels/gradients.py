@@ -6,13 +6,15 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from core.activations import describe
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot
 from gui import theme
+from gui.fit_text import ElidedLabel, narrow_title, set_title
 from gui.panels.base import Panel
 from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable,
                          finite_bounds, grown_end, stable_span)
@@ -20,7 +22,8 @@ from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable,
 HEALTHY_RATIO = 1e-3     # ‖ΔW‖/‖W‖ per step: much lower learns slowly, much higher is unstable
 NOT_LEARNING = 1e-6      # a neuron whose ‖∂C/∂W_j‖ is below this did not learn on the last batch
 PEAK_HALF_LIFE = 3.0     # s: the per-neuron chart's top comes down this slowly after a peak
-AXIS_WIDTH = 72
+AXIS_WIDTH = 60
+LEGEND_SIZE = "9pt"
 
 
 def saturation_masks(activation: str, a) -> tuple:
@@ -57,38 +60,6 @@ def _percent(mask) -> str:
 
 def layer_name(sizes, l: int) -> str:
     return f"layer {l + 1} ({sizes[l]}→{sizes[l + 1]})"
-
-
-class QuietLabel(QWidget):
-    """A word-wrapped QLabel whose new texts do not re-lay out the window.
-
-    A QLabel asks its parent's layout to lay out again on every setText, and that request climbs
-    through the dock to the main window, which then lays out and repaints its docks: several ms a
-    frame for a line whose size rarely changes. Here the label sits in a widget without a layout,
-    whose height is fixed to fit the text and changed only when the wrapped text needs another.
-    """
-
-    def __init__(self, objectName=""):
-        super().__init__(objectName=objectName)
-        self.label = QLabel(self, wordWrap=True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-    def setText(self, text: str):
-        self.label.setText(text)
-        self._fit()
-
-    def text(self) -> str:
-        return self.label.text()
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self.label.setGeometry(self.rect())
-        self._fit()
-
-    def _fit(self):
-        height = self.label.heightForWidth(max(self.width(), 1)) if self.label.text() else 0
-        if height != self.height():
-            self.setFixedHeight(max(height, 0))
 
 
 def ratio_text(r) -> str:
@@ -136,15 +107,21 @@ class GradientsPanel(Panel):
     # --- construction ------------------------------------------------------------------------
     def _build(self):
         self._norm_plot = self._plot("step", "‖∂C/∂(W, b)‖", log_y=True)
-        self._norm_plot.addLegend(offset=(-10, 5), brush=(255, 255, 255, 210), pen=(180, 180, 180),
-                                  colCount=3)
-        self._neuron_plot = self._plot("neuron j", "‖∂C/∂W_j‖, last step")
+        # the legend is the title row, a coloured line per layer: over the plot it hid the curves,
+        # and in a narrow dock pyqtgraph's legend was cut off ("1 100)")
+        narrow_title(self._norm_plot)
+        self._norm_plot.getViewBox().sigResized.connect(
+            lambda *_: self._set_legend(self._sizes) if self._sizes else None)
+        self._norm_plot.setToolTip("The gradient norm ‖∂C/∂(W, b)‖ of each layer at every step (log scale)")
+        self._neuron_plot = self._plot("neuron j", "‖∂C/∂W_j‖")
+        self._neuron_plot.setToolTip("The gradient norm of each neuron's incoming weights in the last "
+                                     "step; × marks a neuron that did not learn")
         self._bars = pg.BarGraphItem(x=[], height=[], width=0.8, pen=None, brush=theme.TRAIN)
         self._idle = pg.ScatterPlotItem(symbol="x", size=8, pen=pg.mkPen(theme.TEST, width=2),
                                         brush=None)
         self._neuron_plot.addItem(self._bars)
         self._neuron_plot.addItem(self._idle)
-        self._ratio_plot = self._plot("", "‖ΔW‖ / ‖W‖, last step", log_y=True)
+        self._ratio_plot = self._plot("", "‖ΔW‖ / ‖W‖", log_y=True)
         self._ratio_plot.setMouseEnabled(x=False, y=False)
         self._ratio_points = self._ratio_plot.plot(pen=None, symbol="o", symbolSize=11)
         ref = pg.InfiniteLine(pos=math.log10(HEALTHY_RATIO), angle=0,
@@ -152,18 +129,28 @@ class GradientsPanel(Panel):
                               label="typical", labelOpts=dict(position=0.0, color=(90, 90, 90),
                                                               anchors=[(0, 0), (0, 0)]))
         self._ratio_plot.addItem(ref)   # its word sits under the line at the left, clear of the points
-        self._ratio_plot.setToolTip("How much each layer's weights moved in the last step, relative "
-                                    "to their size. The dashed line, 1e-3, is a typical healthy "
-                                    "value: far above, the learning rate may be too high; far "
-                                    "below, the layer is barely learning.")
+        self._typical = ref.label
+        self._ratio_tip = ("How much each layer's weights moved in the last step, relative to their "
+                           "size. The dashed line, 1e-3, is a typical healthy value: far above, the "
+                           "learning rate may be too high; far below, the layer is barely learning.")
+        self._ratio_plot.setToolTip(self._ratio_tip)
+        box = self._ratio_plot.getViewBox()
+        # the numbers' room changes with the plot's size; the labels follow the view's new scale
+        # only after the resize is handled, so look again on the next turn of the event loop
+        box.sigResized.connect(lambda *_: QTimer.singleShot(0, self._unclutter))
+        box.sigRangeChanged.connect(lambda *_: QTimer.singleShot(0, self._unclutter))
         self._layer = QComboBox(objectName="layer")
-        # the items arrive with the first snapshot, after the first show
-        self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        # the items arrive with the first snapshot; a long name must not widen a narrow dock
+        self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self._layer.setMinimumContentsLength(7)
         self._layer.currentIndexChanged.connect(self._on_layer_changed)
         self._norm_ranges = RangeKeeper(self._norm_plot.getViewBox())
         self._neuron_ranges = RangeKeeper(self._neuron_plot.getViewBox())
         self._ratio_ranges = RangeKeeper(self._ratio_plot.getViewBox())
-        self._health = QuietLabel(objectName="health")
+        self._health = QWidget(objectName="health")   # one elided line per hidden layer
+        QVBoxLayout(self._health).setContentsMargins(0, 0, 0, 0)
+        self._health.layout().setSpacing(0)
+        self._health_lines: list = []
         self._arrange()
 
     def _plot(self, bottom: str, left: str, log_y=False) -> pg.PlotItem:
@@ -180,7 +167,7 @@ class GradientsPanel(Panel):
 
     def _arrange(self):
         chooser = QHBoxLayout()
-        chooser.addWidget(QLabel("per neuron, layer"))
+        chooser.addWidget(QLabel("per neuron:"))
         chooser.addWidget(self._layer)
         chooser.addStretch(1)
         neurons = QVBoxLayout()
@@ -207,20 +194,48 @@ class GradientsPanel(Panel):
         self._norm_curves = [self._norm_curve(l) for l in range(L)]
         for label in self._ratio_labels:
             self._ratio_plot.removeItem(label)
-        # numbers above their points; from three layers on, neighbours' alternate above and below
-        self._ratio_labels = [pg.TextItem(anchor=(0.5, 1.2) if l % 2 == 0 or L < 3 else (0.5, -0.2),
-                                          color=(40, 40, 40)) for l in range(L)]
+        # numbers above their points; one that would overlap another (or "typical") is left out
+        # and read in the tooltip (see _unclutter)
+        font = QFont()
+        font.setPointSize(8)
+        self._ratio_labels = [pg.TextItem(anchor=(0.5, 1.15), color=(40, 40, 40)) for _ in range(L)]
         for label in self._ratio_labels:
+            label.setFont(font)
             self._ratio_plot.addItem(label)
+        self._set_legend(sizes)
+        for line in self._health_lines:
+            line.deleteLater()
+        self._health_lines = [ElidedLabel("") for _ in range(L - 1)]
+        for line in self._health_lines:
+            self._health.layout().addWidget(line)
         self._ratio_plot.getAxis("bottom").setTicks([[(l + 1, str(l + 1)) for l in range(L)]])
         self._ratio_plot.setLabel("bottom", "layer")
-        self._norm_plot.legend.setColumnCount(L if L <= 2 else 2)   # three across would not fit
         self._ratio_ranges.set(self._ratio_plot.getViewBox(), x=(-0.1, L + 0.7))   # room for "typical" and the last number
         self._ratio_brushes = [pg.mkBrush(theme.layer_colour(l)) for l in range(L)]
         self._layer.blockSignals(True)
         self._layer.clear()
         self._layer.addItems([layer_name(sizes, l) for l in range(L)])
         self._layer.blockSignals(False)
+
+    def _set_legend(self, sizes: tuple) -> None:
+        """The norm plot's title: a line in each layer's colour and its name ("━ layer 1 (784→32)"),
+        or only the layer numbers ("━ 1  ━ 2") when the names do not fit the plot's width."""
+        entries = self.legend_entries(sizes)
+        font = QFont()
+        font.setPointSize(int(LEGEND_SIZE[:-2]))
+        room = self._norm_plot.getViewBox().width() + AXIS_WIDTH
+        full = "  ".join(f"━━ {name}" for name, _ in entries)
+        short = room > 0 and QFontMetrics(font).horizontalAdvance(full) > room - 10
+        html = "&nbsp;&nbsp;".join(
+            f"<span style='color: #%02x%02x%02x'>━━</span>&nbsp;" % colour
+            + (f"{l + 1}" if short else name) for l, (name, colour) in enumerate(entries))
+        if html != self._norm_plot.titleLabel.text:
+            set_title(self._norm_plot, ("layer " if short else "") + html, LEGEND_SIZE)
+
+    @staticmethod
+    def legend_entries(sizes: tuple) -> list:
+        """(name, colour) of each layer in the legend: "layer 1 (784→32)", theme.layer_colour(0)."""
+        return [(layer_name(sizes, l), theme.layer_colour(l)) for l in range(len(sizes) - 1)]
 
     def _norm_curve(self, l: int) -> pg.PlotDataItem:
         curve = self._norm_plot.plot(name=layer_name(self._sizes, l),
@@ -243,8 +258,60 @@ class GradientsPanel(Panel):
 
     @property
     def health_text(self) -> str:
-        """The saturated / dead / not-learning summary currently shown."""
-        return self._health.text()
+        """The saturated / dead / not-learning summary: a line per hidden layer (each shown elided
+        on its own line) and the note on how they are measured (in the lines' tooltips)."""
+        return self._health_text or ""
+
+    # read-only views of what is drawn, for tests and exporters
+    def drawn_norms(self) -> list:
+        """(steps, norms) of each layer's norm curve as drawn (non-positive values as NaN)."""
+        return [data_of(curve) for curve in self._norm_curves]
+
+    @property
+    def norm_axis_is_log(self) -> bool:
+        return bool(self._norm_plot.getAxis("left").logMode)
+
+    def shown_legend(self) -> list:
+        """(name, colour) of each layer in the legend as shown."""
+        return self.legend_entries(self._sizes) if self._sizes else []
+
+    @property
+    def legend_text(self) -> tuple:
+        """(the legend's whole text, the part that fits the plot's width)."""
+        title = self._norm_plot.titleLabel
+        return _plain(title.text), title.shown_text()
+
+    def neuron_bars(self) -> tuple:
+        """(neuron indices, heights) of the per-neuron bars as drawn."""
+        return np.asarray(self._bars.opts["x"]), np.asarray(self._bars.opts["height"], dtype=np.float64)
+
+    def idle_neurons(self) -> np.ndarray:
+        """Indices of the neurons marked × (not learning)."""
+        x, _ = self._idle.getData()
+        return np.zeros(0) if x is None else np.asarray(x)
+
+    @property
+    def neuron_range(self) -> tuple:
+        """The per-neuron chart's (bottom, top) as last set."""
+        return self._neuron_y
+
+    def ratio_points(self) -> tuple:
+        """(layer numbers, ratios) of the update-ratio points as drawn."""
+        return data_of(self._ratio_points)
+
+    def ratio_texts(self, shown_only: bool = False) -> list:
+        """The number written by each layer's ratio point (``shown_only``: those not left out)."""
+        return [label.toPlainText() for label in self._ratio_labels if label.isVisible() or not shown_only]
+
+    def ratio_label_rects(self) -> list:
+        """Scene rectangles of the ratio numbers shown, and of the word "typical"."""
+        return ([label.sceneBoundingRect() for label in self._ratio_labels if label.isVisible()],
+                self._typical.sceneBoundingRect())
+
+    @property
+    def ratio_range(self) -> tuple:
+        """The ratio axis's (low, high) in log10 units, as shown."""
+        return tuple(self._ratio_plot.viewRange()[1])
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Append the snapshot's per-step gradient norms; show its last-step figures if visible."""
@@ -334,27 +401,60 @@ class GradientsPanel(Panel):
         for label, x, r, lg in zip(self._ratio_labels, layers, ratios, logs):
             label.setText(ratio_text(r))
             label.setPos(x, lg if np.isfinite(lg) else math.log10(HEALTHY_RATIO))
+        values = ", ".join(f"layer {l + 1}: {ratio_text(r)}" for l, r in enumerate(ratios))
+        self._ratio_plot.setToolTip(f"{values}\n\n{self._ratio_tip}")
         shown = np.concatenate([logs[np.isfinite(logs)], [math.log10(HEALTHY_RATIO)]])
         # the labels sit above their points: keep ~0.3 decades above the top one, 0.7 on refits
         lo, hi = float(shown.min()) - 0.2, float(shown.max()) + 0.3
         self._ratio_y = stable_span(self._ratio_y, lo, hi, margin=0.5, slack=2.0)
         self._ratio_ranges.set(self._ratio_plot.getViewBox(), y=self._ratio_y)
+        self._unclutter()
+
+    def _unclutter(self) -> None:
+        """Show the ratio numbers left to right, leaving out any that would overlap one already shown
+        or the word "typical", or stick out of the plot (in a narrow dock the points are closer than
+        their numbers are wide); the plot's tooltip gives them all."""
+        taken = [self._typical.sceneBoundingRect()] if self._typical.isVisible() else []
+        room = self._ratio_plot.getViewBox().sceneBoundingRect()
+        for label in self._ratio_labels:
+            label.setVisible(True)
+            label.updateTransform(force=True)   # its scene size follows the view's latest scale
+            rect = label.sceneBoundingRect()
+            fits = room.contains(rect) and not any(rect.intersects(other) for other in taken)
+            label.setVisible(fits)
+            if fits:
+                taken.append(rect)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # in a small dock the axis titles would be cut and squeeze the plots: the tooltips and the
+        # legend say what the axes are
+        compact = self.height() < 330 or self.width() < 420
+        for plot in (self._norm_plot, self._neuron_plot, self._ratio_plot):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                if axis.label.isVisible() == compact and axis.labelText:
+                    axis.showLabel(not compact)
 
     def _draw_health(self):
         s = self._latest
         if s is None:
             self._health_text = ""
-            self._health.setText("")
+            for line in self._health_lines:
+                line.setText("")
             return
         activation = str(s.config.get("activation", ""))
         lines = [health_line(l, activation, s.probe_a[l + 1], s.grad_neuron_norms[l])
                  for l in range(len(s.sizes) - 2)]
         threshold = f"1e{math.log10(NOT_LEARNING):.0f}"
-        text = "\n".join(lines) + (f"\n(not learning: ‖∂C/∂W_j‖ < {threshold} on the last batch; "
-                                   "saturation and death are measured on the probe digit)")
+        note = (f"(not learning: ‖∂C/∂W_j‖ < {threshold} on the last batch; "
+                "saturation and death are measured on the probe digit)")
+        text = "\n".join(lines) + "\n" + note
         if text != self._health_text:   # a new text re-lays out the panel: only when it changed
             self._health_text = text
-            self._health.setText(text)
+            for label, line in zip(self._health_lines, lines):
+                label.setText(line)
+                label.setToolTip(f"{line}\n{note}")
 
     def _on_layer_changed(self, _index):
         self._neuron_peak = 0.0   # another layer's norms: its own scale
@@ -363,6 +463,19 @@ class GradientsPanel(Panel):
 
     def __repr__(self):
         return f"GradientsPanel(sizes={self._sizes}, points={len(self._history)})"
+
+
+def data_of(item) -> tuple:
+    """(x, y) of a plot item's data as given to it (empty arrays when it has none)."""
+    x, y = item.getOriginalDataset()
+    return (np.zeros(0), np.zeros(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+
+def _plain(html_text: str) -> str:
+    """Rich text as plain text (the legend's HTML)."""
+    doc = QTextDocument()
+    doc.setHtml(html_text)
+    return doc.toPlainText()
 
 
 def one_two_five(value: float) -> float:
