@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, Qt
-from PyQt6.QtGui import QFont, QFontMetrics
+from PyQt6.QtGui import QFont, QFontMetrics, QWheelEvent
+from PyQt6.QtWidgets import QApplication
 
 from gui.colour_bar_fit import bar_tick_texts
 from gui.panels.weights import (MAX_SCALE, MIN_SCALE, SCROLL_MIN_COLS, STEP, TILE, WeightsPanel, cols_that_fit,
@@ -207,3 +208,17 @@ def test_small_minimum_size(qtbot, snaps):
     assert panel.mosaic.title.shown_text().endswith("…")
     assert QPoint(0, 0) == panel.mosaic.tile_centre(0) - QPoint(TILE * panel.mosaic.scale // 2,
                                                                 TILE * panel.mosaic.scale // 2)
+
+
+def test_the_wheel_over_the_mosaic_scrolls_it(qtbot, snaps):
+    panel = open_weights(qtbot, snaps["128 64"], (520, 600))
+    bar = panel.mosaic.scroll.verticalScrollBar()
+    assert panel.mosaic.scrolls and bar.maximum() > 0 and bar.value() == 0
+    viewport = panel.mosaic.canvas.viewport()
+    where = QPointF(panel.mosaic.tile_centre(1))
+    event = QWheelEvent(where, QPointF(viewport.mapToGlobal(where.toPoint())), QPoint(0, 0), QPoint(0, -120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                        False)
+    QApplication.sendEvent(viewport, event)
+    assert bar.value() > 0                                  # the area scrolled; the tiles kept their scale
+    assert panel.mosaic.on_screen_tile_size() == 2 * TILE

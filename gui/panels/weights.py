@@ -139,10 +139,16 @@ def outline(colour=theme.ACCENT, width=2) -> QGraphicsRectItem:
 
 
 class MosaicCanvas(pg.GraphicsView):
-    """The mosaic's own view: no scrolling of its own, so the wheel scrolls the area around it."""
+    """The mosaic's own view: no zoom or scrolling of its own; the wheel goes to ``wheel_to`` (the
+    scroll area around it; Qt does not pass a wheel event a graphics view ignored on to it)."""
+
+    wheel_to = None
 
     def wheelEvent(self, ev):
-        ev.ignore()
+        if self.wheel_to is not None:
+            self.wheel_to.wheelEvent(ev)
+        else:
+            ev.ignore()
 
 
 class MosaicScroll(QScrollArea):
@@ -207,6 +213,7 @@ class MosaicView:
         self.scroll = MosaicScroll()
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll.setWidget(self.canvas)
+        self.canvas.wheel_to = self.scroll
         self.scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.scroll.setMinimumSize(60, 40)
