@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QPushButton, QToolBar
+from PyQt6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
-TEXT = ("<b>New here?</b> Press <b>Space</b> (Run) to start training: the first 100 steps go slowly so "
-        "you can watch the cost fall and the weights take shape. Or press <b>→</b> to take one step and "
-        "see every panel change. <b>Ctrl+1…4</b> switch workspaces, <b>F1</b> explains every panel.")
+TEXT = ("<b>New here?</b> Press <b>Space</b> to train (the first 100 steps go slowly, to watch) or "
+        "<b>→</b> for one step.&nbsp; <b>Ctrl+1…4</b>: workspaces.&nbsp; <b>F1</b>: what each panel shows.")
+TIP = ("Space runs and pauses training; the first 100 steps of a new network run at 30 ms each so you can "
+       "watch the cost fall and the weights take shape. → trains exactly one mini-batch and every panel "
+       "shows the result. Ctrl+1 Overview, Ctrl+2 Weights, Ctrl+3 Backprop, Ctrl+4 Evaluate.")
 
 
 class FirstRunHint(QToolBar):
@@ -18,7 +20,9 @@ class FirstRunHint(QToolBar):
         self.setMovable(False)
         self.label = QLabel(TEXT)
         self.label.setTextFormat(Qt.TextFormat.RichText)
-        self.label.setWordWrap(True)
+        self.label.setToolTip(TIP)
+        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(0)
         self.label.setStyleSheet("QLabel { background: #fff4d6; border: 1px solid #e0b44c; border-radius: 4px;"
                                  " padding: 4px 8px; }")
         self.addWidget(self.label)

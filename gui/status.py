@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from core.snapshot import Snapshot, Status
@@ -59,6 +59,7 @@ class StatusBar(QStatusBar):
         """Show ``text`` after the figures for ``seconds`` (or until the next note)."""
         self._note = (text, time.monotonic() + seconds)
         self._on_view_changed()
+        QTimer.singleShot(int(seconds * 1000) + 50, self._on_view_changed)   # gone even while paused
 
     def show_source(self, source: str) -> None:
         metrics = self.data_label.fontMetrics()

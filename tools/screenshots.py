@@ -1,0 +1,76 @@
+"""Screenshots of the real window for the README, on a real X server, driven by keys as a person would.
+
+    tools/screenshots.sh            # starts Xvfb + openbox at each size and runs this script
+
+This script expects DISPLAY to point at a running X server with a window manager. It opens the app
+on the full MNIST (../shared/mnist by default), presses Space to train, Space to pause, clicks into
+the workspaces with Ctrl+1…4 through xdotool, and saves the whole screen with ImageMagick's
+``import`` after each: docs/<tag>-<workspace>.png.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("tag", help="file name prefix, e.g. 1366x768")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"))
+    parser.add_argument("--train-seconds", type=float, default=6.0)
+    parser.add_argument("--out", default=str(ROOT / "docs"))
+    parser.add_argument("--workspaces", default="Overview,Weights,Backprop,Evaluate")
+    args = parser.parse_args()
+    from PyQt6.QtCore import QEventLoop, QTimer
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication(sys.argv[:1])
+    app.setApplicationName("Backprop Lens")
+    from core.data import load_mnist
+    from gui.main_window import MainWindow
+    window = MainWindow({"hidden": [100]}, data=load_mnist(args.data, progress=False))
+    window.show()
+
+    def wait(seconds):
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+
+    def keys(*names):
+        window.activateWindow()
+        wait(0.2)
+        for name in names:
+            subprocess.run(["xdotool", "key", "--clearmodifiers", name], check=True)
+            wait(0.3)
+
+    def shoot(name):
+        wait(0.8)
+        path = Path(args.out) / f"{args.tag}-{name}.png"
+        subprocess.run(["import", "-window", "root", str(path)], check=True)
+        print(f"saved {path}", file=sys.stderr)
+
+    wait(1.5)
+    shoot("first-launch")
+    keys("space")                          # run (the gentle start, then full speed)
+    wait(args.train_seconds)
+    keys("space")                          # pause
+    wait(0.5)
+    window.view.select_neuron(0, 7)        # as a click on a weight tile does
+    for n, name in enumerate(args.workspaces.split(","), start=1):
+        index = ["Overview", "Weights", "Backprop", "Evaluate"].index(name) + 1
+        keys(f"ctrl+{index}")
+        if name == "Evaluate":
+            wait(2.0)                      # the test-set evaluation runs off the GUI thread
+        shoot(name.lower())
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
