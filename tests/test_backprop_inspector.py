@@ -298,7 +298,7 @@ def test_layer_and_neuron_controls_pick_the_neuron(panel):
 
 def test_running_snapshots_redraw_at_most_every_interval_and_pauses_always(panel):
     first, second, third = make_snapshots(count=3, steps_between=2, sizes=(784, 6, 10))
-    panel.min_interval = 60.0
+    panel.redraw_interval = 60.0
     panel.show_snapshot(first)
     panel.show_snapshot(second)  # running, too soon: kept but not drawn
     assert f"step {first.step}" in text(panel.heading) and panel.explanation.delta == first.probe_delta[0][0]
@@ -306,7 +306,7 @@ def test_running_snapshots_redraw_at_most_every_interval_and_pauses_always(panel
     assert f"step {second.step}" in text(panel.heading)
     panel.show_snapshot(dataclasses.replace(third, status="paused"))
     assert f"step {third.step}" in text(panel.heading)
-    panel.min_interval = 0.0
+    panel.redraw_interval = 0.0
     panel.show_snapshot(first)
     assert f"step {first.step}" in text(panel.heading)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import math
 import re
-import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -25,7 +24,7 @@ from core.inspect import NeuronExplanation, explain_neuron
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
-from gui.widgets import TILE, digit_image, finite_for_display
+from gui.widgets import TILE, RedrawPacer, digit_image, finite_for_display
 
 SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 MINUS = "−"
@@ -448,7 +447,7 @@ class BackpropPanel(Panel):
     help = ('The chain rule for one neuron and one digit, with the live numbers: z and a going forward, '
             '∂C0/∂a, σ′(z), δ, ∂C0/∂b and ∂C0/∂w, then the mini-batch average and the update Δw = −η '
             '∂C/∂w the next step will apply.')
-    min_interval = 0.2  # seconds between redraws while running: rich text costs ~15 ms a frame
+    REDRAW_INTERVAL = 0.2  # s between redraws while running: rich text costs ~15 ms a frame
     gradient_check_requested = pyqtSignal(int, int)
     step_one_digit_toggled = pyqtSignal(bool)
 
@@ -458,7 +457,7 @@ class BackpropPanel(Panel):
         self.explanation: NeuronExplanation | None = None
         self._snapshot: Snapshot | None = None
         self._sizes = None
-        self._last_draw = -math.inf
+        self._pacer = RedrawPacer(self, self.draw_if_dirty, self.REDRAW_INTERVAL)
         self.formula_labels: dict = {}
         self.check: GradCheck | None = None   # the gradient check shown, and whether it is stale
         self.check_stale = False
@@ -582,17 +581,11 @@ class BackpropPanel(Panel):
             self._clear_check()
         self.neuron = (int(l), int(j))
         if self._snapshot is not None:
-            self._draw(self._snapshot)
+            self.draw_snapshot(self._snapshot)
 
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        """Explain the chosen neuron in ``snapshot``. While training runs, redraws at most every
-        ``min_interval`` seconds (the text is read, not watched); other statuses always draw."""
-        self._snapshot = snapshot
-        now = time.monotonic()
-        if snapshot.running and now - self._last_draw < self.min_interval:
-            return
-        self._last_draw = now
-        self._draw(snapshot)
+    # While training runs it redraws at most every REDRAW_INTERVAL (the text is read, not watched);
+    # paused, every snapshot draws at once.
+    show_snapshot = Panel.show_paced
 
     @property
     def digit(self):
@@ -616,7 +609,7 @@ class BackpropPanel(Panel):
         # the user's own pick of the probe ends following the trained digit; a batch digit resumes it
         self._follow_batch = self.one_digit_box.isChecked() and index > 0
         if self._snapshot is not None:
-            self._draw(self._snapshot)
+            self.draw_snapshot(self._snapshot)
 
     def _on_one_digit_toggled(self, on: bool):
         """Step one digit: sections 1–5 explain the digit the next step trains on (issue 12 item 9);
@@ -625,9 +618,10 @@ class BackpropPanel(Panel):
         with QSignalBlocker(self.digit_box):
             self.digit_box.setCurrentIndex(1 if on and self.digit_box.count() > 1 else 0)
         if self._snapshot is not None:
-            self._draw(self._snapshot)
+            self.draw_snapshot(self._snapshot)
 
-    def _draw(self, snapshot: Snapshot) -> None:
+    def draw_snapshot(self, snapshot: Snapshot) -> None:
+        """Explain the chosen neuron in ``snapshot`` (the user's own choices draw at once)."""
         self._sync_controls(snapshot.sizes)
         self._sync_digits(snapshot)
         l, j = self.neuron
