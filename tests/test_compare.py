@@ -131,10 +131,10 @@ def test_b_curves_hold_exactly_the_fed_costs(panel, runs):
         np.testing.assert_allclose(ey, [100 * r.test_accuracy for r in epochs])
     # the runs really differ: B trained with the larger learning rate
     assert not np.allclose(data(curves["A cost"])[1], data(curves["B cost"])[1])
-    labels = [label.text for _, label in panel._legends[0].items]
+    labels, accuracy_labels = panel.legend_texts()
     assert labels == ["A: lr 0.1", "B: lr 0.5"]
     final = {name: 100 * stream[-1].epochs[-1].test_accuracy for name, stream in (("A", a), ("B", b))}
-    assert [label.text for _, label in panel._legends[1].items] == [
+    assert accuracy_labels == [
         f"{name}: lr {lr} — {final[name]:.1f}%" for name, lr in (("A", 0.1), ("B", 0.5))]
     assert panel.smoothing_span == 5         # 160 steps: a wide window would bend the start
 
@@ -183,7 +183,7 @@ def test_test_checks_between_epochs_draw_each_run_s_test_line(panel, runs):
     spe = a.steps_per_epoch
     checks = (TestCheck(spe // 2, 1.5, 0.40), TestCheck(spe + spe // 2, 1.0, 0.60))
     panel.show_snapshot(dataclasses.replace(a, test_checks=checks))
-    panel._draw()
+    panel.draw_if_dirty()
     x, y = data(panel.curves["A test checks"])
     expected = sorted([(c.step, c.test_accuracy) for c in checks]
                       + [(r.step, r.test_accuracy) for r in a.epochs if r.step >= spe // 2])

@@ -238,3 +238,37 @@ def test_gradients_legend_is_whole_and_ratio_numbers_never_overlap(qtbot, three_
         assert not any(a.intersects(b) for b in rects[k + 1:])
     if size == (900, 600):
         assert len(rects) == 3                                   # room for every number
+
+
+# --- item 13: Compare's accuracy axis and wording ------------------------------------------------
+def test_compare_accuracy_axis_stays_within_100_percent_and_one_step_is_singular(qtbot):
+    from core.snapshot import EpochRecord
+    from gui.panels.compare import ComparePanel, steps_text
+    from tests.snapshots import make_snapshot
+    panel = open_panel(qtbot, ComparePanel, size=(900, 600))
+    first = make_snapshot(steps=1)
+    one = dataclasses.replace(first, cost_steps=np.array([1.0]), cost_values=np.array([2.3]),
+                              accuracy_values=np.array([0.1]),
+                              epochs=(EpochRecord(1, 1, 2.3, 0.5, 0.93),))   # one accuracy point
+    panel.show_snapshot(one)
+    qtbot.wait(20)
+    low, high = panel.accuracy_range
+    assert 0 <= low < 93 < high <= 100
+    assert "steps)" not in panel.titles[0] and "(1 steps" not in panel.titles[0]
+    assert steps_text(1) == "1 step" and steps_text(10) == "10 steps"
+    assert panel.legend_texts()[0] == ["A: main run"]
+    assert all(sample is not None for sample in panel.legend_samples()[0])
+
+
+def test_compare_names_the_runs_in_the_titles_when_too_small_for_legends(qtbot):
+    from gui.panels.compare import ComparePanel
+    from tests.snapshots import make_snapshots
+    panel = open_panel(qtbot, ComparePanel, size=SMALL)
+    for s in make_snapshots(count=2):
+        panel.show_snapshot(s)
+    qtbot.wait(20)
+    assert panel.size().width() == SMALL[0] and panel.size().height() == SMALL[1]
+    assert "A: main run" in panel.titles[0]                   # the legends are hidden: the titles say it
+    panel.resize(900, 600)
+    qtbot.wait(20)
+    assert panel.titles[0].startswith("training cost")

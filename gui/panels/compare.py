@@ -10,11 +10,12 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                             QVBoxLayout)
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLayout,
+                             QLineEdit, QPushButton, QVBoxLayout)
 
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot, Status, test_points
+from gui.fit_text import ElidedLabel, NarrowTitle
 from gui.panels.base import Panel
 from gui.widgets import DecadeAxis, drawable, mean_between
 from core.activations import ACTIVATIONS
@@ -36,6 +37,8 @@ CAPACITY = 2048                                         # per-step points kept p
 TITLE_SIZE = "9pt"
 AXIS_WIDTH = 56                                         # px: narrow axes, as two plots share a dock
 SMOOTH_POINTS = 1000                                    # at most this many points on a smoothed curve
+WIDE = 560              # px: the form fits one row from this width on
+ROOMY = (560, 330)      # px: the plots keep their legends from this size on; smaller, the titles name the runs
 
 
 def _parsed(key: str, value):
@@ -103,15 +106,9 @@ def describe(key: str, value) -> str:
     return f"{SHORT.get(key, key)} {text}".strip()
 
 
-class Title(pg.LabelItem):
-    """A plot title that does not set the plot's minimum width: in a narrow dock it is clipped
-    instead of pushing the other plot out of view (a PlotItem's own title would)."""
-
-    def updateMin(self):
-        super().updateMin()
-        self.setMinimumWidth(0)
-        self._sizeHint[Qt.SizeHint.MinimumSize] = (0, self._sizeHint[Qt.SizeHint.MinimumSize][1])
-        self._sizeHint[Qt.SizeHint.PreferredSize] = (0, self._sizeHint[Qt.SizeHint.PreferredSize][1])
+def steps_text(n: int) -> str:
+    """"1 step", "10 steps"."""
+    return f"{n} step" if n == 1 else f"{n} steps"
 
 
 class RunCurves:
@@ -216,6 +213,10 @@ class ComparePanel(Panel):
         layout.addLayout(self._form)
         layout.addWidget(self._view, 1)
         layout.addLayout(self._footer)
+        # the smallest size is the two-row form's: the one-row form's width must not become the
+        # panel's minimum, or a dock made narrower could never bring the two rows back
+        self._narrow_min = layout.minimumSize()
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
 
     # --- construction ------------------------------------------------------------------------
     def _build_form(self):
@@ -235,14 +236,13 @@ class ComparePanel(Panel):
         self.every_step = QCheckBox("every step", objectName="compare_raw")
         self.every_step.setToolTip("Also draw the unsmoothed cost of every step (noisy)")
         self.every_step.toggled.connect(self._on_every_step_changed)
-        self.message = QLabel("Pick one setting and its value for run B, then Start.",
-                              objectName="compare_message")
-        self.message.setWordWrap(True)
-        self._form = row = QHBoxLayout()
-        for widget in (QLabel("Run B changes"), self.setting, QLabel("to"), self.value_edit,
-                       self.value_choice, self.start_button):
-            row.addWidget(widget)
-        row.addStretch(1)
+        # one line, elided (the whole message in its tooltip): a long message never widens the dock
+        self.message = ElidedLabel("Pick one setting and its value for run B, then Start.",
+                                   objectName="compare_message")
+        self._form = QGridLayout()
+        self._form_words = (QLabel("Run B changes"), QLabel("to"))
+        self._form_wide = None
+        self._arrange_form(wide=False)
         # the view options sit beside the message, so the top row stays narrow enough for a dock
         self._footer = QHBoxLayout()
         self._footer.addWidget(self.message, 1)
@@ -251,10 +251,48 @@ class ComparePanel(Panel):
         self.setting.currentIndexChanged.connect(self._on_setting_changed)
         self._on_setting_changed()
 
+    def _arrange_form(self, wide: bool) -> None:
+        """The form on one row in a wide dock, on two ("Run B changes [setting]" / "to [value] Start")
+        in a narrow one."""
+        if wide == self._form_wide:
+            return
+        self._form_wide = wide
+        while self._form.count():
+            self._form.takeAt(0)   # the widgets stay the panel's; only their places change
+        changes, to = self._form_words
+        places = ((changes, 0, 0), (self.setting, 0, 1), (to, 0, 2), (self.value_edit, 0, 3),
+                  (self.value_choice, 0, 4), (self.start_button, 0, 5)) if wide else (
+                 (changes, 0, 0), (self.setting, 0, 1, 1, 3), (to, 1, 0), (self.value_edit, 1, 1),
+                 (self.value_choice, 1, 2), (self.start_button, 1, 3))
+        for widget, *cell in places:
+            self._form.addWidget(widget, *cell)
+        for col in range(7):
+            self._form.setColumnStretch(col, 0)
+        self._form.setColumnStretch(6 if wide else 2, 1)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._arrange_form(self.width() >= WIDE)
+        roomy = self.width() >= ROOMY[0] and self.height() >= ROOMY[1]
+        if roomy != self._roomy:
+            self._roomy = roomy
+            for legend in self._legends:
+                legend.setVisible(roomy)
+            for plot in (self._cost_plot, self._acc_plot):   # axis titles too take room a small plot needs
+                for side in ("left", "bottom"):
+                    plot.getAxis(side).showLabel(roomy)
+            self._labels = None   # the titles change with the legends
+            self.request_draw()
+
+    _roomy = True
+
+    def minimumSizeHint(self):
+        return self._narrow_min
+
     def _build_plots(self):
         self._view = pg.GraphicsLayoutWidget()
-        self._titles = [Title(text, size=TITLE_SIZE) for text in ("training cost, smoothed",
-                                                                   "test accuracy (● each epoch)")]
+        self._titles = [NarrowTitle(text, size=TITLE_SIZE) for text in ("training cost, smoothed",
+                                                                         "test accuracy (● each epoch)")]
         for col, title in enumerate(self._titles):
             self._view.addItem(title, row=0, col=col)
         cost = self._cost_plot = self._view.addPlot(row=1, col=0, axisItems={"left": DecadeAxis("left")})
@@ -264,7 +302,9 @@ class ComparePanel(Panel):
         for col in (0, 1):
             self._view.ci.layout.setColumnStretchFactor(col, 1)
         acc.setLabel("bottom", "epoch")
-        acc.setLabel("left", "accuracy", units="%")
+        acc.setLabel("left", "accuracy (%)")      # no units: pyqtgraph would scale them ("k%")
+        # accuracy lives in 0–100 %: a single point must not auto-range the axis to 140 %
+        acc.getViewBox().setLimits(yMin=0, yMax=100)
         for plot in (cost, acc):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
@@ -280,6 +320,24 @@ class ComparePanel(Panel):
         return {f"{name} {role}": getattr(run, attr) for name, run in self.runs.items()
                 for role, attr in (("cost", "raw"), ("smoothed", "smooth"), ("test", "test"),
                                    ("test checks", "test_line"))}
+
+    def legend_texts(self) -> tuple:
+        """([cost legend entries], [accuracy legend entries]) as listed, for tests and exporters."""
+        return tuple([label.text for _, label in legend.items] for legend in self._legends)
+
+    def legend_samples(self) -> tuple:
+        """The sample (swatch) item beside each legend entry, per legend."""
+        return tuple([sample for sample, _ in legend.items] for legend in self._legends)
+
+    @property
+    def titles(self) -> tuple:
+        """(cost title, accuracy title) as set (rich text), for tests and exporters."""
+        return tuple(title.text for title in self._titles)
+
+    @property
+    def accuracy_range(self) -> tuple:
+        """The accuracy axis's (low, high) in %, as shown."""
+        return tuple(self._acc_plot.viewRange()[1])
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         """Feed run A, the main run."""
@@ -384,11 +442,13 @@ class ComparePanel(Panel):
         a, b = (settings_of(self.runs[name].config) for name in "AB")
         return next((key for key, _ in CHOICES if b and a.get(key) != b.get(key)), None)
 
+    _labels = None
+
     def _relabel(self):
         key = self.changed_key()
         shown = [run for run in self.runs.values() if run.name == "A" or self.change or run.config]
         labels = tuple((run.name, self._label(run, key), run.last_accuracy_text()) for run in shown)
-        if labels == getattr(self, "_labels", None):
+        if labels == self._labels:
             return   # rebuilding a legend makes new text items: only when the words change
         self._labels = labels
         for legend in self._legends:
@@ -396,6 +456,26 @@ class ComparePanel(Panel):
         for run, (_, text, _) in zip(shown, labels):
             self._legends[0].addItem(run.smooth, text)
             self._legends[1].addItem(run.test, text + run.last_accuracy_text())
+        self._set_titles()
+
+    def _set_titles(self):
+        """The plots' titles; in a small dock (legends hidden) they name the runs in their colours."""
+        span = self.smoothing_span
+        cost = f"training cost, smoothed ({steps_text(span)})" if span > 1 else "training cost per step"
+        accuracy = "test accuracy (● each epoch)"
+        if not self._roomy:
+            key = self.changed_key()
+            shown = [run for run in self.runs.values() if run.name == "A" or self.change or run.config]
+            swatch = "<span style='color: #%02x%02x%02x'>━</span>&nbsp;"
+            cost = "&nbsp;&nbsp;".join(swatch % COLOURS[run.name] + self._label(run, key) for run in shown)
+            accuracy = "&nbsp;&nbsp;".join(swatch % COLOURS[run.name] + run.name + run.last_accuracy_text()
+                                           for run in shown)
+        note = self._cost_note()
+        if note and self._roomy:   # a second, smaller line: a long title would squeeze the other plot
+            cost += f"<br><span style='font-size:8pt; color:#b05000'>{note}</span>"
+        for title, text in zip(self._titles, (cost, accuracy)):
+            if text != title.text:
+                title.setText(text, size=TITLE_SIZE)
 
     def _label(self, run: RunCurves, key) -> str:
         if run.name == "B" and not run.config and self.change:
@@ -408,12 +488,7 @@ class ComparePanel(Panel):
         for run in self.runs.values():
             run.draw(span)
         self._relabel()
-        note = self._cost_note()
-        title = f"training cost, smoothed ({span} steps)"
-        if note:   # a second, smaller line: a long title would squeeze the other plot
-            title += f"<br><span style='font-size:8pt; color:#b05000'>{note}</span>"
-        if title != self._titles[0].text:
-            self._titles[0].setText(title, size=TITLE_SIZE)
+        self._set_titles()
         self._set_cost_axis()
         self._set_epoch_ticks()
 
