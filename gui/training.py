@@ -95,7 +95,6 @@ class Training(QObject):
         self.worker.snapshot_ready.connect(self._on_worker_snapshot)
         self.worker.failed.connect(self._on_failed)
         self.worker.gradient_checked.connect(self.gradient_checked)
-        self.worker.computed.connect(lambda reply, result: reply(result))
         self.worker.start()
         self.data_loaded.emit(data)
 

@@ -21,21 +21,15 @@ what the window shows. The frame's duration so measured is also what paces the w
 """
 from __future__ import annotations
 
-import itertools
 import threading
 import time
-import traceback
 
-import numpy as np
 from PyQt6.QtCore import QAbstractEventDispatcher, QThread, pyqtSignal
 
-from core.control import (CheckGradient, Compute, DrawProbe, LoadNetwork, MoveProbe, Reset, RunControl, SetHyper,
-                          StepEpoch)
-from core.divergence import DivergenceMonitor, pinned_outputs
-from core.gradcheck import check_neuron
-from core.network import Network, one_hot
-from core.snapshot import Status, merge_points
-from core.trainer import Trainer
+from core.control import RunControl
+from core.snapshot import merge_points
+from core.worker_loop import Outlet, Timing, TrainingLoop
+from core.worker_loop import early_check as _early_check
 
 MAX_FPS = 30.0          # snapshots per second at most
 FRAME_SHARE = 3.6       # publish no sooner than this many times the window's frame duration:
@@ -43,14 +37,17 @@ FRAME_SHARE = 3.6       # publish no sooner than this many times the window's fr
 TEST_CHECK_EVERY = 1.0  # s between test-set checks while training runs (a live test curve)...
 TEST_CHECK_SHARE = 25   # ...and at least this many times a check's own duration (≤ 4% of the time)
 EARLY_CHECKS = 25       # also at steps 25, 50, 100, 200, …: the early rise, in a fraction of a second
-RUN_IDS = itertools.count(1)   # every network any worker builds gets its own id
 MAX_STAND_ASIDE = 0.25  # s: never wait longer than this for the window to draw a snapshot
 
 
 def early_check(step: int) -> bool:
     """Whether ``step`` is EARLY_CHECKS times a power of two (25, 50, 100, …)."""
-    k, rest = divmod(step, EARLY_CHECKS)
-    return step > 0 and rest == 0 and k & (k - 1) == 0
+    return _early_check(step, EARLY_CHECKS)
+
+
+def timing() -> Timing:
+    """The test-check timing as this module's constants say now (tests may change them)."""
+    return Timing(TEST_CHECK_EVERY, TEST_CHECK_SHARE, EARLY_CHECKS)
 
 
 def forget_dummy_thread():
@@ -139,7 +136,8 @@ class GuiIdle:
 
 
 class TrainingThread(QThread):
-    """Trains under ``control``; ``snapshot_ready`` says the mailbox holds a snapshot to draw.
+    """Trains under ``control`` in a thread of the window's process (the "thread" backend; the
+    default is gui.trainer_process); ``snapshot_ready`` says the mailbox holds a snapshot to draw.
 
     ``settings`` holds the architecture and hyper-parameters (sizes, activation, cost, seed, lr,
     momentum, l2, batch_size); ``data`` is a core.data.MnistData.
@@ -148,99 +146,39 @@ class TrainingThread(QThread):
     snapshot_ready = pyqtSignal()
     failed = pyqtSignal(str)        # an unexpected error ended training; the message is for people
     gradient_checked = pyqtSignal(object)  # a core.gradcheck.GradCheck, or why it could not run (str)
-    computed = pyqtSignal(object, object)  # (reply, result) of a Compute request
 
     def __init__(self, data, settings: dict, control: RunControl | None = None, parent=None, network=None,
                  step: int = 0):
         super().__init__(parent)
         self.data = data
-        self.settings = dict(settings)
         self.control = control or RunControl()
         self.mailbox = Mailbox()
-        self.trainer: Trainer | None = None
-        self.run_id = 0                     # set by _build: unique in this process
-        self._monitor = DivergenceMonitor()
-        self._last_publish = 0.0
         self._gui = GuiIdle.of_this_thread(self.mailbox)   # built in the GUI thread: watches it
         self.frame_cost = 0.0               # s the window takes to draw a frame, smoothed
-        self._message = ""
-        self._rng = np.random.default_rng(settings.get("seed", 0))
-        self._build(network, step)
+        self.loop = TrainingLoop(data, settings, self.control, _ThreadOutlet(self), network, step,
+                                 timing=timing())
 
-    # --- building ---------------------------------------------------------------------------
-    def _build(self, net: Network | None = None, step: int = 0):
-        """A fresh trainer on a new network from the settings, or on ``net`` (a loaded model) that
-        had trained ``step`` steps."""
-        s = self.settings
-        fresh = net is None
-        if net is None:
-            net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
-        else:
-            s.update(hidden=list(net.sizes[1:-1]), activation=net.activation.name, cost=net.cost.name)
-        self.trainer = Trainer(net, self.data.train, self.data.test, lr=s["lr"], momentum=s["momentum"],
-                               l2=s.get("l2", 0.0), batch_size=s["batch_size"], seed=s["seed"],
-                               probe_index=s.get("probe", 0))
-        self.trainer.step_count = int(step)
-        self.trainer.origin = "new" if fresh else "loaded"
-        self.trainer.record_epoch()  # epoch 0: the network's test figures before this run trains it
-        self._next_test_check = time.monotonic() + TEST_CHECK_EVERY
-        self._monitor.reset()
-        self._message = ""
-        self._idle_status = Status.PAUSED
-        self.run_id = next(RUN_IDS)
+    @property
+    def trainer(self):
+        return self.loop.trainer
 
-    # --- the loop ---------------------------------------------------------------------------
+    @property
+    def settings(self) -> dict:
+        return self.loop.settings
+
+    @property
+    def run_id(self) -> int:
+        """The id of the network being trained (unique in this process)."""
+        return self.loop.run_id
+
     def run(self):
         try:
             from threadpoolctl import threadpool_limits
             # One BLAS thread trains as fast as two at these sizes and leaves a core to the window.
-            # A diverging run makes inf and NaN: the DivergenceMonitor tells the user in words, so
-            # NumPy's RuntimeWarnings on this thread would only be console noise.
-            with threadpool_limits(limits=self.settings.get("blas_threads", 1), user_api="blas"), \
-                    np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                self._loop()
-        except Exception as e:  # a crash must reach the window, not kill the app
-            detail = traceback.format_exception_only(type(e), e)[-1].strip()
-            self._message = f"training stopped by an internal error: {detail}"
-            self.failed.emit(self._message)
-            self._publish(Status.ERROR)
+            with threadpool_limits(limits=self.loop.settings.get("blas_threads", 1), user_api="blas"):
+                self.loop.run()
         finally:
             forget_dummy_thread()   # threadpoolctl made one; the thread ends here
-
-    def _loop(self):
-        control = self.control
-        self._publish(Status.PAUSED)
-        while True:
-            turn = control.wait_for_turn(on_idle=lambda: self._publish(self._idle_status))
-            if turn == "stop":
-                break
-            if turn == "requests":
-                self._apply(control.take_requests())
-                continue
-            self._train_one()
-        self._publish(Status.STOPPED)
-
-    def _train_one(self):
-        stats = self.trainer.step()
-        self._idle_status = Status.PAUSED
-        reason = self._monitor.update(stats.step, stats.cost)
-        if reason:
-            self.control.pause()
-            self._message = f"Training diverged: {reason}. Reset, or lower the learning rate."
-            self._idle_status = Status.DIVERGED  # stays the paused state's status until the next step
-            return
-        if stats.step % 50 == 0:
-            self._check_pinned(stats)
-        now = time.monotonic()
-        if stats.epoch_record is not None:       # the test set was just measured for the epoch
-            self._next_test_check = now + TEST_CHECK_EVERY
-        elif now >= self._next_test_check or early_check(stats.step):
-            self.trainer.check_test()
-            took = time.monotonic() - now
-            self._next_test_check = now + max(TEST_CHECK_EVERY, TEST_CHECK_SHARE * took)
-        if now - self._last_publish >= max(1.0 / MAX_FPS, FRAME_SHARE * self.frame_cost):
-            if self._publish(Status.RUNNING):
-                self._stand_aside()
 
     def _stand_aside(self):
         """Wait (GIL released) while the window takes and draws the snapshot just signalled, and
@@ -253,90 +191,13 @@ class TrainingThread(QThread):
         took = time.monotonic() - began
         self.frame_cost = took if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * took
 
-    def _check_pinned(self, stats):
-        cost = self.trainer.net.cost
-        if pinned_outputs(stats.trace.output, cost.name):
-            self._message = (f"Warning: the outputs are pinned ({cost.pinned_rule}), so σ'(z) ≈ 0 and the "
-                             "network has stopped learning. Reset with a smaller learning rate.")
-
-    def _publish(self, status) -> bool:
-        """Put a snapshot in the mailbox; True when the window was signalled (the slot was empty)."""
-        if self.trainer is None:
-            return False
-        snap = self.trainer.snapshot(status, self._message, self.data.source, self.run_id)
-        self._last_publish = time.monotonic()
-        if self.mailbox.put(snap):
+    def deliver(self, snapshot):
+        """Put a snapshot in the mailbox; signal the window when the slot was empty and, while
+        running, stand aside until it has drawn it."""
+        if self.mailbox.put(snapshot):
             self.snapshot_ready.emit()
-            return True
-        return False
-
-    # --- requests from the window ----------------------------------------------------------
-    def _apply(self, requests: list):
-        handlers = {SetHyper: self._set_hyper, Reset: self._reset, LoadNetwork: self._load,
-                    MoveProbe: lambda r: self._move_probe(r.how),
-                    DrawProbe: self._draw_probe,
-                    CheckGradient: lambda r: self._check_gradient(r.layer, r.neuron),
-                    StepEpoch: lambda r: self.control.step(self.trainer.steps_left_in_epoch()),
-                    Compute: self._compute}
-        for request in requests:
-            handlers[type(request)](request)
-        if not self.control.running:
-            self._publish(self._idle_status)
-
-    def _set_hyper(self, request: SetHyper):
-        hyper = request.changes()
-        self.trainer.set_hyper(**hyper)
-        self.settings.update(hyper)
-
-    def _reset(self, request: Reset):
-        settings = request.settings
-        self.settings.update(settings.to_dict() if hasattr(settings, "to_dict") else settings)
-        self._build()
-
-    def _load(self, request: LoadNetwork):
-        self._build(request.network, request.step)
-
-    def _draw_probe(self, request: DrawProbe):
-        self.trainer.drawn = None if request.image is None else (request.image, request.label)
-
-    def _compute(self, request: Compute):
-        """Maths the window needs (a drawn digit's pass, weights saved earlier) done here, off its thread."""
-        self.computed.emit(request.reply, request.fn(self.trainer))
-
-    def _check_gradient(self, layer: int, j: int):
-        """Backprop against finite differences for neuron j of weight layer ``layer`` on the probe digit."""
-        trainer = self.trainer
-        X = trainer.probe_image()
-        label, _ = trainer.probe_target(trainer.net.forward(X))
-        Y = one_hot([label], trainer.net.sizes[-1])
-        try:
-            self.gradient_checked.emit(check_neuron(trainer.net, X, Y, layer, j))
-        except IndexError:
-            self.gradient_checked.emit(f"no neuron {j} in weight layer {layer} of this network")
-
-    def _move_probe(self, how):
-        trainer = self.trainer
-        n = len(trainer.probe_set.labels)
-        i = trainer.probe_index
-        if how == "next":
-            i += 1
-        elif how == "previous":
-            i -= 1
-        elif how == "random":
-            i = int(self._rng.integers(n))
-        elif how == "mistake":
-            i = self._next_mistake(i)
-        elif isinstance(how, int):
-            i = how
-        trainer.probe_index = i % n
-
-    def _next_mistake(self, start):
-        data = self.trainer.probe_set
-        wrong = (self.trainer.net.predict(data.images) != data.labels).nonzero()[0]
-        if wrong.size == 0:
-            return start
-        later = wrong[wrong > start]
-        return int(later[0] if later.size else wrong[0])
+            if snapshot.running:
+                self._stand_aside()
 
     # --- shutdown ---------------------------------------------------------------------------
     def stop_and_wait(self, timeout_ms=2000) -> bool:
@@ -346,3 +207,22 @@ class TrainingThread(QThread):
         if ended and self._gui is not None:
             self._gui.close()     # the window's event loop need not tell this thread any more
         return ended
+
+
+class _ThreadOutlet(Outlet):
+    """The loop's output in the thread backend: the mailbox and the thread's signals."""
+
+    def __init__(self, thread: TrainingThread):
+        self.thread = thread
+
+    def due(self, since_last: float) -> bool:
+        return since_last >= max(1.0 / MAX_FPS, FRAME_SHARE * self.thread.frame_cost)
+
+    def deliver(self, snapshot):
+        self.thread.deliver(snapshot)
+
+    def failed(self, message: str):
+        self.thread.failed.emit(message)
+
+    def gradient_checked(self, result):
+        self.thread.gradient_checked.emit(result)
