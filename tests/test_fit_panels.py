@@ -272,3 +272,35 @@ def test_compare_names_the_runs_in_the_titles_when_too_small_for_legends(qtbot):
     panel.resize(900, 600)
     qtbot.wait(20)
     assert panel.titles[0].startswith("training cost")
+
+
+# --- item 13: Timeline axes and legend ------------------------------------------------------------
+@pytest.mark.parametrize("size", [SMALL, (900, 600)])
+def test_timeline_axes_are_plain_and_every_legend_entry_has_a_swatch(qtbot, size):
+    from gui.panels.timeline import TimelinePanel
+    from tests.snapshots import make_snapshots
+    panel = open_panel(qtbot, TimelinePanel, size=size)
+    stream = make_snapshots(count=3, steps_between=4)
+    far = [dataclasses.replace(s, step=2_000_000 + 5000 * k) for k, s in enumerate(stream)]   # big steps
+    for s in far:
+        panel.show_snapshot(s)
+    panel.draw_if_dirty()
+    qtbot.wait(30)
+    titles = panel.axis_titles()
+    for side, text in titles.items():
+        assert "(x" not in text and "×" not in text, f"{side} axis scaled: {text!r}"
+    assert panel.plot.getAxis("bottom").autoSIPrefixScale == 1.0
+    if size == (900, 600):
+        assert "test accuracy (%)" in titles["left"] and "step" in titles["bottom"]
+    entries = panel.legend_entries()
+    assert len(entries) == 4
+    rects = []
+    for sample, words in entries:
+        assert sample is not None and sample.isVisible() and words
+        rect = sample.sceneBoundingRect()
+        assert rect.width() > 5 and rect.height() > 5, words
+        rects.append(rect.adjusted(1, 1, -1, -1))
+    for k, a in enumerate(rects):                 # the swatches are side by side, not on top of each other
+        assert not any(a.intersects(b) for b in rects[k + 1:])
+    legend = entries[0][0].parentItem().sceneBoundingRect()
+    assert panel.plot.getViewBox().sceneBoundingRect().contains(legend)   # the legend is whole

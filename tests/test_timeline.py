@@ -225,18 +225,11 @@ def test_render_timeline_panel(qtbot, panel, stream):
 def test_clicking_the_plot_picks_the_nearest_saved_weights(qtbot, panel, stream):
     feed(panel, stream)
     qtbot.wait(20)
-    box = panel.plot.getViewBox()
-    scene_pos = box.mapViewToScene(pg_point(118, 50))
-    view_pos = panel._view.mapFromScene(scene_pos)
+    widget, where = panel.click_plot_at(118, 50)
     with qtbot.waitSignal(panel.scrubbed) as blocker:
-        qtbot.mouseClick(panel._view.viewport(), Qt.MouseButton.LeftButton, pos=view_pos)
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=where)
     assert blocker.args[0].step == 120
     assert panel.slider.value() == panel.timeline.steps.index(120)
-
-
-def pg_point(x, y):
-    from PyQt6.QtCore import QPointF
-    return QPointF(x, y)
 
 
 def test_the_accuracy_curve_covers_every_saved_entry(qtbot, panel, stream):
@@ -246,6 +239,6 @@ def test_the_accuracy_curve_covers_every_saved_entry(qtbot, panel, stream):
     for record in stream[-1].epochs:
         if record.step in panel.quick_accuracy:
             assert panel.quick_accuracy[record.step] == pytest.approx(record.test_accuracy, abs=1e-12)
-    x, y = panel._quick_curve.getOriginalDataset()
+    x, y = panel.accuracy_curve()
     np.testing.assert_array_equal(x, panel.timeline.steps)
     assert len(test.labels) == 100 and 0 <= y.min() and y.max() <= 100

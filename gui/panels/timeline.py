@@ -14,17 +14,23 @@ import numpy as np
 import pyqtgraph as pg
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout
+from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QSlider, QVBoxLayout
 
 from core.network import one_hot
 from core.snapshot import Snapshot, Status, frozen, network_from_snapshot
 from core.timeline import Timeline, TimelineEntry
 from gui import theme
 from gui.jobs import LatestJob
+from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 
 NO_POINTS = frozen(np.zeros(0))
 QUICK_SAMPLES = 1000     # test digits behind the accuracy curve over all saved weights
+# the legend's (words, short words for a small dock)
+LEGEND = ((f"saved weights ({QUICK_SAMPLES} test digits)", f"{QUICK_SAMPLES} digits"),
+          ("epoch ends (all test digits)", "epochs"), ("looked at (all test digits)", "looked at"),
+          ("saved weights", "saved"))
+COMPACT = (480, 330)     # px: below either, a short legend across the top and no axis titles
 
 
 def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
@@ -113,9 +119,8 @@ class TimelinePanel(Panel):
         self.live_button.setCheckable(True)
         self.live_button.setChecked(True)
         self.live_button.clicked.connect(self.go_live)
-        self.label = QLabel("No weights saved yet: run training.", objectName="timeline_label")
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.label.setWordWrap(True)   # a long line must not widen the dock
+        # one line, elided (all of it in the tooltip): a long line must not widen the dock
+        self.label = ElidedLabel("No weights saved yet: run training.", objectName="timeline_label")
         row = QHBoxLayout()
         row.addWidget(self.slider, 1)
         row.addWidget(self.live_button)
@@ -131,19 +136,22 @@ class TimelinePanel(Panel):
         plot = self.plot = self._view.getPlotItem()
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setLabel("bottom", "step")
-        plot.setLabel("left", "test accuracy", units="%")
+        plot.setLabel("left", "test accuracy (%)")   # no units: pyqtgraph would scale them ("x0.001")
+        for side in ("left", "bottom"):
+            plot.getAxis(side).enableAutoSIPrefix(False)   # plain step numbers, however many
         plot.setMenuEnabled(False)
-        plot.addLegend(offset=(-10, -34), brush=(255, 255, 255, 210), pen=(180, 180, 180),  # above the ticks
-                       labelTextSize="8pt", verSpacing=-6)
-        self._quick_curve = plot.plot(name=f"saved weights ({QUICK_SAMPLES} test digits)",
-                                      pen=pg.mkPen(theme.TRAIN, width=2))
+        # the default spacing: a negative one (to save room) drew the swatches over each other
+        self._legend = plot.addLegend(offset=(-10, -34), brush=(255, 255, 255, 210), pen=(180, 180, 180),
+                                      labelTextSize="8pt")
+        self._quick_curve = plot.plot(name=LEGEND[0][0], pen=pg.mkPen(theme.TRAIN, width=2))
         # epochs apart, a line between the markers would hide how fast accuracy rose in between
-        self._epoch_curve = plot.plot(name="epoch ends (all test digits)", pen=None, symbol="o",
+        self._epoch_curve = plot.plot(name=LEGEND[1][0], pen=None, symbol="o",
                                       symbolSize=8, symbolBrush=theme.TEST, symbolPen=pg.mkPen("w", width=1))
-        self._seen_points = plot.plot(name="looked at (all test digits)", pen=None, symbol="d",
+        self._seen_points = plot.plot(name=LEGEND[2][0], pen=None, symbol="d",
                                       symbolSize=9, symbolBrush=theme.ACCENT, symbolPen=pg.mkPen("k", width=0.5))
-        self._saved_ticks = plot.plot(name="saved weights", pen=None, symbol="t1", symbolSize=7,
+        self._saved_ticks = plot.plot(name=LEGEND[3][0], pen=None, symbol="t1", symbolSize=7,
                                       symbolBrush=(120, 120, 120), symbolPen=None)
+        self._compact = False
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.ACCENT, width=2))
         self._cursor.setVisible(False)
         plot.addItem(self._cursor)
@@ -151,7 +159,42 @@ class TimelinePanel(Panel):
         plot.enableAutoRange(axis="y", enable=False)
         plot.scene().sigMouseClicked.connect(self._on_plot_clicked)
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        compact = self.width() < COMPACT[0] or self.height() < COMPACT[1]
+        if compact == self._compact:
+            return
+        self._compact = compact
+        # at the bottom right, above the saved-weight ticks (a learning curve is high there by
+        # then): in a small dock short names in two columns, otherwise the full names in one
+        self._legend.clear()   # built afresh: renamed entries would keep their old widths
+        self._legend.setColumnCount(2 if compact else 1)
+        for item, (words, short) in zip((self._quick_curve, self._epoch_curve, self._seen_points,
+                                         self._saved_ticks), LEGEND):
+            self._legend.addItem(item, short if compact else words)
+        self._legend.anchor(itemPos=(1, 1), parentPos=(1, 1), offset=(-6, -22) if compact else (-10, -34))
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).showLabel(not compact)
+
     # --- public surface ----------------------------------------------------------------------
+    def legend_entries(self) -> list:
+        """(sample item, words) of each legend entry as shown, for tests and exporters."""
+        return [(sample, label.text) for sample, label in self._legend.items]
+
+    def axis_titles(self) -> dict:
+        """{"left": ..., "bottom": ...}: each axis title as drawn (with any scale pyqtgraph adds)."""
+        return {side: self.plot.getAxis(side).labelString() for side in ("left", "bottom")}
+
+    def accuracy_curve(self) -> tuple:
+        """(steps, accuracy in %) of the saved weights' accuracy curve as drawn."""
+        x, y = self._quick_curve.getOriginalDataset()
+        return (np.zeros(0), np.zeros(0)) if x is None else (np.asarray(x), np.asarray(y))
+
+    def click_plot_at(self, step: float, accuracy: float = 50.0):
+        """The widget and position where a click lands on (step, accuracy) of the plot, for tests."""
+        scene = self.plot.getViewBox().mapViewToScene(pg.Point(step, accuracy))
+        return self._view.viewport(), self._view.mapFromScene(scene)
+
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self.scrubbed.connect(view.set_past)
