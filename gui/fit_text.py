@@ -146,3 +146,23 @@ def set_title(plot: pg.PlotItem, text: str, size: str) -> None:
     height = plot.titleLabel.itemRect().height()   # one line, with the text item's margins
     plot.layout.setRowFixedHeight(0, height)
     plot.titleLabel.setMaximumHeight(height)
+
+
+def legend_title(plot: pg.PlotItem, entries, size: str = "9pt") -> str:
+    """Make ``plot``'s title (a NarrowTitle, see narrow_title) its legend: each entry
+    (mark, (r, g, b), words, short words) as the mark in its colour and the words; the short words
+    when the long ones do not fit the plot's width. Returns the plain text shown. A legend above the
+    plot hides no data, and it never widens the plot."""
+    font = QFont()
+    font.setPointSizeF(float(size[:-2]))
+    room = plot.getViewBox().width()   # the title spans the plot's data area
+    long = "   ".join(f"{mark} {words}" for mark, _, words, _ in entries)
+    short = room > 0 and QFontMetrics(font).horizontalAdvance(long) * 1.1 > room - 16
+    parts = []
+    for mark, colour, words, brief in entries:
+        parts.append(f"<span style='color: #%02x%02x%02x'>{mark}</span>&nbsp;{html.escape(brief if short else words)}"
+                     % tuple(colour[:3]))
+    text = ("&nbsp;" if short else "&nbsp;&nbsp;&nbsp;").join(parts)
+    if text != plot.titleLabel.text:
+        set_title(plot, text, "8pt" if short else size)   # the short words a little smaller too
+    return "   ".join(f"{mark} {brief if short else words}" for mark, _, words, brief in entries)

@@ -304,3 +304,35 @@ def test_timeline_axes_are_plain_and_every_legend_entry_has_a_swatch(qtbot, size
         assert not any(a.intersects(b) for b in rects[k + 1:])
     legend = entries[0][0].parentItem().sceneBoundingRect()
     assert panel.plot.getViewBox().sceneBoundingRect().contains(legend)   # the legend is whole
+
+
+# --- item 4: small minimum sizes ------------------------------------------------------------------
+def all_panel_classes():
+    from gui.panels.activations import ActivationsPanel
+    from gui.panels.compare import ComparePanel
+    from gui.panels.curves import CurvesPanel
+    from gui.panels.draw import DrawPanel
+    from gui.panels.gradients import GradientsPanel
+    from gui.panels.timeline import TimelinePanel
+    return (EvaluatePanel, ComparePanel, TimelinePanel, GradientsPanel, DrawPanel, ActivationsPanel,
+            CurvesPanel)
+
+
+@pytest.mark.parametrize("cls", all_panel_classes(), ids=lambda c: c.__name__)
+def test_every_panel_fits_a_300_by_220_dock_and_long_words_do_not_widen_it(qtbot, cls):
+    from tests.snapshots import make_snapshots
+    panel = open_panel(qtbot, cls, size=(900, 600))
+    if panel._pacer is not None:
+        panel.redraw_interval = 0
+    for s in make_snapshots(count=2, sizes=(784, 100, 30, 10)):
+        # a long message and a long-named run: texts set per frame must not ask for width
+        panel.show_snapshot(dataclasses.replace(s, message="x" * 400))
+    if cls is EvaluatePanel:
+        panel.show_evaluation(big_evaluation(), synthetic_digits(10).images, note="n" * 300, step=5)
+    panel.draw_if_dirty()
+    qtbot.wait(20)
+    hint = panel.minimumSizeHint()
+    assert hint.width() <= SMALL[0] and hint.height() <= SMALL[1], f"{cls.__name__} needs {hint}"
+    panel.resize(*SMALL)
+    qtbot.wait(20)
+    assert (panel.width(), panel.height()) == SMALL

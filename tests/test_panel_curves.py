@@ -105,21 +105,21 @@ def test_epochs_axis_divides_steps_by_steps_per_epoch(panel, stream):
     np.testing.assert_allclose(data(panel.curves["cost"])[0], steps / spe)
     np.testing.assert_allclose(data(panel.curves["test cost"])[0], [0, 1, 2, 3])
     np.testing.assert_allclose(data(panel.curves["smoothed cost"])[0], steps / spe)
-    assert panel._cost_plot.getAxis("bottom").labelText == "epoch"
+    assert panel.x_label == "epoch"
     control(panel, QComboBox, "x_axis").setCurrentText("steps")
     np.testing.assert_allclose(data(panel.curves["cost"])[0], steps)
-    assert panel._cost_plot.getAxis("bottom").labelText == "step"
+    assert panel.x_label == "step"
 
 
 def test_log_scale_checkbox_sets_the_cost_axis_log_mode(panel, stream):
     feed(panel, stream)
     box = control(panel, QCheckBox, "log_scale")
     box.setChecked(True)
-    assert panel._cost_plot.getAxis("left").logMode
+    assert panel.cost_axis_is_log
     assert panel.curves["cost"].opts["logMode"] == [False, True]
-    assert not panel._acc_plot.getAxis("left").logMode    # accuracy stays linear, in %
+    assert not panel.accuracy_axis_is_log                  # accuracy stays linear, in %
     box.setChecked(False)
-    assert not panel._cost_plot.getAxis("left").logMode
+    assert not panel.cost_axis_is_log
 
 
 def test_window_mean_matches_a_plain_loop():
@@ -270,7 +270,7 @@ def test_view_ranges_move_in_coarse_steps():
 
 def test_live_view_follows_the_run_until_the_user_zooms(panel, stream):
     feed(panel, stream)
-    box = panel._cost_plot.getViewBox()
+    box = panel.cost_view
     (x0, x1), _ = box.viewRange()
     assert x0 <= 0 and x1 >= stream[-1].step                       # the whole run is in view
     box.scaleBy((0.5, 0.5))                                         # the user zooms in

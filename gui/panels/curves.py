@@ -5,11 +5,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout
+from PyQt6.QtWidgets import QCheckBox, QComboBox, QGridLayout, QLabel, QLayout, QVBoxLayout
 
 from core.history import DecimatingHistory
 from core.snapshot import Snapshot, test_points
 from gui import theme
+from gui.fit_text import legend_title, narrow_title
 from gui.panels.base import Panel
 from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable, finite_bounds, grown_end,
                          stable_span, window_mean)
@@ -17,7 +18,16 @@ from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable, finite_
 SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
 DEFAULT_SPAN = 50
 SMOOTH_POINTS = 500                        # at most this many points on a smoothed curve
-AXIS_WIDTH = 72                            # px; the same for both plots so their x axes line up
+AXIS_WIDTH = 60                            # px; the same for both plots so their x axes line up
+WIDE = 520                                 # px: the controls fit one row from this width on
+COMPACT = (420, 330)                       # px: below either, the axis titles go (the legends say it)
+LIGHT = (*theme.TRAIN, 90)                 # the raw per-step cost: a pale line under the smoothed one
+# the legends, above each plot: (mark, colour, words, short words)
+COST_LEGEND = (("━", LIGHT, "cost per step", "step"), ("━", theme.TRAIN, "smoothed", "smoothed"),
+               ("━", theme.TEST, "test (while training)", "test"), ("●", theme.TEST, "test (per epoch)", "epoch"))
+ACCURACY_LEGEND = (("━", theme.TRAIN, "batch accuracy (smoothed)", "batch"),
+                   ("━", theme.TEST, "test accuracy (while training)", "test"),
+                   ("●", theme.TEST, "test accuracy (per epoch)", "epoch"))
 
 
 # --- view ranges that change rarely ---------------------------------------------------------------
@@ -63,6 +73,10 @@ class CurvesPanel(Panel):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(self._controls)
         layout.addWidget(self._view, 1)
+        # the smallest size is with the controls on two rows: the one-row width must not become the
+        # panel's minimum, or a dock made narrower could never bring the two rows back
+        self._narrow_min = layout.minimumSize()
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
 
     # --- construction ------------------------------------------------------------------------
     def _build_controls(self):
@@ -78,11 +92,43 @@ class CurvesPanel(Panel):
         self._log.toggled.connect(self._on_log_scale_changed)
         self._smoothing.currentIndexChanged.connect(self._on_smoothing_changed)
         self._batch_acc.toggled.connect(self._on_batch_accuracy_changed)
-        self._controls = row = QHBoxLayout()
-        for widget in (QLabel("x axis:"), self._x_axis, self._log, QLabel("smoothing:"),
-                       self._smoothing, self._batch_acc):
-            row.addWidget(widget)
-        row.addStretch(1)
+        self._controls = QGridLayout()
+        self._control_words = (QLabel("x axis:"), QLabel("smoothing:"))
+        self._controls_wide = None
+        self._arrange_controls(wide=False)
+
+    def _arrange_controls(self, wide: bool) -> None:
+        """The controls on one row in a wide dock, on two (x axis and log / smoothing and accuracy)
+        in a narrow one."""
+        if wide == self._controls_wide:
+            return
+        self._controls_wide = wide
+        while self._controls.count():
+            self._controls.takeAt(0)   # the widgets stay the panel's; only their places change
+        x_words, smoothing_words = self._control_words
+        widgets = (x_words, self._x_axis, self._log, smoothing_words, self._smoothing, self._batch_acc)
+        for k, widget in enumerate(widgets):
+            self._controls.addWidget(widget, 0 if wide or k < 3 else 1, k if wide else k % 3)
+        for col in range(7):
+            self._controls.setColumnStretch(col, 0)
+        self._controls.setColumnStretch(6 if wide else 3, 1)
+
+    def minimumSizeHint(self):
+        return self._narrow_min
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._arrange_controls(self.width() >= WIDE)
+        compact = self.width() < COMPACT[0] or self.height() < COMPACT[1]
+        for plot in (self._cost_plot, self._acc_plot):
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                if axis.label.isVisible() == compact:
+                    axis.showLabel(not compact)
+
+    def _show_legends(self, *_):
+        self._legend_texts = (legend_title(self._cost_plot, COST_LEGEND),
+                              legend_title(self._acc_plot, ACCURACY_LEGEND))
 
     def _build_plots(self):
         self._view = pg.GraphicsLayoutWidget()
@@ -96,24 +142,25 @@ class CurvesPanel(Panel):
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.getAxis("left").setWidth(AXIS_WIDTH)
         cost.setLabel("left", "training cost")
-        acc.setLabel("left", "accuracy", units="%")
+        acc.setLabel("left", "accuracy (%)")   # no units: pyqtgraph would scale them
         self._set_x_label()
-        cost.addLegend(offset=(-10, 10), brush=(255, 255, 255, 210), pen=(180, 180, 180))
-        acc.addLegend(offset=(-10, -10), brush=(255, 255, 255, 210), pen=(180, 180, 180))
+        for plot in (cost, acc):   # the legends are the titles: over the plots they hid the curves
+            narrow_title(plot)
+            plot.getViewBox().sigResized.connect(self._show_legends)
         # Qt strokes a wide antialiased zig-zag 20–100× slower than a hairline (measured: 15 ms
         # against 0.8 ms a curve), so noisy curves are 1 px and wide ones are not antialiased.
-        light = (*theme.TRAIN, 90)
-        self._raw_curve = cost.plot(name="cost per step", pen=pg.mkPen(light, width=1), antialias=False)
+        self._raw_curve = cost.plot(pen=pg.mkPen(LIGHT, width=1), antialias=False)
         self._raw_curve.setClipToView(True)
         self._raw_curve.setDownsampling(auto=True, method="peak")
         thick = dict(pen=pg.mkPen(theme.TRAIN, width=2), antialias=False)
-        self._smooth_curve = cost.plot(name="smoothed", **thick)
+        self._smooth_curve = cost.plot(**thick)
         live = dict(pen=pg.mkPen(theme.TEST, width=1.5), antialias=False)
-        self._live_test_cost = cost.plot(name="test (while training)", **live)
-        self._test_cost = cost.plot(name="test (per epoch)", **self._marker_style())
-        self._acc_curve = acc.plot(name="batch accuracy (smoothed)", **thick)
-        self._live_test_acc = acc.plot(name="test accuracy (while training)", **live)
-        self._test_acc = acc.plot(name="test accuracy (per epoch)", **self._marker_style())
+        self._live_test_cost = cost.plot(**live)
+        self._test_cost = cost.plot(**self._marker_style())
+        self._acc_curve = acc.plot(**thick)
+        self._live_test_acc = acc.plot(**live)
+        self._test_acc = acc.plot(**self._marker_style())
+        self._show_legends()
         self._ranges = RangeKeeper(cost.getViewBox(), acc.getViewBox())
         self._x_end = self._cost_y = self._acc_y = None
 
@@ -138,6 +185,29 @@ class CurvesPanel(Panel):
     def accuracies(self) -> np.ndarray:
         """The stored batch accuracy (0–1) per step, aligned with ``steps``."""
         return self._raw.y[:, 1]
+
+    @property
+    def legends(self) -> tuple:
+        """(cost legend, accuracy legend) as the plain text shown above the plots."""
+        return self._legend_texts
+
+    @property
+    def x_label(self) -> str:
+        """The x axes' title: "step" or "epoch"."""
+        return self._cost_plot.getAxis("bottom").labelText
+
+    @property
+    def cost_axis_is_log(self) -> bool:
+        return bool(self._cost_plot.getAxis("left").logMode)
+
+    @property
+    def accuracy_axis_is_log(self) -> bool:
+        return bool(self._acc_plot.getAxis("left").logMode)
+
+    @property
+    def cost_view(self) -> pg.ViewBox:
+        """The cost plot's ViewBox, to pan and zoom it as a person would (tests): don't restyle it."""
+        return self._cost_plot.getViewBox()
 
     @property
     def curves(self) -> dict:
