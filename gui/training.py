@@ -1,10 +1,16 @@
 """The window's one handle on training: data loading, the worker, its RunControl, run B of a
 comparison and the test-set evaluator. Buttons and panels call this; it answers with signals.
 
+The worker is a trainer process (gui.trainer_process, the default) or, with ``backend="thread"``
+or BACKPROP_LENS_BACKEND=thread, a thread of this process (gui.training_thread, which shares the
+GIL with drawing). Both look the same from here: ``control``, ``mailbox``/``take``, signals.
+
 Nothing here draws. The window connects ``snapshot_ready`` to its ViewState; panels ask for work
 through ``request`` (typed requests from core.control), ``start_comparison`` and ``evaluate``.
 """
 from __future__ import annotations
+
+import os
 
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
@@ -12,7 +18,10 @@ from core.control import CheckGradient, LoadNetwork, Reset, RunControl, SetHyper
 from core.settings import Settings, SettingsError
 from core.snapshot import network_from_snapshot
 from gui.panels.evaluate import EvaluationRunner
+from gui.trainer_process import TrainerProcess
 from gui.training_thread import TrainingThread
+
+BACKENDS = ("process", "thread")
 
 
 class DataLoader(QThread):
@@ -54,14 +63,18 @@ class Training(QObject):
     message = pyqtSignal(str)                  # one line for the status bar
     settings_changed = pyqtSignal(object)      # Settings changed by a panel or a control
 
-    def __init__(self, settings: Settings, parent=None):
+    def __init__(self, settings: Settings, parent=None, backend: str | None = None):
         super().__init__(parent)
+        backend = backend or os.environ.get("BACKPROP_LENS_BACKEND", "process")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown training backend {backend!r}: one of {', '.join(BACKENDS)}")
+        self.backend = backend
         self.settings = settings
         self.data = None
         self.data_path = None
         self.loader: DataLoader | None = None
-        self.worker: TrainingThread | None = None
-        self.worker_b: TrainingThread | None = None
+        self.worker: TrainerProcess | TrainingThread | None = None
+        self.worker_b: TrainerProcess | TrainingThread | None = None
         self.control = RunControl(settings.delay_ms / 1000)
         self.control_b: RunControl | None = None
         self.evaluator = EvaluationRunner(self)
@@ -88,15 +101,25 @@ class Training(QObject):
             self._next_network, self._next_step = network, step
         self.stop_worker()
         self.data, self.data_path = data, path if path is not None else self.data_path
-        self.control = RunControl(self.settings.delay_ms / 1000)
-        self.worker = TrainingThread(data, self.settings.to_dict(), self.control, self,
-                                     network=self._next_network, step=self._next_step)
+        self.worker = self._new_worker(self.settings, network=self._next_network, step=self._next_step)
+        self.control = self.worker.control
         self._next_network, self._next_step = None, 0
         self.worker.snapshot_ready.connect(self._on_worker_snapshot)
         self.worker.failed.connect(self._on_failed)
         self.worker.gradient_checked.connect(self.gradient_checked)
         self.worker.start()
         self.data_loaded.emit(data)
+
+    def _new_worker(self, settings: Settings, network=None, step: int = 0):
+        """A trainer (not started) on the current data with ``settings`` and this object's backend."""
+        delay = self.settings.delay_ms / 1000
+        if self.backend == "thread":
+            return TrainingThread(self.data, settings.to_dict(), RunControl(delay), self, network=network, step=step)
+        return TrainerProcess(self.data, settings.to_dict(), delay, self, network=network, step=step)
+
+    def _worker_ended(self) -> bool:
+        """The worker crashed or was killed: the next Reset or Load starts a new one."""
+        return self.worker is not None and self.worker.isFinished()
 
     def keep_network(self, snapshot) -> None:
         """Start the next worker (new data) from ``snapshot``'s weights instead of a new network."""
@@ -108,7 +131,7 @@ class Training(QObject):
         self._next_network, self._next_step = network, step
 
     def _on_worker_snapshot(self):
-        snap = self.worker.mailbox.take() if self.worker is not None else None
+        snap = self.worker.take() if self.worker is not None else None
         if snap is not None:
             self.step_shown = snap.step
             if self._gentle_until is not None and snap.step >= self._gentle_until:
@@ -195,10 +218,16 @@ class Training(QObject):
         self.settings = settings
         self.settings_changed.emit(settings)
         self.stop_comparison()
+        if self._worker_ended():
+            self.start(self.data)
+            return
         self.pause()
         self.request(Reset(settings))
 
     def load_network(self, network, step: int = 0) -> None:
+        if self._worker_ended():
+            self.start(self.data, network=network, step=step)
+            return
         self.pause()
         self.request(LoadNetwork(network, step))
 
@@ -208,15 +237,15 @@ class Training(QObject):
         if self.data is None:
             raise SettingsError("the data are not loaded yet")
         self.stop_comparison()
-        self.control_b = RunControl(self.settings.delay_ms / 1000)
-        self.worker_b = TrainingThread(self.data, settings_b.to_dict(), self.control_b, self)
+        self.worker_b = self._new_worker(settings_b)
+        self.control_b = self.worker_b.control
         self.worker_b.snapshot_ready.connect(self._on_comparison_snapshot)
         self.worker_b.start()
         if self.control.running:
             self.control_b.run()
 
     def _on_comparison_snapshot(self):
-        snap = self.worker_b.mailbox.take() if self.worker_b is not None else None
+        snap = self.worker_b.take() if self.worker_b is not None else None
         if snap is not None:
             self.comparison_ready.emit(snap)
 

@@ -191,6 +191,10 @@ class TrainingThread(QThread):
         took = time.monotonic() - began
         self.frame_cost = took if self.frame_cost == 0 else 0.7 * self.frame_cost + 0.3 * took
 
+    def take(self):
+        """The snapshot waiting in the mailbox, or None."""
+        return self.mailbox.take()
+
     def deliver(self, snapshot):
         """Put a snapshot in the mailbox; signal the window when the slot was empty and, while
         running, stand aside until it has drawn it."""

@@ -1,0 +1,235 @@
+"""The trainer process's side: a TrainingLoop fed by a pipe, its data set in shared memory.
+
+The window (gui.trainer_process) starts ``child_main`` with the ``spawn`` method. What crosses:
+
+- window → trainer, one pipe message each: ``("run", seq)``, ``("pause", seq)``, ``("step", n)``,
+  ``("stop",)``, ``("delay", s)``, ``("requests", [typed requests of core.control])``, ``("ack",)``
+  (the window took the last snapshot), ``("inspect", id, op, path, arg)`` (look at or change the
+  trainer, for tests and debugging; answered by ``("reply", id, ok, value)``).
+- trainer → window: ``("started", pid)``, ``("snapshot", Snapshot)``, ``("failed", message)``,
+  ``("gradient", result)``, ``("halted", seq)`` (it paused itself: divergence), ``("reply", …)``.
+- The data set's arrays are put in one shared-memory segment once per trainer (``SharedArrays``):
+  the trainer maps them without a copy and the window unlinks the segment as soon as the trainer
+  says it has mapped it, so no name is left in /dev/shm whatever happens later.
+
+Snapshots are pickled (protocol 5) with their arrays sent out of band, straight from the arrays'
+memory: for 784-512-10 a snapshot is 5.2 MB and costs about 0.5 ms to send. At most one snapshot is
+in flight: the next is sent when the window has taken the last ("ack"), so nothing queues up.
+Nothing here imports Qt.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import struct
+import sys
+import threading
+from dataclasses import dataclass
+from multiprocessing import shared_memory
+from types import SimpleNamespace
+
+import numpy as np
+
+from core.control import RunControl
+from core.snapshot import merge_points
+from core.worker_loop import Outlet, Timing, TrainingLoop
+
+# --- messages: pickles with their big buffers sent out of band --------------------------------
+
+
+def send_message(conn, message, lock: threading.Lock) -> None:
+    """Send ``message`` as a pickle header plus its buffers (arrays) written from their own memory."""
+    buffers = []
+    header = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    with lock:
+        conn.send_bytes(struct.pack("<I", len(buffers)) + header)
+        for buffer in buffers:
+            conn.send_bytes(buffer.raw())
+
+
+def recv_message(conn):
+    """The next message from ``send_message``; its arrays are read-only views of the bytes received."""
+    first = conn.recv_bytes()
+    (count,) = struct.unpack_from("<I", first)
+    buffers = [conn.recv_bytes() for _ in range(count)]
+    return pickle.loads(memoryview(first)[4:], buffers=buffers)
+
+
+# --- the data set in shared memory --------------------------------------------------------------
+@dataclass(frozen=True)
+class SharedArrays:
+    """Where named arrays lie in one shared-memory segment: {name: (dtype, shape, offset)}."""
+
+    segment: str
+    layout: dict
+
+    @classmethod
+    def create(cls, arrays: dict) -> tuple[shared_memory.SharedMemory, "SharedArrays"]:
+        """Copy ``arrays`` into a new segment; the caller owns it (close and unlink it)."""
+        layout, offset = {}, 0
+        for name, array in arrays.items():
+            layout[name] = (array.dtype.str, array.shape, offset)
+            offset += -(-array.nbytes // 64) * 64            # 64-byte aligned, as NumPy likes
+        shm = shared_memory.SharedMemory(create=True, size=max(offset, 1))
+        spec = cls(shm.name, layout)
+        for name, view in spec.views(shm).items():
+            view[...] = arrays[name]
+        return shm, spec
+
+    def views(self, shm) -> dict:
+        return {name: np.ndarray(shape, np.dtype(dtype), buffer=shm.buf, offset=offset)
+                for name, (dtype, shape, offset) in self.layout.items()}
+
+    def attach(self) -> tuple[shared_memory.SharedMemory, dict]:
+        """Map the segment and give read-only views of its arrays (no copy)."""
+        shm = shared_memory.SharedMemory(name=self.segment)
+        views = self.views(shm)
+        for view in views.values():
+            view.flags.writeable = False
+        return shm, views
+
+
+def data_arrays(data) -> dict:
+    """The arrays of a data set (``train``, ``test`` with ``images``, ``labels``) by name."""
+    return {f"{split}.{part}": getattr(getattr(data, split), part)
+            for split in ("train", "test") for part in ("images", "labels")}
+
+
+def data_from_arrays(arrays: dict, source: str, names: dict):
+    """A data set like core.data's built on ``arrays`` (see data_arrays), without copying them."""
+    from core.data import Dataset
+    split = {s: Dataset(arrays[f"{s}.images"], arrays[f"{s}.labels"], names[s]) for s in ("train", "test")}
+    return SimpleNamespace(train=split["train"], test=split["test"], source=source)
+
+
+# --- the trainer process ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ref:
+    """Stands for an object inside the trainer: at ``path`` from it (see ``inspect``)."""
+
+    path: tuple = ()
+
+
+PLAIN = (type(None), bool, int, float, complex, str, bytes, np.generic, tuple, frozenset)
+
+
+class PipeOutlet(Outlet):
+    """The loop's output in the trainer process: snapshots to the pipe, one in flight at most."""
+
+    def __init__(self, conn, max_fps: float):
+        self.conn, self.max_fps = conn, max_fps
+        self.send_lock = threading.Lock()
+        self._state = threading.Lock()
+        self._credit = 1          # snapshots the window will take now (it acks each it takes)
+        self._pending = None      # a snapshot waiting for the window's ack
+        self.seq = 0              # the last run / pause the window sent
+
+    def send(self, *message):
+        send_message(self.conn, message, self.send_lock)
+
+    def due(self, since_last: float) -> bool:
+        return self._credit > 0 and since_last >= 1.0 / self.max_fps
+
+    def deliver(self, snapshot):
+        with self._state:
+            if self._credit <= 0:     # the window has not taken the last one: this replaces it
+                self._pending = snapshot if self._pending is None else merge_points(self._pending, snapshot)
+                return
+            self._credit -= 1
+        self.send("snapshot", snapshot)
+
+    def acked(self):
+        with self._state:
+            pending, self._pending = self._pending, None
+            if pending is None:
+                self._credit = min(self._credit + 1, 1)
+        if pending is not None:
+            self.send("snapshot", pending)
+
+    def failed(self, message: str):
+        self.send("failed", message)
+
+    def gradient_checked(self, result):
+        self.send("gradient", result)
+
+    def halted(self):
+        self.send("halted", self.seq)
+
+
+def resolve(root, path):
+    """Follow ``path`` (("attr", name) or ("item", key) steps) from ``root``."""
+    for kind, key in path:
+        root = getattr(root, key) if kind == "attr" else root[key]
+    return root
+
+
+def inspect(loop: TrainingLoop, op: str, path: tuple, arg):
+    """One look at (or change to) the trainer; values that are plain come back, others as a Ref."""
+    if op == "set":
+        *parent_path, (kind, key) = path
+        parent = resolve(loop.trainer, parent_path)
+        value = resolve(loop.trainer, arg.path) if isinstance(arg, Ref) else arg
+        setattr(parent, key, value) if kind == "attr" else parent.__setitem__(key, value)
+        return None
+    target = resolve(loop.trainer, path)
+    if op == "call":
+        args, kwargs = arg
+        return target(*args, **kwargs)
+    if op == "value" or isinstance(target, PLAIN):
+        return target
+    return Ref(path)
+
+
+def serve(conn, control: RunControl, outlet: PipeOutlet, loop: TrainingLoop):
+    """Read the window's messages until it says stop or the pipe closes (the window is gone)."""
+    commands = {"run": control.run, "pause": control.pause, "step": control.step, "delay": control.set_delay,
+                "requests": lambda requests: control.request(*requests), "ack": outlet.acked}
+    while True:
+        try:
+            message = recv_message(conn)
+        except (EOFError, OSError):
+            control.stop()
+            return
+        kind, *args = message
+        if kind == "stop":
+            control.stop()
+            return
+        if kind in ("run", "pause"):
+            outlet.seq = args[0]
+            commands[kind]()
+        elif kind == "inspect":
+            answer(outlet, loop, *args)
+        else:
+            commands[kind](*args)
+
+
+def answer(outlet: PipeOutlet, loop: TrainingLoop, ident: int, op: str, path: tuple, arg):
+    """Do one inspect between two steps and send its result (or its error) back."""
+    try:
+        with loop.lock:
+            value = inspect(loop, op, path, arg)
+        outlet.send("reply", ident, True, value)
+    except Exception as e:  # the error belongs to whoever asked
+        outlet.send("reply", ident, False, f"{type(e).__name__}: {e}")
+
+
+def child_main(conn, spec: dict) -> None:
+    """The trainer process: map the data, train under the window's controls, end when told."""
+    from threadpoolctl import threadpool_limits
+    shm, arrays = spec["data"].attach()
+    data = data_from_arrays(arrays, spec["source"], spec["names"])
+    outlet = PipeOutlet(conn, spec["max_fps"])
+    outlet.send("started", os.getpid())
+    control = RunControl(spec["delay"])
+    loop = TrainingLoop(data, spec["settings"], control, outlet, spec["network"], spec["step"],
+                        run_ids=itertools.count(spec["first_run_id"]), timing=Timing(**spec["timing"]))
+    threading.Thread(target=serve, args=(conn, control, outlet, loop), daemon=True, name="trainer-pipe").start()
+    with threadpool_limits(limits=spec["settings"].get("blas_threads", 1), user_api="blas"):
+        loop.run()
+    del loop, data, arrays     # the views go before the mapping does
+    try:
+        shm.close()
+    except BufferError:        # a view still held somewhere: the mapping goes with the process
+        pass
+    sys.stdout.flush()
