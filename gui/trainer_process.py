@@ -240,8 +240,8 @@ class TrainerProcess(QObject):
             self._free_data()
             return
         self.control.ended()
+        self._reap(1.0)
         if what == "died":
-            self._reap(1.0)
             message = death_message(self.exitcode)
             self._failed = True
             self.failed.emit(message)
