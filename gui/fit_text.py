@@ -130,8 +130,10 @@ def narrow_title(plot: pg.PlotItem) -> NarrowTitle:
     """Give ``plot`` a NarrowTitle in place of its own title (which would set its minimum width)."""
     old = plot.titleLabel
     plot.layout.removeItem(old)
-    if old.scene() is not None:
-        old.scene().removeItem(old)
+    # hidden, not removed from the scene: PyQt would hand a removed item to Python, which deletes it
+    # while pyqtgraph may still point at it (a crash in a later paint); the plot keeps it, unseen
+    old.hide()
+    old.setMaximumHeight(0)
     title = NarrowTitle("", size="11pt", parent=plot)
     plot.layout.addItem(title, 0, 1)
     plot.titleLabel = title

@@ -5,7 +5,7 @@ import dataclasses
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QFont, QFontMetrics
 
 from core.evaluate import Evaluation
@@ -35,10 +35,13 @@ def test_a_click_selects_exactly_the_cell_under_the_pointer(qtbot, size):
     for r in range(10):
         for c in range(10):
             rect = panel.matrix.cell_rect(r, c)
-            for where in (rect.center(), rect.topLeft() + (rect.bottomRight() - rect.topLeft()) * 0.9):
-                qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=where.toPoint())
-                assert clicked[-1] == (r, c), f"clicked in ({r}, {c}) at {size}, got {clicked[-1]}"
-                assert panel.selected in ((r, c), None)   # the second click on a cell shows all again
+            qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+            assert clicked[-1] == (r, c), f"clicked in ({r}, {c}) at {size}, got {clicked[-1]}"
+            assert panel.selected == (r, c)
+            # every pixel of the cell, to its edges, is that cell (the same geometry maps the clicks)
+            for fx, fy in ((0.02, 0.02), (0.98, 0.02), (0.02, 0.98), (0.98, 0.98)):
+                point = rect.topLeft() + QPointF(fx * rect.width(), fy * rect.height())
+                assert panel.matrix.cell_at(point) == (r, c)
     where = panel.matrix.cell_rect(5, 3).center().toPoint()
     qtbot.mouseClick(panel.matrix, Qt.MouseButton.LeftButton, pos=where)
     assert panel.selected == (5, 3) and panel.matrix.selected == (5, 3)

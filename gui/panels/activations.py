@@ -126,12 +126,16 @@ class ActivationsPanel(Panel):
         for text, kind, tip in BUTTONS:
             button = QToolButton(text=text)   # as narrow as its text (a push button is 80 px at least)
             button.setToolTip(tip)
-            button.clicked.connect(lambda _=False, k=kind: self.probe_requested.emit(k))
+            button.setProperty("probe_kind", kind)
+            button.clicked.connect(self._on_probe_button)   # a method: a lambda holding self is a cycle
             bar.addWidget(button)
             self._buttons[kind] = button
         bar.addSpacing(6)
         bar.addWidget(self._probe_label, 1)
         return bar
+
+    def _on_probe_button(self) -> None:
+        self.probe_requested.emit(self.sender().property("probe_kind"))
 
     # --- building (only when the architecture changes) -----------------------------------------
     def _build(self, sizes) -> None:

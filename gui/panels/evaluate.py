@@ -179,14 +179,18 @@ class ConfusionMatrixView(QWidget):
         return (row, col) if 0 <= row < self.n and 0 <= col < self.n else None
 
     # --- events -------------------------------------------------------------------------------
+    def mousePressEvent(self, event):
+        event.accept()   # the click is ours: it selects on release
+
+    def mouseDoubleClickEvent(self, event):
+        event.accept()   # a quick second click is a click too (its release selects)
+
     def mouseReleaseEvent(self, event):
+        event.accept()   # outside the cells a click does nothing (it is not passed to the panel)
         if event.button() == Qt.MouseButton.LeftButton:
             cell = self.cell_at(event.position())
             if cell is not None:
-                event.accept()
                 self.cell_clicked.emit(*cell)
-                return
-        super().mouseReleaseEvent(event)
 
     def event(self, event):
         if event.type() == QEvent.Type.ToolTip:
@@ -420,7 +424,7 @@ class EvaluatePanel(Panel):
         self.gallery_label.setToolTip("Each digit: true→predicted, then its three largest outputs")
         header.addWidget(self.gallery_label, 1)
         self.show_all_button = QPushButton("Show all")
-        self.show_all_button.clicked.connect(lambda: self.select_cell(None, None))
+        self.show_all_button.clicked.connect(self.show_all)   # a method, not a lambda: no cycle through self
         header.addWidget(self.show_all_button)
         column.addLayout(header)
         self.cells = [GalleryCell() for _ in range(GALLERY)]
@@ -502,6 +506,10 @@ class EvaluatePanel(Panel):
         self.selected = cell
         self.matrix.set_selected(cell)
         self._show_gallery()
+
+    def show_all(self) -> None:
+        """Show every mistake in the gallery (no cell selected)."""
+        self.select_cell(None, None)
 
     def _filtered(self) -> list:
         if self.evaluation is None:

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
+from PyQt6 import sip
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
 from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
@@ -110,8 +111,7 @@ class GradientsPanel(Panel):
         # the legend is the title row, a coloured line per layer: over the plot it hid the curves,
         # and in a narrow dock pyqtgraph's legend was cut off ("1 100)")
         narrow_title(self._norm_plot)
-        self._norm_plot.getViewBox().sigResized.connect(
-            lambda *_: self._set_legend(self._sizes) if self._sizes else None)
+        self._norm_plot.getViewBox().sigResized.connect(self._on_norm_resized)
         self._norm_plot.setToolTip("The gradient norm ‖∂C/∂(W, b)‖ of each layer at every step (log scale)")
         self._neuron_plot = self._plot("neuron j", "‖∂C/∂W_j‖")
         self._neuron_plot.setToolTip("The gradient norm of each neuron's incoming weights in the last "
@@ -137,8 +137,10 @@ class GradientsPanel(Panel):
         box = self._ratio_plot.getViewBox()
         # the numbers' room changes with the plot's size; the labels follow the view's new scale
         # only after the resize is handled, so look again on the next turn of the event loop
-        box.sigResized.connect(lambda *_: QTimer.singleShot(0, self._unclutter))
-        box.sigRangeChanged.connect(lambda *_: QTimer.singleShot(0, self._unclutter))
+        # (methods, not lambdas holding self: those make reference cycles the garbage collector
+        # may break at any moment, deleting a top-level panel mid-event)
+        box.sigResized.connect(self._unclutter_soon)
+        box.sigRangeChanged.connect(self._unclutter_soon)
         self._layer = QComboBox(objectName="layer")
         # the items arrive with the first snapshot; a long name must not widen a narrow dock
         self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -410,10 +412,19 @@ class GradientsPanel(Panel):
         self._ratio_ranges.set(self._ratio_plot.getViewBox(), y=self._ratio_y)
         self._unclutter()
 
+    def _on_norm_resized(self, *_):
+        if self._sizes:
+            self._set_legend(self._sizes)
+
+    def _unclutter_soon(self, *_):
+        QTimer.singleShot(0, self._unclutter)
+
     def _unclutter(self) -> None:
         """Show the ratio numbers left to right, leaving out any that would overlap one already shown
         or the word "typical", or stick out of the plot (in a narrow dock the points are closer than
         their numbers are wide); the plot's tooltip gives them all."""
+        if sip.isdeleted(self) or sip.isdeleted(self._typical):
+            return   # a late timer after the panel was closed
         taken = [self._typical.sceneBoundingRect()] if self._typical.isVisible() else []
         room = self._ratio_plot.getViewBox().sceneBoundingRect()
         for label in self._ratio_labels:
