@@ -234,7 +234,7 @@ def test_runner_keeps_only_the_newest_request_and_rests_between_runs(qtbot, trai
     runner.stop()
     runner.request(snaps[1], trained.test)                   # stopped: nothing more
     qtbot.wait(100)
-    assert len(got) == 2 and runner._thread is None
+    assert len(got) == 2 and not runner.busy
 
 
 def test_runner_reports_errors_as_signals(qtbot, trained):
