@@ -72,11 +72,13 @@ class ElidedLabel(QLabel):
 
 
 class NarrowTitle(pg.LabelItem):
-    """A plot title that asks for no width: in a narrow plot its text is elided with "…" (the whole
-    title stays in ``text``), so a long title never makes the plot, the dock or the window wider."""
+    """A plot title that asks for no width: in a narrow plot its text shrinks to 7 pt and then is
+    elided with "…" (the whole title stays in ``text``), so a long title never makes the plot, the
+    dock or the window wider."""
 
     _full_html = None
     _fitting = False
+    MIN_POINTS = 7.0   # a title shrinks to this size before it is elided
 
     def updateMin(self):
         height = self.itemRect().height()
@@ -111,19 +113,29 @@ class NarrowTitle(pg.LabelItem):
             self.item.setHtml(self._full_html)
             room = self.rect().width() - 4
             if room > 0 and self.item.boundingRect().width() > room + 4:
-                font = QFont(self.item.font())
-                size = str(self.opts.get("size", ""))
-                if size.endswith("pt"):
-                    font.setPointSizeF(float(size[:-2]))
-                plain = QFontMetrics(font).elidedText(self.item.toPlainText(), Qt.TextElideMode.ElideRight,
-                                                      int(room - 8))
-                colour = fn.mkColor(self.opts["color"] if self.opts["color"] is not None
-                                    else pg.getConfigOption("foreground"))
-                self.item.setHtml(f"<span style='color: {colour.name()}; font-size: {size or '9pt'}'>"
-                                  f"{html.escape(plain)}</span>")
+                self._shrink_or_elide(room)
             super().resizeEvent(None)
         finally:
             self._fitting = False
+
+
+    def _shrink_or_elide(self, room: float) -> None:
+        """The title in a smaller font (down to MIN_POINTS) if that fits ``room``, else elided."""
+        size = str(self.opts.get("size", "9pt"))
+        points = float(size[:-2]) if size.endswith("pt") else 9.0
+        colour = fn.mkColor(self.opts["color"] if self.opts["color"] is not None
+                            else pg.getConfigOption("foreground")).name()
+        smaller = points - 1
+        while smaller >= self.MIN_POINTS:
+            self.item.setHtml(f"<span style='color: {colour}; font-size: {smaller:g}pt'>{self.text}</span>")
+            if self.item.boundingRect().width() <= room + 4:
+                return
+            smaller -= 1
+        font = QFont(self.item.font())
+        font.setPointSizeF(self.MIN_POINTS)
+        plain = QFontMetrics(font).elidedText(self.item.toPlainText(), Qt.TextElideMode.ElideRight, int(room - 8))
+        self.item.setHtml(f"<span style='color: {colour}; font-size: {self.MIN_POINTS:g}pt'>"
+                          f"{html.escape(plain)}</span>")
 
 
 def narrow_title(plot: pg.PlotItem) -> NarrowTitle:

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtGui import QFont
-from PyQt6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout
+from PyQt6.QtWidgets import QGridLayout, QToolButton, QVBoxLayout
 
 from core.activations import describe
 from core.snapshot import Snapshot
@@ -121,18 +121,38 @@ class ActivationsPanel(Panel):
         self._sizes = None
         self._shown = {}   # what each item shows, to skip unchanged updates (each costs a relayout)
 
-    def _toolbar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        for text, kind, tip in BUTTONS:
+    def _toolbar(self) -> QGridLayout:
+        bar = self._bar = QGridLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for k, (text, kind, tip) in enumerate(BUTTONS):
             button = QToolButton(text=text)   # as narrow as its text (a push button is 80 px at least)
             button.setToolTip(tip)
             button.setProperty("probe_kind", kind)
             button.clicked.connect(self._on_probe_button)   # a method: a lambda holding self is a cycle
-            bar.addWidget(button)
+            bar.addWidget(button, 0, k)
             self._buttons[kind] = button
-        bar.addSpacing(6)
-        bar.addWidget(self._probe_label, 1)
+        self._bar_wide = None
+        self._place_probe_label(wide=False)
         return bar
+
+    def _place_probe_label(self, wide: bool) -> None:
+        """The probe line beside the buttons in a wide dock, on its own row under them in a narrow one."""
+        if wide == self._bar_wide:
+            return
+        self._bar_wide = wide
+        index = self._bar.indexOf(self._probe_label)
+        if index >= 0:
+            self._bar.takeAt(index)   # the label stays the panel's; only its place changes
+        if wide:
+            self._bar.addWidget(self._probe_label, 0, len(BUTTONS))
+        else:
+            self._bar.addWidget(self._probe_label, 1, 0, 1, len(BUTTONS) + 1)
+        for col in range(len(BUTTONS) + 1):
+            self._bar.setColumnStretch(col, 1 if col == len(BUTTONS) else 0)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._place_probe_label(self.width() >= 560)
 
     def _on_probe_button(self) -> None:
         self.probe_requested.emit(self.sender().property("probe_kind"))
@@ -243,8 +263,10 @@ class ActivationsPanel(Panel):
                                                            for k in range(len(out))])
         if changed(self._shown, "truth", label):
             self._truth.setData([] if label is None else [label], [] if label is None else [1.2])
+        # a narrow chart has room for the prediction's number only
+        crowded = self._output_bars.getViewBox().width() < 25 * len(out)
         for k, (text, value, top) in enumerate(zip(self._output_values, out, heights.tolist())):
-            text.setText(output_text(value))                 # no-ops when unchanged
+            text.setText(output_text(value) if k == guess or not crowded else "")   # no-ops when unchanged
             if changed(self._shown, ("value at", k), round(top, 3)):   # moving a text costs
                 text.setPos(k, top)
         return guess

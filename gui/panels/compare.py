@@ -468,8 +468,8 @@ class ComparePanel(Panel):
             shown = [run for run in self.runs.values() if run.name == "A" or self.change or run.config]
             swatch = "<span style='color: #%02x%02x%02x'>━</span>&nbsp;"
             cost = "&nbsp;&nbsp;".join(swatch % COLOURS[run.name] + self._label(run, key) for run in shown)
-            accuracy = "&nbsp;&nbsp;".join(swatch % COLOURS[run.name] + run.name + run.last_accuracy_text()
-                                           for run in shown)
+            accuracy = "&nbsp;&nbsp;".join(swatch % COLOURS[run.name] + run.name
+                                           + run.last_accuracy_text().replace(" — ", " ") for run in shown)
         note = self._cost_note()
         if note and self._roomy:   # a second, smaller line: a long title would squeeze the other plot
             cost += f"<br><span style='font-size:8pt; color:#b05000'>{note}</span>"

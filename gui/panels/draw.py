@@ -224,6 +224,8 @@ class DrawPanel(Panel):
         self.pen_slider.valueChanged.connect(self._on_pen_size_changed)
         row.addWidget(self.pen_slider, 1)
         self.pen_label = QLabel(f"{PEN_SIZES[2]} px")
+        # as wide as the widest value, so moving the slider never re-lays out the row
+        self.pen_label.setFixedWidth(self.pen_label.fontMetrics().horizontalAdvance(f"{PEN_SIZES[1]} px") + 4)
         row.addWidget(self.pen_label)
         self.clear_button = QPushButton("Clear")
         self.clear_button.clicked.connect(self.clear)
