@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PyQt6 import sip
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QFont, QFontMetrics, QTextDocument
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from core.activations import describe
 from core.history import DecimatingHistory
@@ -145,6 +145,7 @@ class GradientsPanel(Panel):
         # the items arrive with the first snapshot; a long name must not widen a narrow dock
         self._layer.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self._layer.setMinimumContentsLength(7)
+        self._layer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)   # the row's width
         self._layer.currentIndexChanged.connect(self._on_layer_changed)
         self._norm_ranges = RangeKeeper(self._norm_plot.getViewBox())
         self._neuron_ranges = RangeKeeper(self._neuron_plot.getViewBox())
@@ -170,8 +171,7 @@ class GradientsPanel(Panel):
     def _arrange(self):
         chooser = QHBoxLayout()
         chooser.addWidget(QLabel("per neuron:"))
-        chooser.addWidget(self._layer)
-        chooser.addStretch(1)
+        chooser.addWidget(self._layer, 1)
         neurons = QVBoxLayout()
         neurons.addLayout(chooser)
         neurons.addWidget(self._neuron_plot.getViewWidget(), 1)
