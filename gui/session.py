@@ -22,7 +22,7 @@ from core.settings import Settings, short_repr
 MAX_BYTES = 1 << 20             # settings.json is about 2 KB; the window layout is most of it
 MAX_LAYOUT_CHARS = 64 * 1024    # base64 text of QMainWindow.saveGeometry()/saveState()
 MAX_PATH_CHARS = 4096
-MAX_LISTED = 5                  # problems named in the message; the rest are counted
+MAX_LISTED = 12                 # problems named in the message (every known entry); the rest are counted
 
 
 class Session:
@@ -155,6 +155,7 @@ def _sentence(path: Path, problems: list) -> str:
     """The problems as one sentence for the window's message ("" for none)."""
     if not problems:
         return ""
+    problems = sorted(problems, key=lambda p: "unknown setting" in p)   # bad values first, stable
     shown = [p.removeprefix("settings: ") for p in problems[:MAX_LISTED]]
     more = len(problems) - len(shown)
     tail = f"; and {more} more" if more else ""
