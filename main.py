@@ -219,7 +219,10 @@ def train_command(args) -> int:
         loaded, code = _load_model(args.load)
         if code is not None:
             return code
-        net, settings = _continue_from(args, loaded, settings)
+        try:                                  # the saved architecture meets the same limits as flags
+            net, settings = _continue_from(args, loaded, settings)
+        except SettingsError as e:
+            return fail(str(e))
     data, code = _load_data(args)
     if code is not None:
         return code
@@ -246,7 +249,7 @@ def _continue_from(args, loaded, settings: dict) -> tuple:
     settings.update(hidden=list(net.sizes[1:-1]), activation=net.activation.name, cost=net.cost.name)
     print(f"model: {args.load}: {net!r}; its architecture wins over --hidden, --activation and --cost",
           file=sys.stderr)
-    return net, settings
+    return net, Settings.from_mapping(settings, f"{args.load}").run_dict()
 
 
 def _train(args, net, data, settings: dict) -> int:
@@ -311,6 +314,11 @@ def evaluate_command(args) -> int:
     if code is not None:
         return code
     net = loaded[0]
+    try:                                      # a test pass over a wider network would not fit in memory
+        Settings.from_mapping({"hidden": list(net.sizes[1:-1]), "activation": net.activation.name,
+                               "cost": net.cost.name}, f"{args.load}")
+    except SettingsError as e:
+        return fail(str(e))
     data, code = _load_data(args)
     if code is not None:
         return code

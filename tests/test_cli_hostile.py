@@ -251,3 +251,13 @@ def test_a_model_that_does_not_fit_the_data_is_refused(capsys, tmp_path, small_n
                             "--data", small_npz)
     lines = [line for line in err.splitlines() if not line.startswith("data: ")]
     assert code == main.EXIT_DATA and "100 inputs" in one_error_line("\n".join(lines))
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate"])
+def test_a_saved_model_wider_than_the_settings_allow_is_refused(capsys, tmp_path, small_npz, command):
+    from core.checkpoint import save_model
+    from core.network import Network
+    save_model(tmp_path / "wide.npz", Network([784, 2000, 100, 10]))
+    code, _, err = run_main(capsys, command, "--no-progress", "--data", small_npz, "--load", tmp_path / "wide.npz")
+    lines = [line for line in err.splitlines() if not line.startswith("model: ")]
+    assert code == main.EXIT_DATA and "at most 2048 neurons in all" in one_error_line("\n".join(lines))
