@@ -11,11 +11,10 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 
 from core.atomic import atomic_write
+from core.guarded_read import open_or_explain, size_text
 from core.settings import Settings, SettingsError, run_keys, short_repr
 
 FORMAT = "backprop-lens-run/1"
@@ -47,7 +46,7 @@ def load_run(path) -> tuple:
     """(settings dict in RUN_KEYS order, data_path str or None) from a run file; RunFileError says
     what is wrong. Only a regular file of at most MAX_BYTES is read."""
     path = Path(path)
-    state = _read_json(path)
+    state = read_json(path, MAX_BYTES, "run file", RunFileError, missing="no such run file")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         found = state.get("format") if isinstance(state, dict) else type(state).__name__
         raise RunFileError(f"{path}: not a Backprop Lens run file (format {short_repr(found)}, expected {FORMAT!r})")
@@ -58,33 +57,25 @@ def load_run(path) -> tuple:
     return settings, _data_path(path, state.get("data_path"))
 
 
-def _read_json(path: Path):
-    """The parsed JSON of ``path``, refusing what is not a small regular file before opening it
-    (a FIFO would block the open itself)."""
+def read_json(path, max_bytes: int, what: str, error: type, missing: str = "no such file"):
+    """The parsed JSON of ``path``, a regular file of at most ``max_bytes`` (anything else, a FIFO
+    included, is refused before a byte is read); every failure is raised as ``error`` with one line
+    naming the file. Shared by run files and the window's settings file."""
+    with open_or_explain(path, max_bytes, what, error, missing) as f:
+        try:
+            raw = f.read(max_bytes + 1)          # it may have grown since it was checked
+        except OSError as e:
+            raise error(f"{path}: cannot read it ({e.strerror or e})") from None
+    if len(raw) > max_bytes:
+        raise error(f"{path}: more than the {size_text(max_bytes)} a {what} may have")
     try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise RunFileError(f"{path}: no such run file") from None
-    except OSError as e:
-        raise RunFileError(f"{path}: cannot be read ({e.strerror or e})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise RunFileError(f"{path}: not a regular file")
-    if info.st_size > MAX_BYTES:
-        raise RunFileError(f"{path}: {info.st_size:,} bytes is too big for a run file (at most {MAX_BYTES:,})")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)        # the file may have grown since stat
-        if len(raw) > MAX_BYTES:
-            raise RunFileError(f"{path}: too big for a run file (at most {MAX_BYTES:,} bytes)")
         return json.loads(raw.decode("utf-8"))
-    except OSError as e:
-        raise RunFileError(f"{path}: cannot be read ({e.strerror or e})") from None
     except UnicodeDecodeError as e:
-        raise RunFileError(f"{path}: cannot be read (not UTF-8 text: {e.reason})") from None
+        raise error(f"{path}: not UTF-8 text ({e.reason})") from None
     except RecursionError:
-        raise RunFileError(f"{path}: not valid JSON (nested too deeply)") from None
-    except ValueError as e:
-        raise RunFileError(f"{path}: not valid JSON ({e})") from None
+        raise error(f"{path}: not valid JSON (nested too deeply)") from None
+    except ValueError as e:                      # JSONDecodeError, and numbers over 4300 digits
+        raise error(f"{path}: not valid JSON ({' '.join(str(e).split())})") from None
 
 
 def _data_path(run_file: Path, value):

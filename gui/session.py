@@ -10,13 +10,13 @@ import base64
 import binascii
 import json
 import os
-import stat
 from pathlib import Path
 
 import platformdirs
 
 from core.atomic import atomic_write
 from core.checkpoint import CheckpointError, load_model, save_model
+from core.runfile import read_json
 from core.settings import Settings, short_repr
 
 MAX_BYTES = 1 << 20             # settings.json is about 2 KB; the window layout is most of it
@@ -38,12 +38,12 @@ class Session:
         valid values, defaults where the file's were bad or missing), ``data_path`` (str or None),
         ``window_geometry`` and ``window_state`` (base64 text) when they were usable. A file that
         cannot be read at all gives an empty state; the problem text says so in one sentence."""
-        try:
-            state = _read_json(self.settings_path)
-        except FileNotFoundError:
+        if not os.path.lexists(self.settings_path):
             return {}, ""
+        try:
+            state = read_json(self.settings_path, MAX_BYTES, "settings file", _Unreadable)
         except _Unreadable as e:
-            return {}, f"the saved settings in {self.settings_path} could not be read ({e}); using defaults"
+            return {}, f"the saved settings could not be read ({e}); using defaults"
         if not isinstance(state, dict):
             return {}, (f"the saved settings in {self.settings_path} could not be read (not a JSON object "
                         f"but {type(state).__name__}); using defaults")
@@ -80,14 +80,9 @@ class Session:
         self.model_path.unlink(missing_ok=True)
 
     def load_model(self) -> tuple:
-        """(Network or None, problem text or ""); anything but a regular file is refused unopened."""
-        try:
-            if not stat.S_ISREG(os.stat(self.model_path).st_mode):
-                return None, f"the network kept from last time could not be loaded: {self.model_path} is not a regular file"
-        except FileNotFoundError:
+        """(Network or None, problem text or ""); the model loader refuses a FIFO or a huge file unread."""
+        if not os.path.lexists(self.model_path):
             return None, ""
-        except OSError as e:
-            return None, f"the network kept from last time could not be loaded: {e.strerror or e}"
         try:
             return load_model(self.model_path)[0], ""
         except CheckpointError as e:
@@ -95,35 +90,7 @@ class Session:
 
 
 class _Unreadable(Exception):
-    """The settings file cannot be used at all; the message says why, in a few words."""
-
-
-def _read_json(path: Path):
-    """The parsed JSON of ``path``; FileNotFoundError when absent, _Unreadable for the rest."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise
-    except OSError as e:
-        raise _Unreadable(e.strerror or str(e)) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise _Unreadable("not a regular file")
-    if info.st_size > MAX_BYTES:
-        raise _Unreadable(f"{info.st_size:,} bytes, more than the {MAX_BYTES:,} a settings file may have")
-    try:
-        with open(path, "rb") as f:
-            raw = f.read(MAX_BYTES + 1)        # it may have grown since stat
-        if len(raw) > MAX_BYTES:
-            raise _Unreadable(f"more than the {MAX_BYTES:,} bytes a settings file may have")
-        return json.loads(raw.decode("utf-8"))
-    except OSError as e:
-        raise _Unreadable(e.strerror or str(e)) from None
-    except UnicodeDecodeError as e:
-        raise _Unreadable(f"not UTF-8 text: {e.reason}") from None
-    except RecursionError:
-        raise _Unreadable("nested too deeply") from None
-    except ValueError as e:                    # json.JSONDecodeError, and numbers over 4300 digits
-        raise _Unreadable(" ".join(str(e).split())) from None
+    """The settings file cannot be used at all; the message says why in one line."""
 
 
 def _check_path(value):

@@ -33,11 +33,11 @@ def test_a_fifo_is_refused_without_opening_it(tmp_path):
 
 
 def test_a_folder_and_a_huge_file_are_refused(tmp_path):
-    refused(tmp_path, "not a regular file")
+    refused(tmp_path, "is a folder")
     big = tmp_path / "big.json"
     with open(big, "wb") as f:
         f.truncate(MAX_BYTES + 1)          # sparse: no disk needed
-    refused(big, "too big for a run file")
+    refused(big, "more than the 1.0 MB a run file may have")
 
 
 def test_deep_nesting_and_bad_text_are_one_line(tmp_path):
