@@ -1,9 +1,19 @@
 """Does watching slow training down? Headless samples/s against the live window's, in one run.
 
-With every panel visible and live, training should keep at least 70% of its headless samples/s
-(784-100-10, batch 32) while the window redraws at least 20 times a second.
+For each network (784-100-10, 784-512-10, 784-256-128-64-10 at batch 32) this measures, side by
+side in one run: training's samples/s alone (Trainer.step in this process, one BLAS thread, before
+and after the windowed run) and with the window open on its default (Overview) workspace while
+training runs; how often each visible panel redraws (paint events of its busiest widget); and two
+latencies: Step pressed (paused) until every visible panel has painted the new step, and a weight
+tile clicked (training running) until the neuron inspector has painted that neuron.
 
-    QT_QPA_PLATFORM=offscreen python bench/gui_speed.py [--seconds 10] [--json]
+Targets (issue 13): every visible panel ≥ 25 redraws/s, training keeps ≥ 90% of headless, Step
+p95 ≤ 50 ms, tile click p95 ≤ 100 ms.
+
+    QT_QPA_PLATFORM=offscreen python bench/gui_speed.py [--seconds 8] [--json]
+    Xvfb :99 -screen 0 1920x1080x24 &  DISPLAY=:99 QT_QPA_PLATFORM=xcb python bench/gui_speed.py
+    ... --backend thread          the old way: training in a thread of the window's process
+    ... --pacer-interval 0.033    what-if: panels' own redraw pacing (10/s today) set to this
 """
 from __future__ import annotations
 
@@ -18,21 +28,27 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 from core.data import load_mnist  # noqa: E402
 from core.network import Network  # noqa: E402
 from core.trainer import Trainer  # noqa: E402
 
-SETTINGS = {"hidden": [100], "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
+NETWORKS = {"784-100-10": [100], "784-512-10": [512], "784-256-128-64-10": [256, 128, 64]}
+TARGETS = {"kept": 0.9, "panel_redraws_per_second": 25, "step_p95_ms": 50, "click_p95_ms": 100}
+
+
+def settings_for(hidden) -> dict:
+    return {"hidden": list(hidden), "activation": "sigmoid", "cost": "cross-entropy", "seed": 0,
             "lr": 0.1, "momentum": 0.9, "batch_size": 32}
 
 
-def headless(data, seconds: float) -> float:
+def headless(data, hidden, seconds: float) -> float:
     """Samples/s of Trainer.step (the worker's own code path, statistics included) with one BLAS thread."""
-    net = Network([784, *SETTINGS["hidden"], 10], SETTINGS["activation"], SETTINGS["cost"], seed=0)
-    trainer = Trainer(net, data.train, data.test, lr=SETTINGS["lr"], momentum=SETTINGS["momentum"],
-                      batch_size=SETTINGS["batch_size"])
+    s = settings_for(hidden)
+    net = Network([784, *hidden, 10], s["activation"], s["cost"], seed=0)
+    trainer = Trainer(net, data.train, data.test, lr=s["lr"], momentum=s["momentum"], batch_size=s["batch_size"])
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(200):
             trainer.step()  # warm-up
@@ -40,113 +56,268 @@ def headless(data, seconds: float) -> float:
         while time.perf_counter() - began < seconds:
             trainer.step()
             steps += 1
-    return steps * SETTINGS["batch_size"] / (time.perf_counter() - began)
+    return steps * s["batch_size"] / (time.perf_counter() - began)
 
 
+# --- the window, watched ------------------------------------------------------------------------
 def run_events(seconds: float) -> None:
-    """Run Qt's event loop for ``seconds``, as the app does (app.exec()). Calling processEvents() in
-    a loop instead would keep the GUI thread spinning, taking the GIL between events, which slows
-    the worker down far more than drawing does; the app never does that."""
+    """Run Qt's event loop for ``seconds``, as the app does (app.exec()), never spinning."""
     from PyQt6.QtCore import QEventLoop, QTimer
     loop = QEventLoop()
     QTimer.singleShot(max(1, round(1000 * seconds)), loop.quit)
     loop.exec()
 
 
-def measure_panels(window) -> dict:
-    """Wrap every panel's show_snapshot and its plots' paintEvent to add up the GUI thread's CPU
-    seconds each costs: {panel name: [show seconds, paint seconds]}."""
-    import pyqtgraph as pg
+def make_paint_watch():
+    """A QObject event filter that notes, per panel and widget, when each paint has finished."""
+    from PyQt6.QtCore import QEvent, QObject, QTimer
+
+    class PaintWatch(QObject):
+        def __init__(self):
+            super().__init__()
+            self.owner = {}          # widget → panel name
+            self.paints = {}         # (panel, widget id) → count
+            self.last_paint = {}     # panel → perf_counter when its latest paint was done
+            self.listeners = []
+
+        def watch(self, name, panel):
+            from PyQt6.QtWidgets import QWidget
+            for widget in [panel, *panel.findChildren(QWidget)]:
+                self.owner[widget] = name
+                widget.installEventFilter(self)
+
+        def reset(self):
+            self.paints.clear()
+
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.Paint and obj in self.owner:
+                name = self.owner[obj]
+                key = (name, id(obj))
+                self.paints[key] = self.paints.get(key, 0) + 1
+                QTimer.singleShot(0, lambda: self._done(name))   # after this paint has been done
+            return False
+
+        def _done(self, name):
+            self.last_paint[name] = time.perf_counter()
+            for listener in list(self.listeners):
+                listener()
+
+        def redraws(self) -> dict:
+            """Paints of each panel's busiest widget."""
+            out = {}
+            for (name, _), count in self.paints.items():
+                out[name] = max(out.get(name, 0), count)
+            return out
+
+    return PaintWatch()
+
+
+def wait_until(condition, timeout: float, watch, *signals) -> bool:
+    """Run the event loop until ``condition()`` holds (checked on every paint done and every emit of
+    ``signals``) or ``timeout`` s pass; True when it held."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+    if condition():
+        return True
+    loop = QEventLoop()
+
+    def check(*_):
+        if condition():
+            loop.quit()
+    watch.listeners.append(check)
+    for signal in signals:
+        signal.connect(check)
+    QTimer.singleShot(max(1, round(1000 * timeout)), loop.quit)
+    loop.exec()
+    watch.listeners.remove(check)
+    for signal in signals:
+        signal.disconnect(check)
+    return condition()
+
+
+def time_show_snapshot(window) -> dict:
+    """Wrap every panel's show_snapshot to add up its wall seconds: {panel: [calls, seconds]}."""
     spent = {}
+    for name, panel in window.panels.items():
+        account = spent.setdefault(name, [0, 0.0])
 
-    def timed(fn, account, k):
-        def wrapper(*args, **kwargs):
-            began = time.thread_time()
+        def timed(*args, _fn=panel.show_snapshot, _account=account, **kwargs):
+            began = time.perf_counter()
             try:
-                return fn(*args, **kwargs)
+                return _fn(*args, **kwargs)
             finally:
-                account[k] += time.thread_time() - began
-        return wrapper
-
-    for panel in window.panels.values():
-        account = spent.setdefault(type(panel).__name__, [0.0, 0.0])
-        panel.show_snapshot = timed(panel.show_snapshot, account, 0)
-        for view in panel.findChildren(pg.GraphicsView):
-            view.paintEvent = timed(view.paintEvent, account, 1)
+                _account[0] += 1
+                _account[1] += time.perf_counter() - began
+        panel.show_snapshot = timed
     return spent
 
 
-def windowed(data, seconds: float, breakdown: bool = False) -> dict:
-    """Samples/s of the worker and frames drawn per second with every panel visible; with
-    ``breakdown``, also each panel's GUI CPU per frame (the wrapping costs a little itself)."""
+def set_pacers(window, interval: float) -> int:
+    """What-if: every panel's RedrawPacer at ``interval`` s; how many pacers were changed."""
+    from gui.widgets import RedrawPacer
+    changed = 0
+    for panel in window.panels.values():
+        for value in vars(panel).values():
+            if isinstance(value, RedrawPacer):
+                value.interval = interval
+                changed += 1
+    return changed
+
+
+def percentiles(samples) -> dict:
+    a = np.asarray(samples, dtype=float) * 1000
+    if a.size == 0:
+        return {"p50_ms": None, "p95_ms": None, "max_ms": None, "n": 0}
+    return {"p50_ms": round(float(np.percentile(a, 50)), 1), "p95_ms": round(float(np.percentile(a, 95)), 1),
+            "max_ms": round(float(a.max()), 1), "n": int(a.size)}
+
+
+def step_latencies(window, watch, visible, trials: int) -> tuple[list, list]:
+    """Paused: Step pressed → every visible panel has painted after the new step was shown."""
+    out, missing = [], set()
+    for _ in range(trials):
+        target = window.last_snapshot.step + 1
+        shown_at = {}
+        window.snapshot_shown.connect(lambda snap, t=target: shown_at.setdefault("t", time.perf_counter())
+                                      if snap.step == t else None)
+        began = time.perf_counter()
+        window.controls.step_action.trigger()
+
+        def all_painted():
+            t = shown_at.get("t")
+            return t is not None and all(watch.last_paint.get(name, 0) >= t for name in visible)
+        ok = wait_until(all_painted, 1.0, watch, window.snapshot_shown)
+        window.snapshot_shown.disconnect()
+        if ok:
+            out.append(max(watch.last_paint[name] for name in visible) - began)
+        else:
+            missing |= {name for name in visible if watch.last_paint.get(name, 0) < shown_at.get("t", began)}
+        run_events(0.03)
+    return out, sorted(missing)
+
+
+def click_latencies(window, watch, trials: int, n_hidden: int) -> list:
+    """Training runs: a weight tile clicked → the Neuron inspector has painted that neuron."""
+    out = []
+    weights, neuron = window.panels["Weights"], window.panels["Neuron"]
+    for i in range(trials):
+        j = (7 * i + 1) % n_hidden
+        began = time.perf_counter()
+        weights.neuron_clicked.emit(0, j)
+        ok = wait_until(lambda: neuron.neuron == (0, j) and watch.last_paint.get("Neuron", 0) > began
+                        and window.docks["Neuron"].isVisible(), 2.0, watch)
+        if ok:
+            out.append(watch.last_paint["Neuron"] - began)
+        run_events(0.1)
+    return out
+
+
+def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | None) -> dict:
+    """The window open on its default workspace while training runs: samples/s, redraws, latencies."""
     from PyQt6.QtWidgets import QApplication
     from gui.main_window import MainWindow
     app = QApplication.instance() or QApplication([])  # noqa: F841  (the event loop needs it)
-    window = MainWindow(SETTINGS, data=data)
+    window = MainWindow(settings_for(hidden), data=data)
+    window.resize(1600, 1000)
     window.show()
-    spent = measure_panels(window) if breakdown else {}
-    frames = []
-    window.snapshot_shown.connect(lambda snap: frames.append(time.perf_counter()))
+    window.training.gentle = False
     while window.last_snapshot is None:
         run_events(0.02)
-    visible = [type(p).__name__ for p in window.panels.values() if p.on_screen()]
+    run_events(0.5)
+    if pacer_interval is not None:
+        set_pacers(window, pacer_interval)
+    visible = [name for name, p in window.panels.items() if p.on_screen()]
+    watch = make_paint_watch()
+    for name in visible:
+        watch.watch(name, window.panels[name])
+    watch.watch("Neuron", window.panels["Neuron"])
+    spent = time_show_snapshot(window)
+    frames = []
+    window.snapshot_shown.connect(lambda snap: frames.append(time.perf_counter()))
+
     window.control.run()
     run_events(1.0)  # warm-up
-    start_step, began, gui_began = window.worker.trainer.step_count, time.perf_counter(), time.thread_time()
     frames.clear()
+    watch.reset()
     for account in spent.values():
-        account[:] = [0.0, 0.0]
+        account[:] = [0, 0.0]
+    start_step, began = window.worker.trainer.step_count, time.perf_counter()
     run_events(seconds)
-    elapsed = time.perf_counter() - began
-    gui_cpu = time.thread_time() - gui_began
-    draw_seconds = [d for t, d in window.frame_times if t >= began]
-    frame_wall = getattr(window.worker, "frame_cost", float("nan"))   # as the worker paces by it
-    steps = window.worker.trainer.step_count - start_step
+    steps, elapsed = window.worker.trainer.step_count - start_step, time.perf_counter() - began
+    redraws = {name: round(count / elapsed, 1) for name, count in watch.redraws().items() if name in visible}
+    show_ms = {name: round(1000 * t / n, 2) for name, (n, t) in spent.items() if n and name in visible}
+    clicks = click_latencies(window, watch, trials, hidden[0])
+    window.control.pause()
+    wait_until(lambda: window.last_snapshot.status == "paused", 3.0, watch, window.snapshot_shown)
+    run_events(0.3)
+    steps_lat, missing = step_latencies(window, watch, visible, trials)
+    backend = window.training.backend
     window.close()
-    draw_seconds.sort()
-    return {"samples_per_second": steps * SETTINGS["batch_size"] / elapsed, "fps": len(frames) / elapsed,
-            "median_frame_ms": 1000 * draw_seconds[len(draw_seconds) // 2] if draw_seconds else float("nan"),
-            "frame_ms": 1000 * frame_wall, "gui_cpu_share": gui_cpu / elapsed,
-            "gui_cpu_ms_per_frame": 1000 * gui_cpu / max(len(frames), 1), "visible_panels": visible,
-            "panel_cpu_ms_per_frame": {name: [round(1000 * t / max(len(frames), 1), 2) for t in account]
-                                       for name, account in spent.items()}}
+    return {"samples_per_second": steps * settings_for(hidden)["batch_size"] / elapsed,
+            "window_fps": round(len(frames) / elapsed, 1), "visible_panels": visible,
+            "panel_redraws_per_second": redraws, "panel_show_snapshot_ms": show_ms,
+            "step_latency": percentiles(steps_lat), "step_never_painted": missing,
+            "click_latency": percentiles(clicks), "backend": backend}
+
+
+def measure(data, name, hidden, args) -> dict:
+    alone = headless(data, hidden, args.seconds / 2)
+    live = windowed(data, hidden, args.seconds, args.trials, args.pacer_interval)
+    alone_after = headless(data, hidden, args.seconds / 2)   # before and after: machine noise
+    reference = (alone + alone_after) / 2
+    slowest = min(live["panel_redraws_per_second"].values(), default=0.0)
+    return {"network": name, "headless_samples_per_second": round(reference),
+            "headless_before_after": [round(alone), round(alone_after)],
+            "window_samples_per_second": round(live["samples_per_second"]),
+            "kept": round(live["samples_per_second"] / reference, 3),
+            "slowest_panel_redraws_per_second": slowest, **{k: v for k, v in live.items() if k != "samples_per_second"}}
+
+
+def print_result(r: dict) -> None:
+    print(f"\n{r['network']}  (backend: {r['backend']})")
+    print(f"  headless samples/s {r['headless_samples_per_second']:>10,}   (before {r['headless_before_after'][0]:,}, "
+          f"after {r['headless_before_after'][1]:,})")
+    print(f"  window samples/s   {r['window_samples_per_second']:>10,}   kept {100 * r['kept']:.0f}% "
+          f"(target ≥ {100 * TARGETS['kept']:.0f}%)")
+    print(f"  snapshots shown/s  {r['window_fps']:>10}")
+    for name, rate in r["panel_redraws_per_second"].items():
+        show = r["panel_show_snapshot_ms"].get(name)
+        show_text = f"   show_snapshot {show:.1f} ms a call" if show is not None else ""
+        print(f"  {name:18} {rate:6.1f} redraws/s{show_text}")
+    s, c = r["step_latency"], r["click_latency"]
+    print(f"  Step → every visible panel painted: p50 {s['p50_ms']} ms, p95 {s['p95_ms']} ms, max {s['max_ms']} "
+          f"(n={s['n']}; target p95 ≤ {TARGETS['step_p95_ms']} ms)"
+          + (f"; never painted in 1 s: {', '.join(r['step_never_painted'])}" if r["step_never_painted"] else ""))
+    print(f"  tile click → inspector painted:     p50 {c['p50_ms']} ms, p95 {c['p95_ms']} ms, max {c['max_ms']} "
+          f"(n={c['n']}; target p95 ≤ {TARGETS['click_p95_ms']} ms)")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"))
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=8.0, help="windowed seconds per network (headless: half before, half after)")
+    parser.add_argument("--trials", type=int, default=30, help="presses and clicks per latency")
+    parser.add_argument("--networks", default=",".join(NETWORKS), help="comma-separated, of: " + ", ".join(NETWORKS))
+    parser.add_argument("--backend", choices=("process", "thread"), default="process")
+    parser.add_argument("--pacer-interval", type=float, default=None,
+                        help="what-if: set every panel's redraw pacer to this many seconds")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="also print each panel's GUI CPU per frame (show_snapshot, paint)")
     args = parser.parse_args(argv)
+    unknown = [n for n in args.networks.split(",") if n not in NETWORKS]
+    if unknown:
+        parser.error(f"unknown network {unknown[0]!r}; choose from {', '.join(NETWORKS)}")
+    os.environ["BACKPROP_LENS_BACKEND"] = args.backend
     data = load_mnist(args.data, progress=False)
-    alone = headless(data, args.seconds)
-    live = windowed(data, args.seconds, breakdown=args.breakdown)
-    alone_after = headless(data, args.seconds)   # before and after, to average out machine noise
-    reference = (alone + alone_after) / 2
-    result = {"headless_samples_per_second": round(reference, 1),
-              "window_samples_per_second": round(live["samples_per_second"], 1),
-              "kept": round(live["samples_per_second"] / reference, 3),
-              "window_fps": round(live["fps"], 1), "median_frame_ms": round(live["median_frame_ms"], 1),
-              "gui_cpu_ms_per_frame": round(live["gui_cpu_ms_per_frame"], 1),
-              "frame_ms": round(live["frame_ms"], 1),
-              "gui_cpu_share": round(live["gui_cpu_share"], 3),
-              "visible_panels": live["visible_panels"], "targets": {"kept": 0.7, "window_fps": 20},
-              "platform": os.environ.get("QT_QPA_PLATFORM", "")}
+    results = [measure(data, name, NETWORKS[name], args) for name in args.networks.split(",")]
+    report = {"platform": os.environ.get("QT_QPA_PLATFORM", ""), "backend": args.backend,
+              "pacer_interval": args.pacer_interval, "load_average": os.getloadavg(), "targets": TARGETS,
+              "results": results}
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(report))
     else:
-        print(f"{'headless samples/s':28} {reference:12,.0f}   (before {alone:,.0f}, after {alone_after:,.0f})")
-        print(f"{'window samples/s':28} {live['samples_per_second']:12,.0f}   kept {100 * result['kept']:.0f}% (target ≥ 70%)")
-        print(f"{'window redraws per second':28} {live['fps']:12.1f}   (target ≥ 20)")
-        print(f"{'median frame (draw) time':28} {live['median_frame_ms']:10.1f} ms")
-        print(f"{'frame, signal to GUI idle':28} {live['frame_ms']:10.1f} ms   (the worker stands aside for it and paces by it; Qt paints just after)")
-        print(f"{'GUI thread CPU per frame':28} {live['gui_cpu_ms_per_frame']:10.1f} ms   "
-              f"({100 * live['gui_cpu_share']:.0f}% of a core; draw, paint and the rest)")
-        print(f"visible panels: {', '.join(live['visible_panels'])}")
-        for name, (show, paint) in live["panel_cpu_ms_per_frame"].items():
-            print(f"  {name:24} show_snapshot {show:6.2f} ms   paint {paint:6.2f} ms  (CPU per frame)")
+        print(f"platform {report['platform']}, backend {args.backend}, load average before "
+              f"{', '.join(f'{x:.2f}' for x in report['load_average'])}")
+        for r in results:
+            print_result(r)
     return 0
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 import pickle
+import queue
 import struct
 import sys
 import threading
@@ -115,7 +116,12 @@ PLAIN = (type(None), bool, int, float, complex, str, bytes, np.generic, tuple, f
 
 
 class PipeOutlet(Outlet):
-    """The loop's output in the trainer process: snapshots to the pipe, one in flight at most."""
+    """The loop's output in the trainer process: snapshots to the pipe, one in flight at most.
+
+    Messages leave from a sender thread, in order: writing megabytes into the pipe waits for the
+    window to read them, and training goes on meanwhile (the write releases the GIL; a snapshot's
+    arrays are never changed after it is made, so they can be sent while the next steps run).
+    """
 
     def __init__(self, conn, max_fps: float):
         self.conn, self.max_fps = conn, max_fps
@@ -124,9 +130,24 @@ class PipeOutlet(Outlet):
         self._credit = 1          # snapshots the window will take now (it acks each it takes)
         self._pending = None      # a snapshot waiting for the window's ack
         self.seq = 0              # the last run / pause the window sent
+        self._outbox: queue.Queue = queue.Queue()
+        self._sender = threading.Thread(target=self._send_all, daemon=True, name="trainer-sender")
+        self._sender.start()
 
     def send(self, *message):
-        send_message(self.conn, message, self.send_lock)
+        self._outbox.put(message)
+
+    def _send_all(self):
+        while (message := self._outbox.get()) is not None:
+            try:
+                send_message(self.conn, message, self.send_lock)
+            except OSError:       # the window has gone: nobody to tell
+                return
+
+    def close(self, timeout: float = 2.0):
+        """Send what is queued, then end the sender thread."""
+        self._outbox.put(None)
+        self._sender.join(timeout)
 
     def due(self, since_last: float) -> bool:
         return self._credit > 0 and since_last >= 1.0 / self.max_fps
@@ -227,6 +248,7 @@ def child_main(conn, spec: dict) -> None:
     threading.Thread(target=serve, args=(conn, control, outlet, loop), daemon=True, name="trainer-pipe").start()
     with threadpool_limits(limits=spec["settings"].get("blas_threads", 1), user_api="blas"):
         loop.run()
+    outlet.close()
     del loop, data, arrays     # the views go before the mapping does
     try:
         shm.close()

@@ -35,7 +35,7 @@ MAX_FPS = 30.0          # snapshots per second at most
 FRAME_SHARE = 3.6       # publish no sooner than this many times the window's frame duration:
                         # frames then take ≤ 28% of the time, and training keeps ≥ 70%
 TEST_CHECK_EVERY = 1.0  # s between test-set checks while training runs (a live test curve)...
-TEST_CHECK_SHARE = 25   # ...and at least this many times a check's own duration (≤ 4% of the time)
+TEST_CHECK_SHARE = 50   # ...and at least this many times a check's own duration (≤ 2% of the time)
 EARLY_CHECKS = 25       # also at steps 25, 50, 100, 200, …: the early rise, in a fraction of a second
 MAX_STAND_ASIDE = 0.25  # s: never wait longer than this for the window to draw a snapshot
 
