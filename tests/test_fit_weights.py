@@ -122,7 +122,7 @@ def test_the_hover_line_is_reserved_and_elided(qtbot, snaps):
     height = panel.info.height()
     assert height >= QFontMetrics(panel.info.font()).height()     # there from the start
     long = panel.describe(0, 3.5, 3.5)
-    panel.mosaic.image.hovered.emit(3.5, 3.5)
+    panel.mosaic.image.hovered.emit(0, 3.5, 3.5)
     assert panel.info.text() == long and panel.info.height() == height
     shown = panel.info.shown_text()
     assert shown != long and shown.endswith("…")

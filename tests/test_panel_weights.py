@@ -197,7 +197,7 @@ def test_clicking_a_heat_map_row_names_that_neuron(qtbot, panel):
 def test_hover_text_names_the_neuron_and_its_numbers(panel, snap):
     j, cols = 9, panel.mosaic.cols
     x, y = tile_origin(j, cols)
-    panel.mosaic.image.hovered.emit(x + 6.5, y + 3.5)
+    panel.mosaic.image.hovered.emit(0, x + 6.5, y + 3.5)
     text = panel.info.text()
     assert text.startswith(f"neuron {j}: bias {fmt(snap.b[0][j])}")
     assert f"|∂C/∂W_j| {fmt(snap.grad_neuron_norms[0][j])}" in text

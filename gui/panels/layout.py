@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import time
-from functools import partial
 
 import numpy as np
 import pyqtgraph as pg
@@ -267,7 +266,7 @@ class LayoutPanel(Panel):
         nodes = pg.ScatterPlotItem(pos=pos, size=10, pxMode=True,
                                    pen=pg.mkPen(90, 90, 90, width=0.8), brush=brush(NEUTRAL))
         if l < len(self._sizes) - 2:  # hidden layers only: their weights are images to inspect
-            nodes.sigClicked.connect(partial(self._on_nodes_clicked, l))
+            nodes.sigClicked.connect(self._on_nodes_clicked)   # a method: no closure holding the panel
         self._pitches.append(pitch)
         return self._add(nodes, z=2)
 
@@ -491,8 +490,9 @@ class LayoutPanel(Panel):
         return self._selected
 
     # --- interaction --------------------------------------------------------------------------
-    def _on_nodes_clicked(self, l: int, item, points, ev=None) -> None:
-        if len(points):
+    def _on_nodes_clicked(self, item, points, ev=None) -> None:
+        l = next((k for k, nodes in enumerate(self._nodes) if nodes is item), None)
+        if l is not None and l < len(self._nodes) - 1 and len(points):   # hidden layers only
             self.neuron_clicked.emit(l, int(points[0].index()))
 
     def __repr__(self):

@@ -105,16 +105,21 @@ def index_ticks(n: int, most: int = 16) -> list:
 
 
 class PixelImage(pg.ImageItem):
-    """An ImageItem that reports left clicks and hovering in its own pixel coordinates."""
+    """An ImageItem that reports left clicks and hovering in its own pixel coordinates, with the
+    weight layer ``l`` it shows (so the panel connects methods, not closures that would hold it)."""
 
-    clicked = pyqtSignal(float, float)
-    hovered = pyqtSignal(float, float)
+    clicked = pyqtSignal(int, float, float)
+    hovered = pyqtSignal(int, float, float)
     left = pyqtSignal()
+
+    def __init__(self, l: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.l = l
 
     def mouseClickEvent(self, ev):
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
-            self.clicked.emit(ev.pos().x(), ev.pos().y())
+            self.clicked.emit(self.l, ev.pos().x(), ev.pos().y())
             return
         super().mouseClickEvent(ev)
 
@@ -124,7 +129,7 @@ class PixelImage(pg.ImageItem):
             self.left.emit()
             return
         ev.acceptClicks(Qt.MouseButton.LeftButton)  # so a click on a tile reaches us, not the view
-        self.hovered.emit(ev.pos().x(), ev.pos().y())
+        self.hovered.emit(self.l, ev.pos().x(), ev.pos().y())
 
 
 def outline(colour=theme.ACCENT, width=2) -> QGraphicsRectItem:
@@ -194,7 +199,7 @@ class MosaicView:
         self.n, self.name = n, name
         self.rows, self.cols = grid_shape(n)
         self.scale, self.scrolls = 1, False
-        self.image = PixelImage(axisOrder="row-major")
+        self.image = PixelImage(0, axisOrder="row-major")
         self.level = 1.0
         self._values = None            # the (finite) weights last drawn, re-laid out on a resize
         self._selected = None
@@ -342,7 +347,7 @@ class HeatMapView:
         self.plot, self.l, self.max_ticks = plot, l, max_ticks
         self.n_out, self.n_in = sizes[l + 1], sizes[l]
         self.is_output = l == len(sizes) - 2
-        self.image = PixelImage(axisOrder="row-major")
+        self.image = PixelImage(l, axisOrder="row-major")
         self.selection = outline()
         plot.addItem(self.image)
         plot.addItem(self.selection)
@@ -492,12 +497,12 @@ class WeightsPanel(Panel):
         # fit the dock's width); the splitter between them lets the user give either more room
         count = len(sizes) - 2
         self.mosaic = MosaicView(sizes[1], "Output layer" if count == 0 else "Hidden layer 1")
-        self._connect(self.mosaic.image, 0)
+        self._connect(self.mosaic.image)
         self.heatmaps = []
         for l in range(1, count + 1):
             plot = self.graphics.addPlot(row=l - 1, col=0)
             view = HeatMapView(plot, l, sizes)
-            self._connect(view.image, l)
+            self._connect(view.image)
             self.heatmaps.append(view)
         self.splitter.insertWidget(0, self.mosaic.widget)
         if self.splitter.indexOf(self.graphics) < 0:
@@ -509,9 +514,9 @@ class WeightsPanel(Panel):
         total = max(self.splitter.height(), 4)
         self.splitter.setSizes([total * 3 // (3 + count), total * count // (3 + count)])
 
-    def _connect(self, image: PixelImage, l: int):
-        image.clicked.connect(lambda x, y: self._on_pixel_clicked(l, x, y))
-        image.hovered.connect(lambda x, y: self._on_pixel_hovered(l, x, y))
+    def _connect(self, image: PixelImage):
+        image.clicked.connect(self._on_pixel_clicked)
+        image.hovered.connect(self._on_pixel_hovered)
         image.left.connect(self._on_pixel_left)
 
     # --- drawing -----------------------------------------------------------------------------
