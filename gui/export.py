@@ -46,6 +46,8 @@ def export_panel(widget: QWidget, path, scale: float = 2.0) -> Path:
         if not views:
             raise ValueError(f"{type(widget).__name__} has no plots to save as SVG; save it as PNG")
         _export_svg(max(views, key=lambda v: v.width() * v.height()), path)
+    elif hasattr(widget, "export_image"):   # a panel that renders itself whole (the Weights mosaic)
+        widget.export_image().save(str(path))
     elif len(views) == 1:
         exporter = pg.exporters.ImageExporter(views[0].scene())
         exporter.parameters()["width"] = max(1, round(views[0].width() * scale))  # height follows

@@ -14,7 +14,7 @@ from core.runfile import RunFileError, load_run, save_run
 from core.snapshot import EpochRecord, TestCheck, network_from_snapshot
 from gui.export import CSV_COLUMNS, export_history_csv, export_panel
 from gui.panels.curves import CurvesPanel
-from tests.snapshots import make_snapshots, open_panel, synthetic_digits
+from tests.snapshots import make_snapshot, make_snapshots, open_panel, synthetic_digits
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +213,14 @@ def test_missing_run_file_and_bad_settings_on_save(tmp_path):
                    % json.dumps(SETTINGS).replace("1.5", "NaN"))
     with pytest.raises(ValueError, match="finite number"):
         load_run(nan_lr)
+
+
+def test_png_of_the_weights_panel_has_every_tile_at_twice_its_pixels(qtbot, tmp_path):
+    """Issue 12 item 4: Export PNG gave the same tiny (and scrolled) mosaic as on screen."""
+    from gui.panels.weights import WeightsPanel
+    panel = open_panel(qtbot, WeightsPanel, size=(320, 240))          # a small dock: it scrolls
+    panel.show_snapshot(make_snapshot(steps=2, sizes=(784, 128, 64, 10)))
+    path = export_panel(panel, tmp_path / "weights.png")
+    image = QImage(str(path))
+    assert image.width() * image.height() >= 128 * 56 * 56          # all 128 tiles, each ≥ 56×56 px
+    assert image.height() > panel.height()                            # not the scrolled view on screen
