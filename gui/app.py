@@ -34,12 +34,29 @@ def run_app(args, settings: dict) -> int:
         if data is None:
             return EXIT_DATA
     window = MainWindow(settings, data=data, data_path=args.data, session=None if scripted else Session())
-    with _closing_on_signals(app, window) as signalled:
+    ending = _Ending(app, window)
+    with _closing_on_signals(ending):
         window.show()
         if scripted:
-            _script(window, app, args.steps, args.screenshot)
+            _script(window, ending, args.steps, args.screenshot)
         code = app.exec()
-    return 128 + signalled[0] if signalled else code
+    return code if ending.code is None else ending.code
+
+
+class _Ending:
+    """Closes the window and ends the app with a chosen exit code, once. The code is kept here
+    because closing the last window makes Qt quit with 0, which may come after our exit(code)."""
+
+    def __init__(self, app: QApplication, window):
+        self.app, self.window, self.code = app, window, None
+
+    def __call__(self, code: int):
+        if self.code is not None:
+            return
+        self.code = code
+        self.app.setQuitOnLastWindowClosed(False)
+        self.window.close()
+        self.app.exit(code)
 
 
 def _load_data(path):
@@ -55,7 +72,7 @@ def _load_data(path):
 
 
 @contextmanager
-def _closing_on_signals(app: QApplication, window):
+def _closing_on_signals(ending: _Ending):
     """While the window runs, Ctrl+C (SIGINT) or SIGTERM closes it cleanly and the app exits with
     128 + the signal number (130 for Ctrl+C), without a traceback; a second one exits at once.
 
@@ -64,22 +81,16 @@ def _closing_on_signals(app: QApplication, window):
     Python code (a panel half-way through drawing)."""
     pressed = []
 
-    def close(code: int):
-        app.setQuitOnLastWindowClosed(False)   # its quit() would exit with 0, not this code
-        window.close()
-        app.exit(code)
-
     def on_signal(signum, frame):
-        code = 128 + signum
         if pressed:                          # the close is stuck (a dialog?): leave now
-            app.exit(code)
+            ending.app.exit(128 + pressed[0] if ending.code is None else ending.code)
             return
         pressed.append(signum)
         print("interrupted, closing the window" if signum == signal.SIGINT else "terminated, closing the window",
               file=sys.stderr)
-        QTimer.singleShot(0, lambda: close(code))
+        QTimer.singleShot(0, lambda: ending(128 + signum))
 
-    tick = QTimer(window)
+    tick = QTimer(ending.window)
     tick.timeout.connect(lambda: None)
     tick.start(SIGNAL_TICK_MS)
     try:
@@ -87,21 +98,21 @@ def _closing_on_signals(app: QApplication, window):
     except ValueError:                       # not the main thread (an embedding test): no handlers
         previous = {}
     try:
-        yield pressed
+        yield
     finally:
         tick.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
 
 
-def _script(window, app, steps: int, screenshot):
+def _script(window, end: _Ending, steps: int, screenshot):
     """Step the run once the worker is up; when it pauses at ``steps``, save the screenshot and quit.
     Training that stops early (diverged, error) ends the app with one line and a non-zero code."""
     started, finished = [], []
 
     def on_snapshot(snap):
         status = str(snap.status)
-        if finished:
+        if finished or end.code is not None:
             return
         if status in ("diverged", "error"):
             what = "diverged" if status == "diverged" else "stopped"
@@ -119,14 +130,14 @@ def _script(window, app, steps: int, screenshot):
             return
         finished.append(True)
         print(f"error: {message}", file=sys.stderr)
-        window.close()
-        app.exit(code)
+        end(code)
 
     def save():
+        if end.code is not None:             # Ctrl+C came first
+            return
         ok = window.grab().save(screenshot)
         print(f"saved {screenshot}" if ok else f"error: could not write {screenshot}", file=sys.stderr)
-        window.close()
-        app.exit(0 if ok else EXIT_ERROR)
+        end(0 if ok else EXIT_ERROR)
 
     window.snapshot_shown.connect(on_snapshot)
     if window.worker is not None:
