@@ -17,7 +17,7 @@ import platformdirs
 from core.atomic import atomic_write
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.runfile import read_json
-from core.settings import Settings, short_repr
+from core.settings import Settings, SettingsError, short_repr
 
 MAX_BYTES = 1 << 20             # settings.json is about 2 KB; the window layout is most of it
 MAX_LAYOUT_CHARS = 64 * 1024    # base64 text of QMainWindow.saveGeometry()/saveState()
@@ -84,8 +84,12 @@ class Session:
         if not os.path.lexists(self.model_path):
             return None, ""
         try:
-            return load_model(self.model_path)[0], ""
-        except CheckpointError as e:
+            net = load_model(self.model_path)[0]
+            # it must be a network the settings allow, or the window could not train it within memory
+            Settings.from_mapping({"hidden": list(net.sizes[1:-1]), "activation": net.activation.name,
+                                   "cost": net.cost.name}, str(self.model_path))
+            return net, ""
+        except (CheckpointError, SettingsError) as e:
             return None, f"the network kept from last time could not be loaded: {e}"
 
 

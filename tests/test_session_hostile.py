@@ -143,3 +143,18 @@ def test_fuzzed_session_files_load_to_valid_state(tmp_path, state):
         session.save(loaded["settings"], loaded.get("data_path"), loaded.get("window_geometry", ""),
                      loaded.get("window_state", ""))
         assert session.load()[1] == ""               # what was kept is clean when written again
+
+
+def test_a_kept_network_must_be_one_the_settings_allow(tmp_path):
+    from core.checkpoint import save_model
+    from core.network import Network
+    session = Session(tmp_path)
+    session.save_model(Network([784, 16, 10]), {})
+    net, problem = session.load_model()
+    assert net.sizes == (784, 16, 10) and problem == ""
+    save_model(session.model_path, Network([784, 1500, 1500, 10]), {})      # the loader's limits allow it
+    net, problem = session.load_model()
+    assert net is None and "at most 2048 neurons in all" in problem
+    session.model_path.write_bytes(b"garbage")
+    net, problem = session.load_model()
+    assert net is None and "could not be loaded" in problem and "\n" not in problem
