@@ -21,8 +21,9 @@ class FirstRunHint(QToolBar):
         self.label = QLabel(TEXT)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setToolTip(TIP)
-        self.label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.label.setMinimumWidth(0)
+        # Cut at the window's edge on a narrow screen (the tooltip has it all), never widening the window.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(1)
         self.label.setStyleSheet("QLabel { background: #fff4d6; border: 1px solid #e0b44c; border-radius: 4px;"
                                  " padding: 4px 8px; }")
         self.addWidget(self.label)

@@ -37,7 +37,7 @@ WORKSPACES = (
               widths={"left": 0.2, "right": 0.34}, heights={"bottom": 0.34},
               front=("Cost",), extra=("Settings",)),
     Workspace("Weights", "Ctrl+2", "every hidden neuron's weights large, one neuron up close, the timeline",
-              widths={"left": 0.64, "right": 0.34}, heights={"bottom": 0.27},
+              widths={"left": 0.64, "right": 0.34}, heights={"bottom": 0.34},
               front=("Weights", "Timeline", "Neuron"), areas={"Weights": "left", "Neuron": "right"}),
     Workspace("Backprop", "Ctrl+3", "the chain rule for one neuron with the live numbers",
               widths={"right": 0.58}, heights={"bottom": 0.30},
