@@ -48,7 +48,7 @@ class NeuronExplanation:
     activation: str               # σ of this layer: the hidden activation's name, or the output's
     cost: str                     # the output/cost pair's name (core.costs.COSTS)
     probe_index: int              # test-set row of the digit, −1 for a mini-batch digit
-    probe_label: int
+    probe_label: int              # the target y of δ (for an unlabelled drawing, the network's answer)
     train_index: int              # training-set row for a mini-batch digit, else −1
     # forward
     w: np.ndarray                 # w_jk, this neuron's incoming weights
@@ -75,6 +75,7 @@ class NeuronExplanation:
     momentum: float               # μ: when > 0 the real step also adds μ·v, the previous step
     l2: float                     # λ: when > 0 the weight step also has −η λ w_jk
     batch_size: int
+    label_known: bool = True      # False: a drawing nobody labelled (probe_label is the network's answer)
 
     @property
     def is_output(self) -> bool:
@@ -127,12 +128,14 @@ def digit_view(snapshot, digit=None):
         return snapshot
     fields = {name: getattr(snapshot, name) for name in ("W", "b", "config", "probe_index", "probe_label",
                                                           "probe_z", "probe_a", "probe_delta")}
+    fields["probe_label_known"] = getattr(snapshot, "probe_label_known", True)
     fields.update(dW=batch.dW, db=batch.db, batch_size=len(batch))
     if digit is not None:
         k = int(digit)
         if not 0 <= k < len(batch):
             raise IndexError(f"the mini-batch has {len(batch)} digits, not {k + 1}")
         fields.update(probe_index=-1, probe_label=int(batch.labels[k]), train_index=int(batch.indices[k]),
+                      probe_label_known=True,
                       probe_z=tuple(z[k] for z in batch.z), probe_a=tuple(a[k] for a in batch.a),
                       probe_delta=tuple(d[k] for d in batch.delta))
     return SimpleNamespace(**fields)
@@ -175,6 +178,7 @@ def explain_neuron(source, layer: int, j: int, digit=None) -> NeuronExplanation:
         l2=float(config.get("l2", 0.0)),
         batch_size=int(getattr(s, "batch_size", config.get("batch_size", 0))),
         train_index=int(getattr(s, "train_index", -1)),
+        label_known=bool(getattr(s, "probe_label_known", True)),
         **backward)
 
 

@@ -108,8 +108,8 @@ class MainWindow(QMainWindow):
         dock.setObjectName(f"dock-{title}")
         # A dock smaller than its panel's minimum scrolls instead of pushing the window past the screen.
         dock.setWidget(scrolled(widget))
-        if hasattr(widget, "catch_up"):   # a raised tab draws what it skipped while hidden
-            dock.visibilityChanged.connect(lambda visible, p=widget: visible and QTimer.singleShot(0, p.catch_up))
+        if hasattr(widget, "on_dock_visibility"):   # a raised tab draws what it skipped while hidden
+            dock.visibilityChanged.connect(widget.on_dock_visibility)
         self.addDockWidget(area, dock)
         self.docks[title] = dock
         return dock

@@ -513,3 +513,19 @@ def test_panel_explains_a_digit_of_the_next_mini_batch(panel, run):
     assert panel.explanation.train_index == snap.next_batch.indices[2] == e.train_index
     assert f"training digit #{e.train_index} of the next mini-batch" in text(panel.heading)
     assert f"= {num(e.delta)}" in text(panel.formula_labels["db0"])
+
+
+def test_a_drawing_nobody_labelled_is_not_given_a_label(panel):
+    """Issue 12 item 7 in the Backprop panel: y for δ is the network's answer, and the heading says so."""
+    from core.evaluate import network_from_snapshot
+    from core.preprocess import drawn_probe
+    snap = make_snapshot(steps=2)
+    image = np.zeros(784, np.float32)
+    image[300:320] = 1.0
+    drawn = dataclasses.replace(snap, **drawn_probe(network_from_snapshot(snap), image), probe_label_known=False)
+    panel.set_neuron(0, 2)
+    panel.show_snapshot(drawn)
+    assert "your drawing, label ?" in text(panel.heading) and "test #" not in text(panel.heading)
+    labelled = dataclasses.replace(drawn, probe_label=4, probe_label_known=True)
+    panel.show_snapshot(labelled)
+    assert "your drawing, a 4 (yours)" in text(panel.heading)

@@ -93,7 +93,7 @@ def test_a_drawn_digit_goes_through_the_network_live(qtbot, window):
     w = window
     w.docks["Activations"].show()
     w.panels["Draw"].draw_stroke([(60, 60), (220, 60), (120, 240)], 24)
-    shown = lambda: np.array_equal(w.panels["Activations"]._image.image.ravel(), w.panels["Draw"].image)  # noqa: E731
+    shown = lambda: np.array_equal(w.panels["Activations"].input_image.ravel(), w.panels["Draw"].image)  # noqa: E731
     qtbot.waitUntil(shown, timeout=3000)
     w.control.step(1)
     wait_paused(qtbot, w, 1)

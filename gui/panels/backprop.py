@@ -124,11 +124,15 @@ def neuron_heading(e: NeuronExplanation, step: int) -> str:
     kind = (f"Output neuron {e.j} (digit {e.j})" if e.is_output
             else f"Hidden neuron {e.j} of hidden layer {e.layer + 1}")
     if e.train_index >= 0:
-        which = f"training digit #{e.train_index} of the next mini-batch"
-    else:
-        which = "probe digit " + (f"test #{e.probe_index}" if e.probe_index >= 0 else "the probe")
+        which = f"training digit #{e.train_index} of the next mini-batch, a {e.probe_label}"
+    elif e.probe_index >= 0:
+        which = f"probe digit test #{e.probe_index}, a {e.probe_label}"
+    elif e.label_known:
+        which = f"your drawing, a {e.probe_label} (yours)"
+    else:   # δ needs a target: the network's own answer stands in, and the heading says so
+        which = f"your drawing, label ? (y is taken as its answer, {e.probe_label})"
     unit = "" if e.is_output else f"{get_activation(e.activation).symbol} unit, "
-    return f"{kind} — {which}, a {e.probe_label} — {unit}{_pair(e).title} — step {step}"
+    return f"{kind} — {which} — {unit}{_pair(e).title} — step {step}"
 
 
 # --- the formulas ------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the latest and draws it the moment it is shown, paused or not.
 """
 from __future__ import annotations
 
+from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from core.snapshot import Snapshot
@@ -91,6 +92,11 @@ class Panel(QWidget):
             self.show_snapshot(snapshot)
         else:
             self._pending = snapshot
+
+    def on_dock_visibility(self, visible: bool) -> None:
+        """The panel's dock was shown or its tab raised: catch up once Qt has laid it out."""
+        if visible:
+            QTimer.singleShot(0, self.catch_up)
 
     def catch_up(self) -> None:
         """Draw what arrived while hidden (the window calls it when the panel's dock tab is raised)."""
