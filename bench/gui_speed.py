@@ -163,6 +163,15 @@ def set_pacers(window, interval: float) -> int:
     return changed
 
 
+def process_cpu(pid) -> float | None:
+    """CPU seconds process ``pid`` has used (Linux /proc), or None where that cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentiles(samples) -> dict:
     a = np.asarray(samples, dtype=float) * 1000
     if a.size == 0:
@@ -240,9 +249,15 @@ def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | 
     watch.reset()
     for account in spent.values():
         account[:] = [0, 0.0]
-    start_step, began = window.worker.trainer.step_count, time.perf_counter()
+    trainer_pid = getattr(getattr(window.worker, "process", None), "pid", None)   # None: the thread backend
+    trainer_cpu = process_cpu(trainer_pid) if trainer_pid else None
+    start_step, began, window_cpu = window.worker.trainer.step_count, time.perf_counter(), time.process_time()
     run_events(seconds)
     steps, elapsed = window.worker.trainer.step_count - start_step, time.perf_counter() - began
+    window_cpu = (time.process_time() - window_cpu) / elapsed
+    if trainer_cpu is not None:
+        trainer_cpu = (process_cpu(trainer_pid) - trainer_cpu) / elapsed
+    fps = round(len(frames) / elapsed, 1)
     redraws = {name: round(count / elapsed, 1) for name, count in watch.redraws().items() if name in visible}
     show_ms = {name: round(1000 * t / n, 2) for name, (n, t) in spent.items() if n and name in visible}
     clicks = click_latencies(window, watch, trials, hidden[0])
@@ -253,7 +268,9 @@ def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | 
     backend = window.training.backend
     window.close()
     return {"samples_per_second": steps * settings_for(hidden)["batch_size"] / elapsed,
-            "window_fps": round(len(frames) / elapsed, 1), "visible_panels": visible,
+            "window_fps": fps, "visible_panels": visible,
+            "window_process_cpu": round(window_cpu, 2),
+            "trainer_process_cpu": None if trainer_cpu is None else round(trainer_cpu, 2),
             "panel_redraws_per_second": redraws, "panel_show_snapshot_ms": show_ms,
             "step_latency": percentiles(steps_lat), "step_never_painted": missing,
             "click_latency": percentiles(clicks), "backend": backend}
@@ -279,6 +296,9 @@ def print_result(r: dict) -> None:
     print(f"  window samples/s   {r['window_samples_per_second']:>10,}   kept {100 * r['kept']:.0f}% "
           f"(target ≥ {100 * TARGETS['kept']:.0f}%)")
     print(f"  snapshots shown/s  {r['window_fps']:>10}")
+    trainer = r["trainer_process_cpu"]
+    print(f"  CPU, cores used    window process {r['window_process_cpu']:.2f}"
+          + (f", trainer process {trainer:.2f}" if trainer is not None else " (trainer thread included)"))
     for name, rate in r["panel_redraws_per_second"].items():
         show = r["panel_show_snapshot_ms"].get(name)
         show_text = f"   show_snapshot {show:.1f} ms a call" if show is not None else ""

@@ -15,6 +15,10 @@ The window (gui.trainer_process) starts ``child_main`` with the ``spawn`` method
 Snapshots are pickled (protocol 5) with their arrays sent out of band, straight from the arrays'
 memory: for 784-512-10 a snapshot is 5.2 MB and costs about 0.5 ms to send. At most one snapshot is
 in flight: the next is sent when the window has taken the last ("ack"), so nothing queues up.
+Their arrays go through a shared-memory slot the window makes (``("grow", bytes)`` asks for one,
+``("slot", name)`` hands it over, ``("slot_mapped", name)`` lets the window unlink its name): one
+copy in, one copy out, no megabytes through the pipe. Measured at 784-512-10 (5.2 MB a snapshot,
+30 a second), the pipe alone cost the trainer 5–8% of its CPU.
 Nothing here imports Qt.
 """
 from __future__ import annotations
@@ -39,22 +43,42 @@ from core.worker_loop import Outlet, Timing, TrainingLoop
 # --- messages: pickles with their big buffers sent out of band --------------------------------
 
 
-def send_message(conn, message, lock: threading.Lock) -> None:
-    """Send ``message`` as a pickle header plus its buffers (arrays) written from their own memory."""
+def send_message(conn, message, lock: threading.Lock, slot=None) -> int:
+    """Send ``message`` as a pickle header plus its buffers (arrays). The buffers go into ``slot``
+    (a SharedMemory the receiver has mapped) when they fit, else through the pipe straight from
+    their own memory. Returns the bytes the buffers need in a slot (0 when none)."""
     buffers = []
     header = pickle.dumps(message, protocol=5, buffer_callback=buffers.append)
+    spans, offset = [], 0
+    for buffer in buffers:
+        n = buffer.raw().nbytes
+        spans.append((offset, n))
+        offset += -(-n // 64) * 64
+    in_slot = bool(slot is not None and buffers and offset <= slot.size)
     with lock:
-        conn.send_bytes(struct.pack("<I", len(buffers)) + header)
-        for buffer in buffers:
-            conn.send_bytes(buffer.raw())
+        conn.send_bytes(struct.pack("<II", len(buffers), in_slot) + header)
+        if in_slot:
+            for buffer, (start, n) in zip(buffers, spans):
+                slot.buf[start:start + n] = buffer.raw()
+            conn.send_bytes(pickle.dumps((slot.name, spans)))
+        else:
+            for buffer in buffers:
+                conn.send_bytes(buffer.raw())
+    return offset
 
 
-def recv_message(conn):
-    """The next message from ``send_message``; its arrays are read-only views of the bytes received."""
+def recv_message(conn, slots=None):
+    """The next message from ``send_message``; its arrays are read-only copies. ``slots`` maps the
+    names of shared-memory slots this side has mapped to their SharedMemory."""
     first = conn.recv_bytes()
-    (count,) = struct.unpack_from("<I", first)
-    buffers = [conn.recv_bytes() for _ in range(count)]
-    return pickle.loads(memoryview(first)[4:], buffers=buffers)
+    count, in_slot = struct.unpack_from("<II", first)
+    if in_slot:
+        name, spans = pickle.loads(conn.recv_bytes())
+        buf = slots[name].buf
+        buffers = [bytes(buf[start:start + n]) for start, n in spans]
+    else:
+        buffers = [conn.recv_bytes() for _ in range(count)]
+    return pickle.loads(memoryview(first)[8:], buffers=buffers)
 
 
 # --- the data set in shared memory --------------------------------------------------------------
@@ -130,6 +154,8 @@ class PipeOutlet(Outlet):
         self._credit = 1          # snapshots the window will take now (it acks each it takes)
         self._pending = None      # a snapshot waiting for the window's ack
         self.seq = 0              # the last run / pause the window sent
+        self.slot = None          # shared memory the window made for snapshots' arrays (see use_slot)
+        self._asked = 0           # the slot size last asked for
         self._outbox: queue.Queue = queue.Queue()
         self._sender = threading.Thread(target=self._send_all, daemon=True, name="trainer-sender")
         self._sender.start()
@@ -140,14 +166,34 @@ class PipeOutlet(Outlet):
     def _send_all(self):
         while (message := self._outbox.get()) is not None:
             try:
-                send_message(self.conn, message, self.send_lock)
+                self._send_one(message)
             except OSError:       # the window has gone: nobody to tell
                 return
 
+    def _send_one(self, message):
+        """Snapshots' arrays go through the slot (one copy, no pipe traffic) when it holds them; the
+        first that does not fit asks the window for a bigger one. Only one snapshot is ever in
+        flight, and the window copies it out before it acks, so the slot is never overwritten early."""
+        slot = self.slot if message[0] == "snapshot" else None
+        need = send_message(self.conn, message, self.send_lock, slot)
+        if message[0] == "snapshot" and need > (slot.size if slot is not None else 0) and need > self._asked:
+            self._asked = need
+            send_message(self.conn, ("grow", need), self.send_lock)
+
+    def use_slot(self, name: str):
+        """Map the window's new slot (called on the pipe thread); the old mapping goes."""
+        old, self.slot = self.slot, shared_memory.SharedMemory(name=name)
+        self.send("slot_mapped", name)
+        if old is not None:
+            old.close()
+
     def close(self, timeout: float = 2.0):
-        """Send what is queued, then end the sender thread."""
+        """Send what is queued, then end the sender thread and unmap the slot."""
         self._outbox.put(None)
         self._sender.join(timeout)
+        if self.slot is not None and not self._sender.is_alive():
+            self.slot.close()
+            self.slot = None
 
     def due(self, since_last: float) -> bool:
         return self._credit > 0 and since_last >= 1.0 / self.max_fps
@@ -205,7 +251,8 @@ def inspect(loop: TrainingLoop, op: str, path: tuple, arg):
 def serve(conn, control: RunControl, outlet: PipeOutlet, loop: TrainingLoop):
     """Read the window's messages until it says stop or the pipe closes (the window is gone)."""
     commands = {"run": control.run, "pause": control.pause, "step": control.step, "delay": control.set_delay,
-                "requests": lambda requests: control.request(*requests), "ack": outlet.acked}
+                "requests": lambda requests: control.request(*requests), "ack": outlet.acked,
+                "slot": outlet.use_slot}
     while True:
         try:
             message = recv_message(conn)

@@ -20,6 +20,7 @@ import multiprocessing
 import queue
 import threading
 from dataclasses import replace
+from multiprocessing import shared_memory
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
@@ -139,6 +140,8 @@ class TrainerProcess(QObject):
         self._started = False
         self.exitcode = None                # set once the process has ended and been reaped
         self.control = RemoteControl(self._send, delay)
+        self._slots: dict = {}              # name → SharedMemory: snapshots' arrays come through these
+        self._unlinked: set = set()
         self._shm, shared = SharedArrays.create(data_arrays(data))
         self._spec = {"data": shared, "source": getattr(data, "source", ""),
                       "names": {s: getattr(getattr(data, s), "name", s) for s in ("train", "test")},
@@ -190,6 +193,8 @@ class TrainerProcess(QObject):
                     self._reap(1.0)
             self._reader.join(1.0)        # the pipe closed with the process: the reader has ended
             self._conn.close()
+            if not self._reader.is_alive():
+                self._free_slots()
         self._free_data()
         return not self._started or self.exitcode is not None
 
@@ -199,6 +204,19 @@ class TrainerProcess(QObject):
             self._shm.close()
             self._shm.unlink()
             self._shm = None
+
+    def _free_slots(self):
+        """The trainer has ended: unmap the snapshot slots, unlinking any it never mapped."""
+        for name, slot in self._slots.items():
+            slot.close()
+            self._unlink_slot(name)
+        self._slots.clear()
+
+    def _unlink_slot(self, name: str):
+        """Take the slot's name out of /dev/shm (once; both sides keep their mappings)."""
+        if name not in self._unlinked:
+            self._unlinked.add(name)
+            shared_memory.SharedMemory.unlink(self._slots[name])
 
     # --- the pipe -------------------------------------------------------------------------------
     def _send(self, *message):
@@ -213,15 +231,23 @@ class TrainerProcess(QObject):
         """The reader thread: messages from the trainer until its end of the pipe closes."""
         handlers = {"snapshot": self._on_snapshot, "failed": self._on_failed, "gradient": self.gradient_checked.emit,
                     "halted": self.control.halted_by_trainer, "reply": lambda *reply: self._replies.put(reply),
-                    "started": lambda pid: self._ended.emit("started")}
+                    "started": lambda pid: self._ended.emit("started"), "grow": self._grow,
+                    "slot_mapped": self._unlink_slot}
         while True:
             try:
-                kind, *args = recv_message(self._conn)
-            except (EOFError, OSError):
+                kind, *args = recv_message(self._conn, self._slots)
+            except (EOFError, OSError, TypeError):   # TypeError: the pipe was closed under the read
                 break
             handlers[kind](*args)
         self._replies.put(None)           # whoever waits for a reply: there will be none
         self._ended.emit("" if self._stopping or self._failed else "died")
+
+    def _grow(self, nbytes: int):
+        """The trainer's snapshots need ``nbytes``: make a slot that size (and some) and hand it over.
+        Older slots stay mapped here (a snapshot may still name one) until the trainer ends."""
+        slot = shared_memory.SharedMemory(create=True, size=int(nbytes * 1.25) + 4096)
+        self._slots[slot.name] = slot
+        self._send("slot", slot.name)
 
     def _on_snapshot(self, snapshot):
         self.run_id = snapshot.run_id
@@ -252,6 +278,7 @@ class TrainerProcess(QObject):
                                           accuracy_values=self.last_snapshot.accuracy_values[:0],
                                           grad_norm_values=self.last_snapshot.grad_norm_values[:0]))
         self._free_data()
+        self._free_slots()
 
     def take(self):
         """The snapshot waiting in the mailbox (None when there is none); tells the trainer it may
