@@ -44,19 +44,21 @@ def settings_for(hidden) -> dict:
             "lr": 0.1, "momentum": 0.9, "batch_size": 32}
 
 
-def headless(data, hidden, seconds: float) -> float:
-    """Samples/s of Trainer.step (the worker's own code path, statistics included) with one BLAS thread."""
+def headless(data, hidden, seconds: float) -> tuple[float, float]:
+    """Samples/s of Trainer.step (the worker's own code path, statistics included) with one BLAS
+    thread, and samples per CPU-second of this thread (less sensitive to other load than wall time)."""
     s = settings_for(hidden)
     net = Network([784, *hidden, 10], s["activation"], s["cost"], seed=0)
     trainer = Trainer(net, data.train, data.test, lr=s["lr"], momentum=s["momentum"], batch_size=s["batch_size"])
     with threadpool_limits(limits=1, user_api="blas"):
         for _ in range(200):
             trainer.step()  # warm-up
-        began, steps = time.perf_counter(), 0
+        began, cpu, steps = time.perf_counter(), time.thread_time(), 0
         while time.perf_counter() - began < seconds:
             trainer.step()
             steps += 1
-    return steps * s["batch_size"] / (time.perf_counter() - began)
+    samples = steps * s["batch_size"]
+    return samples / (time.perf_counter() - began), samples / (time.thread_time() - cpu)
 
 
 # --- the window, watched ------------------------------------------------------------------------
@@ -267,7 +269,9 @@ def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | 
     steps_lat, missing = step_latencies(window, watch, visible, trials)
     backend = window.training.backend
     window.close()
-    return {"samples_per_second": steps * settings_for(hidden)["batch_size"] / elapsed,
+    samples = steps * settings_for(hidden)["batch_size"]
+    return {"samples_per_second": samples / elapsed,
+            "samples_per_trainer_cpu_second": samples / (trainer_cpu * elapsed) if trainer_cpu else None,
             "window_fps": fps, "visible_panels": visible,
             "window_process_cpu": round(window_cpu, 2),
             "trainer_process_cpu": None if trainer_cpu is None else round(trainer_cpu, 2),
@@ -277,15 +281,19 @@ def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | 
 
 
 def measure(data, name, hidden, args) -> dict:
-    alone = headless(data, hidden, args.seconds / 2)
+    (alone, alone_cpu) = headless(data, hidden, args.seconds / 2)
     live = windowed(data, hidden, args.seconds, args.trials, args.pacer_interval)
-    alone_after = headless(data, hidden, args.seconds / 2)   # before and after: machine noise
-    reference = (alone + alone_after) / 2
+    (alone_after, alone_cpu_after) = headless(data, hidden, args.seconds / 2)   # before and after: machine noise
+    reference, reference_cpu = (alone + alone_after) / 2, (alone_cpu + alone_cpu_after) / 2
+    per_cpu = live.pop("samples_per_trainer_cpu_second")
     slowest = min(live["panel_redraws_per_second"].values(), default=0.0)
     return {"network": name, "headless_samples_per_second": round(reference),
             "headless_before_after": [round(alone), round(alone_after)],
             "window_samples_per_second": round(live["samples_per_second"]),
             "kept": round(live["samples_per_second"] / reference, 3),
+            "headless_samples_per_cpu_second": round(reference_cpu),
+            "trainer_samples_per_cpu_second": None if per_cpu is None else round(per_cpu),
+            "kept_per_cpu_second": None if per_cpu is None else round(per_cpu / reference_cpu, 3),
             "slowest_panel_redraws_per_second": slowest, **{k: v for k, v in live.items() if k != "samples_per_second"}}
 
 
@@ -295,6 +303,10 @@ def print_result(r: dict) -> None:
           f"after {r['headless_before_after'][1]:,})")
     print(f"  window samples/s   {r['window_samples_per_second']:>10,}   kept {100 * r['kept']:.0f}% "
           f"(target ≥ {100 * TARGETS['kept']:.0f}%)")
+    if r["kept_per_cpu_second"] is not None:
+        print(f"  per CPU-second     {r['trainer_samples_per_cpu_second']:>10,}   vs headless "
+              f"{r['headless_samples_per_cpu_second']:,}: {100 * r['kept_per_cpu_second']:.0f}% (what the trainer does besides "
+              "steps: snapshots, test checks; and what sharing the machine costs a CPU-second)")
     print(f"  snapshots shown/s  {r['window_fps']:>10}")
     trainer = r["trainer_process_cpu"]
     print(f"  CPU, cores used    window process {r['window_process_cpu']:.2f}"
