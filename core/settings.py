@@ -81,7 +81,7 @@ class Settings:
 
     hidden: tuple[int, ...] = _sizes(
         (100,), "hidden sizes", "neurons in each hidden layer, input side first, like 100 or 100 30",
-        layers=(1, 8), each=(1, 4096), total=2048)
+        layers=(1, 8), each=(1, 4096), total=1024)
     activation: str = _choice(
         "sigmoid", "hidden activation", "the function σ of every hidden layer", lambda: _activations.ACTIVATIONS)
     cost: str = _choice(
@@ -106,7 +106,7 @@ class Settings:
 
     # One step holds a few arrays of batch_size × hidden neurons (z, a, δ per layer): this bounds
     # them to a few hundred MB, with the neuron total bounding the test-set pass and the weights.
-    MAX_BATCH_NEURONS = 2**22
+    MAX_BATCH_NEURONS = 2**21
 
     def __post_init__(self):
         for f in dataclasses.fields(self):

@@ -55,7 +55,7 @@ def one_error_line(err: str) -> str:
     (["--momentum", "nan"], "--momentum must be a finite number"),
     (["--momentum", "1.5"], "--momentum must be at least 0 and below 1, not 1.5"),
     (["--batch-size", "0"], "--batch-size must be a whole number from 1 to 60000, not 0"),
-    (["--hidden", "1024", "1024", "--batch-size", "60000"], "--batch-size × hidden neurons must be at most"),
+    (["--hidden", "512", "512", "--batch-size", "60000"], "--batch-size × hidden neurons must be at most"),
     (["--activation", "swish"], "--activation must be one of sigmoid, tanh, relu"),
     (["--cost", "mse"], "--cost must be one of quadratic, cross-entropy"),
     (["--lr", "abc"], "argument --lr: invalid float value: 'abc'"),
@@ -257,7 +257,7 @@ def test_a_model_that_does_not_fit_the_data_is_refused(capsys, tmp_path, small_n
 def test_a_saved_model_wider_than_the_settings_allow_is_refused(capsys, tmp_path, small_npz, command):
     from core.checkpoint import save_model
     from core.network import Network
-    save_model(tmp_path / "wide.npz", Network([784, 2000, 100, 10]))
+    save_model(tmp_path / "wide.npz", Network([784, 1000, 100, 10]))
     code, _, err = run_main(capsys, command, "--no-progress", "--data", small_npz, "--load", tmp_path / "wide.npz")
     lines = [line for line in err.splitlines() if not line.startswith("model: ")]
-    assert code == main.EXIT_DATA and "at most 2048 neurons in all" in one_error_line("\n".join(lines))
+    assert code == main.EXIT_DATA and "at most 1024 neurons in all" in one_error_line("\n".join(lines))

@@ -152,9 +152,9 @@ def test_a_kept_network_must_be_one_the_settings_allow(tmp_path):
     session.save_model(Network([784, 16, 10]), {})
     net, problem = session.load_model()
     assert net.sizes == (784, 16, 10) and problem == ""
-    save_model(session.model_path, Network([784, 1500, 1500, 10]), {})      # the loader's limits allow it
+    save_model(session.model_path, Network([784, 800, 800, 10]), {})      # the loader's limits allow it
     net, problem = session.load_model()
-    assert net is None and "at most 2048 neurons in all" in problem
+    assert net is None and "at most 1024 neurons in all" in problem
     session.model_path.write_bytes(b"garbage")
     net, problem = session.load_model()
     assert net is None and "could not be loaded" in problem and "\n" not in problem

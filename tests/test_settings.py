@@ -71,16 +71,16 @@ def test_a_bad_value_is_one_clear_line(change, message):
 
 def test_memory_limits_across_fields():
     """A step holds batch_size × hidden neurons numbers several times over, a test pass 10,000 ×
-    hidden neurons: both are bounded so training stays well under 1 GB (README: Limits)."""
-    Settings(hidden=(2048,), batch_size=2048)
-    Settings(hidden=(1024, 1024), batch_size=2048)
-    with pytest.raises(SettingsError, match="at most 2048 neurons in all, .*not \\(2048, 1\\)"):
-        Settings(hidden=(2048, 1))
-    with pytest.raises(SettingsError, match="batch_size × hidden neurons must be at most 4,194,304") as info:
-        Settings(hidden=(2048,), batch_size=2049)
+    hidden neurons: both are bounded so training stays under 1 GB (README: Limits)."""
+    Settings(hidden=(1024,), batch_size=2048)
+    Settings(hidden=(512, 512), batch_size=2048)
+    with pytest.raises(SettingsError, match="at most 1024 neurons in all, .*not \\(1024, 1\\)"):
+        Settings(hidden=(1024, 1))
+    with pytest.raises(SettingsError, match="batch_size × hidden neurons must be at most 2,097,152") as info:
+        Settings(hidden=(1024,), batch_size=2049)
     assert info.value.name == "batch_size"
-    s, problems = Settings.from_mapping_lenient({"hidden": [2048], "batch_size": 60000}, "session")
-    assert (s.hidden, s.batch_size) == ((2048,), 32) and "using 32" in problems[0]
+    s, problems = Settings.from_mapping_lenient({"hidden": [1024], "batch_size": 60000}, "session")
+    assert (s.hidden, s.batch_size) == ((1024,), 32) and "using 32" in problems[0]
 
 
 def test_huge_and_deep_values_are_shown_short():
