@@ -310,3 +310,16 @@ def scrolled(widget) -> QScrollArea:
     area.setWidget(widget)
     area.setMinimumSize(120, 80)
     return area
+
+
+def place_in_grid(grid, places, stretch_column: int) -> None:
+    """Put each widget at its ``(widget, row, column[, row span, column span])`` place in ``grid``
+    (emptied first: the widgets stay their owner's, only their places change); only
+    ``stretch_column`` takes spare width. For controls that go on one row or two as a dock narrows."""
+    while grid.count():
+        grid.takeAt(0)
+    for widget, *cell in places:
+        grid.addWidget(widget, *cell)
+    for col in range(max(grid.columnCount(), stretch_column + 1)):
+        grid.setColumnStretch(col, 0)
+    grid.setColumnStretch(stretch_column, 1)

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QLayout,
                              QLineEdit, QPushButton, QVBoxLayout)
 
@@ -17,7 +17,7 @@ from core.history import DecimatingHistory
 from core.snapshot import Snapshot, Status, test_points
 from gui.fit_text import ElidedLabel, NarrowTitle
 from gui.panels.base import Panel
-from gui.widgets import DecadeAxis, drawable, mean_between
+from gui.widgets import DecadeAxis, drawable, mean_between, place_in_grid
 from core.activations import ACTIVATIONS
 from core.costs import COSTS
 from core.settings import Settings, SettingsError, field_info
@@ -257,18 +257,12 @@ class ComparePanel(Panel):
         if wide == self._form_wide:
             return
         self._form_wide = wide
-        while self._form.count():
-            self._form.takeAt(0)   # the widgets stay the panel's; only their places change
         changes, to = self._form_words
         places = ((changes, 0, 0), (self.setting, 0, 1), (to, 0, 2), (self.value_edit, 0, 3),
                   (self.value_choice, 0, 4), (self.start_button, 0, 5)) if wide else (
                  (changes, 0, 0), (self.setting, 0, 1, 1, 3), (to, 1, 0), (self.value_edit, 1, 1),
                  (self.value_choice, 1, 2), (self.start_button, 1, 3))
-        for widget, *cell in places:
-            self._form.addWidget(widget, *cell)
-        for col in range(7):
-            self._form.setColumnStretch(col, 0)
-        self._form.setColumnStretch(6 if wide else 2, 1)
+        place_in_grid(self._form, places, 6 if wide else 2)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)

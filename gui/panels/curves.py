@@ -12,7 +12,7 @@ from core.snapshot import Snapshot, test_points
 from gui import theme
 from gui.fit_text import legend_title, narrow_title
 from gui.panels.base import Panel
-from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable, finite_bounds, grown_end,
+from gui.widgets import (DecadeAxis, RangeKeeper, RedrawPacer, drawable, finite_bounds, grown_end, place_in_grid,
                          stable_span, window_mean)
 
 SMOOTHING_SPANS = (1, 10, 50, 200, 1000)   # width of the centred window in steps; 1 = off
@@ -103,15 +103,10 @@ class CurvesPanel(Panel):
         if wide == self._controls_wide:
             return
         self._controls_wide = wide
-        while self._controls.count():
-            self._controls.takeAt(0)   # the widgets stay the panel's; only their places change
         x_words, smoothing_words = self._control_words
         widgets = (x_words, self._x_axis, self._log, smoothing_words, self._smoothing, self._batch_acc)
-        for k, widget in enumerate(widgets):
-            self._controls.addWidget(widget, 0 if wide or k < 3 else 1, k if wide else k % 3)
-        for col in range(7):
-            self._controls.setColumnStretch(col, 0)
-        self._controls.setColumnStretch(6 if wide else 3, 1)
+        places = [(w, 0 if wide or k < 3 else 1, k if wide else k % 3) for k, w in enumerate(widgets)]
+        place_in_grid(self._controls, places, 6 if wide else 3)
 
     def minimumSizeHint(self):
         return self._narrow_min
