@@ -1,7 +1,7 @@
 """The first thing a newcomer reads: what to press, under the toolbar, until training has moved."""
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
 TEXT = ("<b>New here?</b> Press <b>Space</b> to train (the first 100 steps go slowly, to watch) or "
@@ -13,6 +13,8 @@ TIP = ("Space runs and pauses training; the first 100 steps of a new network run
 
 class FirstRunHint(QToolBar):
     """A one-line hint bar; it follows the ViewState and goes once the network has trained a step."""
+
+    lessons_wanted = pyqtSignal()   # "Take the lessons" pressed
 
     def __init__(self, parent=None):
         super().__init__("Getting started", parent)
@@ -27,6 +29,10 @@ class FirstRunHint(QToolBar):
         self.label.setStyleSheet("QLabel { background: #fff4d6; border: 1px solid #e0b44c; border-radius: 4px;"
                                  " padding: 4px 8px; }")
         self.addWidget(self.label)
+        self.lessons_button = QPushButton("Take the lessons")
+        self.lessons_button.setToolTip("Ten short lessons that walk through the notes on this live network (Help ▸ Lessons)")
+        self.lessons_button.clicked.connect(self.lessons_wanted)
+        self.addWidget(self.lessons_button)
         close = QPushButton("Got it")
         close.setToolTip("Hide this hint")
         close.clicked.connect(self.dismiss)

@@ -154,6 +154,16 @@ class MainWindow(QMainWindow):
         self.guide_action = self.menuBar().addMenu("&Help").addAction("Guide: panels and keys")
         self.guide_action.setShortcut(QKeySequence("F1"))
         self.guide_action.triggered.connect(self.show_guide)
+        self.lessons_action = self.menuBar().actions()[-1].menu().addAction("Lessons")
+        self.lessons_action.triggered.connect(self.show_lessons)
+        self.hint.lessons_wanted.connect(self.show_lessons)
+
+    def show_lessons(self) -> None:
+        """The Lessons workspace, at the lesson and page the learner left (Help ▸ Lessons)."""
+        self.show_workspace("Lessons")
+        sheet = self.panels["Lessons"]
+        if sheet.lesson is None:
+            sheet.open_lesson(0)
 
     def _connect(self):
         self.training.snapshot_ready.connect(self._on_snapshot)

@@ -3,6 +3,7 @@ gui/panels/ (a Panel subclass declaring its title, dock place, help and workspac
 A panel that tabs with another comes after it."""
 from __future__ import annotations
 
+from gui.lessons.panel import LessonsPanel
 from gui.panels.activations import ActivationsPanel
 from gui.panels.backprop import BackpropPanel
 from gui.panels.compare import ComparePanel
@@ -27,4 +28,5 @@ PANELS = (
     TimelinePanel,
     ActivationsPanel,
     BackpropPanel,
+    LessonsPanel,
 )
