@@ -46,7 +46,7 @@ class Check:
     start: dict = field(default_factory=dict)
 
     kind = ""
-    needs: dict = {}          # option → type the lesson file may give (``prompt``/``answer``/``watch`` always)
+    needs = {}                # option → type the lesson file may give (``prompt``/``answer``/``watch`` always)
 
     def begin(self, env: Env) -> None:
         self.start = {"step": env.snapshot.step if env.snapshot is not None else 0,
