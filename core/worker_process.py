@@ -284,7 +284,10 @@ def answer(outlet: PipeOutlet, loop: TrainingLoop, ident: int, op: str, path: tu
 
 def child_main(conn, spec: dict) -> None:
     """The trainer process: map the data, train under the window's controls, end when told."""
+    import signal
     from threadpoolctl import threadpool_limits
+    # Ctrl+C in a terminal reaches the whole process group: the window decides, and stops us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     shm, arrays = spec["data"].attach()
     data = data_from_arrays(arrays, spec["source"], spec["names"])
     outlet = PipeOutlet(conn, spec["max_fps"])

