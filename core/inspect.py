@@ -129,7 +129,7 @@ def digit_view(snapshot, digit=None):
     fields = {name: getattr(snapshot, name) for name in ("W", "b", "config", "probe_index", "probe_label",
                                                           "probe_z", "probe_a", "probe_delta")}
     fields["probe_label_known"] = getattr(snapshot, "probe_label_known", True)
-    fields.update(dW=batch.dW, db=batch.db, batch_size=len(batch))
+    fields.update(dW=batch.dW, db=batch.db, batch_size=batch.n)
     if digit is not None:
         k = int(digit)
         if not 0 <= k < len(batch):

@@ -55,24 +55,36 @@ class TestCheck:
     test_accuracy: float
 
 
+MAX_TRACED = 256   # digits of the next mini-batch whose z, a and δ a snapshot carries
+
+
 @dataclass(frozen=True)
 class BatchTrace:
     """The next mini-batch through the current network: what the next step will compute and apply.
 
-    ``z``/``a``/``delta`` are per layer with one row per digit (``a[0]`` the images); ``dW``/``db``
-    are the batch averages, the gradient the next step will use (before momentum and L2).
+    ``z``/``a``/``delta`` are per layer with one row per digit kept (``a[0]`` the images): the first
+    ``MAX_TRACED`` digits of the batch at most, so a batch of 40,000 does not copy 40,000 images into
+    every snapshot. ``dW``/``db`` are the averages over the whole batch of ``size`` digits, the
+    gradient the next step will use (before momentum and L2).
     """
 
-    indices: np.ndarray    # rows of the training set
+    indices: np.ndarray    # rows of the training set (the digits kept)
     labels: np.ndarray
     z: tuple
     a: tuple
     delta: tuple
     dW: tuple
     db: tuple
+    size: int = 0          # digits in the whole batch (0: as many as kept)
 
     def __len__(self):
+        """The digits kept, one row each."""
         return len(self.labels)
+
+    @property
+    def n(self) -> int:
+        """Digits in the whole mini-batch: the n of (1/n) Σ."""
+        return self.size or len(self.labels)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import numpy as np
 from core.history import DecimatingHistory
 from core.network import Gradients, Network, Trace, one_hot
 from core.optim import SGD
-from core.snapshot import BatchTrace, EpochRecord, Snapshot, Status, TestCheck, frozen
+from core.snapshot import MAX_TRACED, BatchTrace, EpochRecord, Snapshot, Status, TestCheck, frozen
 
 MAX_TEST_CHECKS = 400   # test checks kept; beyond, every other one goes (evenly thinned)
 
@@ -111,9 +111,9 @@ class Trainer:
         labels = self.train.labels[idx]
         trace = self.net.forward(self.train.images[idx])
         grads = self.net.backward(trace, one_hot(labels, self.net.sizes[-1], self.net.dtype))
-        f = lambda arrays: tuple(map(frozen, arrays))  # noqa: E731
-        return BatchTrace(frozen(idx), frozen(labels), f(trace.z), f(trace.a), f(grads.delta),
-                          f(grads.dW), f(grads.db))
+        kept = lambda arrays: tuple(frozen(x[:MAX_TRACED]) for x in arrays)  # noqa: E731
+        return BatchTrace(frozen(idx[:MAX_TRACED]), frozen(labels[:MAX_TRACED]), kept(trace.z), kept(trace.a),
+                          kept(grads.delta), tuple(map(frozen, grads.dW)), tuple(map(frozen, grads.db)), len(idx))
 
     def next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (the last one of an epoch may be smaller)."""

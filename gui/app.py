@@ -55,7 +55,7 @@ class _Ending:
             return
         self.code = code
         self.app.setQuitOnLastWindowClosed(False)
-        self.window.close()
+        self.window.close_without_asking()   # Ctrl+C, SIGTERM or a script's end: no question to answer
         self.app.exit(code)
 
 

@@ -12,6 +12,7 @@ from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.runfile import RunFileError, save_run
+from core.settings import Settings, SettingsError
 from core.snapshot import network_from_snapshot
 from gui.export import export_history_csv, export_panel
 
@@ -108,6 +109,13 @@ class FileMenu:
             self.window.notify("warning", "Backprop Lens: model not loaded",
                                f"{path}: the model maps {net.sizes[0]} inputs to {net.sizes[-1]} outputs; "
                                f"the data need {wanted[0]} → {wanted[1]}. The current network is unchanged.")
+            return False
+        try:   # the same limits as every other way a network arrives (a model may be larger than we train)
+            Settings.from_mapping({"hidden": list(net.sizes[1:-1]), "activation": net.activation.name,
+                                   "cost": net.cost.name, "batch_size": self.window.training.settings.batch_size})
+        except SettingsError as e:
+            self.window.notify("warning", "Backprop Lens: model not loaded",
+                               f"{path}: {e}. The current network is unchanged.")
             return False
         step = (hyper or {}).get(MODEL_STEP_KEY, 0)
         self.window.training.load_network(net, step if isinstance(step, int) and step >= 0 else 0)

@@ -6,17 +6,15 @@ and wires the controls; it knows no panel by its internals.
 """
 from __future__ import annotations
 
-import sys
 import time
 from collections import deque
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QByteArray, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QGuiApplication, QKeySequence
 from PyQt6.QtWidgets import QDockWidget, QGraphicsItem, QLabel, QMainWindow, QMessageBox
 
 from core.settings import Settings
-from core.snapshot import network_from_snapshot
 from gui import theme  # noqa: F401  (pyqtgraph options)
 from gui.assets import app_icon
 from gui.controls import Controls
@@ -25,6 +23,7 @@ from gui.hint import FirstRunHint
 from gui.notices import Notices, notify
 from gui.help import GuideDialog, guide_html
 from gui.registry import PANELS
+from gui.session import keep_window, restore_window
 from gui.status import StatusBar
 from gui.training import Training
 from gui.view_state import ViewState
@@ -57,6 +56,7 @@ class MainWindow(QMainWindow):
         settings, problems = initial_settings(saved.get("settings", {}), settings)
         self.message_box = self.guide = None
         self._shown_once = False
+        self._asking = True        # closing asks whether to keep the trained network
         self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self.view = ViewState(self)
         self.training = Training(settings, self)
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._connect()
         self.fit_to_screen()
-        self._restore_session(saved, [problem, *problems])
+        restore_window(self, saved, [problem, *problems])
         self.show_workspace(WORKSPACES[0].name)
         self.training.data_path = data_path if data_path is not None else saved.get("data_path")
         if data is not None:
@@ -250,39 +250,15 @@ class MainWindow(QMainWindow):
         return self.guide
 
     # --- sessions and closing ----------------------------------------------------------------------
-    def _restore_session(self, saved: dict, problems: list):
-        if self.session is None:
-            return
-        # The dock layout comes from the workspaces; the size and place from last time, if it fits.
-        if saved.get("window_geometry"):
-            self.restoreGeometry(QByteArray.fromBase64(saved["window_geometry"].encode()))
-            if not self.fits_screen():
-                self.showNormal()
-                self.fit_to_screen()
-        net, model_problem = self.session.load_model()
-        if net is not None:
-            self.training.start_from(net)
-        for text in (*problems, model_problem):
-            if text:
-                self.notify("warning", "Backprop Lens: last session", text)
+    def close_without_asking(self) -> None:
+        """Close now (a signal or a script): the settings are kept, the weights only if the last
+        session kept them; no question is asked."""
+        self._asking = False
+        self.close()
 
     def closeEvent(self, event):
         self.training.close()
         for panel in self.panels.values():
             panel.shutdown()
-        self._save_session()
+        keep_window(self, ask=self._asking)
         super().closeEvent(event)
-
-    def _save_session(self):
-        if self.session is None:
-            return
-        try:
-            self.session.save(self.training.settings, self.training.data_path,
-                              bytes(self.saveGeometry().toBase64()).decode(), bytes(self.saveState().toBase64()).decode())
-            snap = self.view.last_good
-            if snap is not None and snap.step > 0 and self.notices.ask_keep_weights():
-                self.session.save_model(network_from_snapshot(snap), {**snap.config, "step": snap.step})
-            elif snap is not None and snap.step > 0:
-                self.session.forget_model()
-        except OSError as e:
-            print(f"warning: could not save the session: {e}", file=sys.stderr)

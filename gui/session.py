@@ -32,6 +32,7 @@ class Session:
         self.folder = Path(folder or platformdirs.user_config_dir("backprop-lens"))
         self.settings_path = self.folder / "settings.json"
         self.model_path = self.folder / "session-model.npz"
+        self.kept_step = 0            # the step the kept network had reached, once load_model has read it
 
     def load(self) -> tuple:
         """(saved state dict, problem text or ""). The state holds ``settings`` (a plain dict of
@@ -80,11 +81,15 @@ class Session:
         self.model_path.unlink(missing_ok=True)
 
     def load_model(self) -> tuple:
-        """(Network or None, problem text or ""); the model loader refuses a FIFO or a huge file unread."""
+        """(Network or None, problem text or ""); the model loader refuses a FIFO or a huge file unread.
+        ``kept_step`` is then the step the network had reached (0 when unknown)."""
+        self.kept_step = 0
         if not os.path.lexists(self.model_path):
             return None, ""
         try:
-            net = load_model(self.model_path)[0]
+            net, hyper = load_model(self.model_path)
+            step = (hyper or {}).get("step", 0)
+            self.kept_step = step if isinstance(step, int) and not isinstance(step, bool) and step >= 0 else 0
             # it must be a network the settings allow, or the window could not train it within memory
             Settings.from_mapping({"hidden": list(net.sizes[1:-1]), "activation": net.activation.name,
                                    "cost": net.cost.name}, str(self.model_path))
@@ -132,3 +137,47 @@ def _sentence(path: Path, problems: list) -> str:
     tail = f"; and {more} more" if more else ""
     return (f"some saved settings in {path} could not be used and were replaced by their defaults: "
             f"{'; '.join(shown)}{tail}.")
+
+
+# --- the window's side: what a launch restores and a close keeps --------------------------------------
+def restore_window(window, saved: dict, problems: list) -> None:
+    """Give ``window`` (a MainWindow) last time's size and place, if they fit the screen (the dock
+    layout comes from the workspaces), the network kept last time, and say what could not be used."""
+    from PyQt6.QtCore import QByteArray
+    session = window.session
+    if session is None:
+        return
+    if saved.get("window_geometry"):
+        window.restoreGeometry(QByteArray.fromBase64(saved["window_geometry"].encode()))
+        if not window.fits_screen():
+            window.showNormal()
+            window.fit_to_screen()
+    net, model_problem = session.load_model()
+    if net is not None:
+        window.training.start_from(net, session.kept_step)
+    for text in (*problems, model_problem):
+        if text:
+            window.notify("warning", "Backprop Lens: last session", text)
+
+
+def keep_window(window, ask: bool = True) -> None:
+    """Save ``window``'s settings, data path and size; keep its trained network if the person says so
+    (``ask`` False, a close by a signal: the network kept last time stays as it was)."""
+    import sys
+    from core.snapshot import network_from_snapshot
+    session = window.session
+    if session is None:
+        return
+    training = window.training
+    try:
+        session.save(training.settings, training.data_path, bytes(window.saveGeometry().toBase64()).decode(),
+                     bytes(window.saveState().toBase64()).decode())
+        snap = window.view.last_good
+        if snap is None or snap.step == 0 or not ask:
+            return
+        if window.notices.ask_keep_weights():
+            session.save_model(network_from_snapshot(snap), {**snap.config, "step": snap.step})
+        else:
+            session.forget_model()
+    except OSError as e:
+        print(f"warning: could not save the session: {e}", file=sys.stderr)

@@ -164,3 +164,36 @@ def test_pinned_sigmoid_outputs_raise_a_visible_warning(qtbot):
     assert "pinned" in w.last_snapshot.message
     assert "pinned" in w.status_label.text() and "b00020" in w.status_label.styleSheet()
     w.close()
+
+
+def test_closing_by_signal_asks_nothing_and_keeps_last_times_network(qtbot, tmp_path, monkeypatch):
+    """Ctrl+C or SIGTERM closes the window without a modal question (the app's handler calls
+    close_without_asking); the network kept from last time stays as it was."""
+    session = Session(tmp_path)
+    asked = []
+    monkeypatch.setattr(Notices, "ask_keep_weights", lambda self: asked.append(1) or True)
+    w = open_window(qtbot, session=session)
+    w.control.step(3)
+    paused_at(qtbot, w, 3)
+    w.close()                                       # an ordinary close asks, and keeps it
+    assert asked == [1] and session.model_path.exists()
+    kept = session.model_path.read_bytes()
+    again = open_window(qtbot, settings={}, session=session)
+    again.control.step(2)
+    paused_at(qtbot, again, 5)
+    again.close_without_asking()
+    assert asked == [1] and session.model_path.read_bytes() == kept
+
+
+def test_loading_a_model_larger_than_the_settings_allow_is_refused(qtbot, tmp_path):
+    """A model file may hold more neurons than the window can train within memory (Settings' limits)."""
+    from core.checkpoint import save_model
+    from core.network import Network
+    w = open_window(qtbot)
+    big = Network((784, 2048, 10), seed=0)            # 2,048 hidden neurons: over the 1,024 in all
+    save_model(tmp_path / "big.npz", big, {})
+    steps = w.last_snapshot.step
+    assert not w.files.load_model(tmp_path / "big.npz")
+    assert "not loaded" in w.message_box.windowTitle() and "unchanged" in w.message_box.text()
+    assert w.last_snapshot.sizes == (784, 16, 10) and w.last_snapshot.step == steps
+    w.close()

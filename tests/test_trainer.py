@@ -4,7 +4,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core.network import Network
+from core.network import Network, one_hot
 from core.trainer import Trainer
 
 
@@ -172,3 +172,18 @@ def test_test_checks_are_thinned_evenly_keeping_the_latest(monkeypatch):
     steps = [c.step for c in trainer.test_checks]
     assert len(steps) <= 8 and steps[0] == 1 and steps[-1] == 20
     assert len(set(np.diff(steps))) <= 2                 # evenly spread
+
+
+def test_a_huge_batch_is_traced_for_its_gradient_but_keeps_only_the_first_digits():
+    """A snapshot carries at most MAX_TRACED digits of the next batch (a batch of 40,000 once took
+    1.4 GB in the window), while its dW and db stay the whole batch's average."""
+    from core.snapshot import MAX_TRACED
+    from tests.snapshots import make_trainer
+    trainer = make_trainer((784, 8, 10), batch_size=290)
+    batch = trainer.trace_next_batch()
+    assert len(batch) == MAX_TRACED and batch.n == 290 and batch.a[0].shape == (MAX_TRACED, 784)
+    idx = trainer.peek_batch()
+    net = trainer.net
+    grads = net.backward(net.forward(trainer.train.images[idx]), one_hot(trainer.train.labels[idx], 10, net.dtype))
+    for mine, whole in zip(batch.dW, grads.dW):
+        np.testing.assert_allclose(mine, whole, rtol=1e-6)

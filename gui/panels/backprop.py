@@ -599,12 +599,13 @@ class BackpropPanel(Panel):
     def _sync_digits(self, snapshot: Snapshot):
         """Offer the probe and every digit of the next mini-batch; with Step one digit on, pick the
         digit the next step trains on."""
-        n = len(snapshot.next_batch) if snapshot.next_batch is not None else 0
+        batch = snapshot.next_batch
+        n, whole = (len(batch), batch.n) if batch is not None else (0, 0)
         with QSignalBlocker(self.digit_box):
             if self.digit_box.count() != n + 1:
                 keep = min(self.digit_box.currentIndex(), n)
                 self.digit_box.clear()
-                self.digit_box.addItems(["probe digit"] + [f"mini-batch digit {k + 1} of {n}" for k in range(n)])
+                self.digit_box.addItems(["probe digit"] + [f"mini-batch digit {k + 1} of {whole}" for k in range(n)])
                 self.digit_box.setCurrentIndex(max(keep, 0))
             if self._follow_batch and n and self.digit_box.currentIndex() == 0:
                 self.digit_box.setCurrentIndex(1)
