@@ -23,6 +23,7 @@ class Env:
     drawing: object
     settings: object
     choice: int | None = None
+    clicks: int = 0           # neurons selected since the task began
 
 
 def watched(text: str, ctx) -> float | None:
@@ -84,7 +85,7 @@ class SelectNeuron(Check):
     needs = {"layer": str}
 
     def done(self, env):
-        if env.neuron is None or env.snapshot is None or env.neuron == self.start["neuron"] and not self.spec.get("keep"):
+        if env.neuron is None or env.snapshot is None or env.clicks == 0:
             return False
         last = len(env.snapshot.W) - 1
         want = self.spec.get("layer", "any")
@@ -156,4 +157,4 @@ class Predict(Check):
 
 
 CHECKS = {cls.kind: cls for cls in (Steps, SelectNeuron, Draw, SetLearningRate, Choose, Predict)}
-COMMON = {"kind": str, "prompt": str, "answer": str, "watch": str, "keep": bool}
+COMMON = {"kind": str, "prompt": str, "answer": str, "watch": str}

@@ -52,6 +52,8 @@ class LessonsPanel(Panel):
         self.page_index = 0
         self.check = None
         self.choice = None
+        self.last_cost = None          # (run_id, C of the newest trained step)
+        self.clicks = 0                # neurons selected since the page's task began
         self.task: dict = {}
         self.shown: dict = {}          # placeholder text → the number shown, for the current page
         self._highlighted = None
@@ -141,10 +143,22 @@ class LessonsPanel(Panel):
         super().attach(view, training)
         self.training = training
         # a task's check must see every change, even while the sheet is hidden or paced
-        view.live_changed.connect(lambda _s: self.evaluate())
-        view.neuron_selected.connect(lambda _l, _j: (self.evaluate(), self.request_draw()))
+        view.live_changed.connect(self._on_live)
+        view.neuron_selected.connect(self._on_neuron_selected)
         view.drawing_changed.connect(lambda _d: self.evaluate())
         training.settings_changed.connect(lambda _s: self.evaluate())
+
+    def _on_live(self, snapshot) -> None:
+        if self.last_cost is not None and self.last_cost[0] != snapshot.run_id:
+            self.last_cost = None
+        if len(snapshot.cost_values):
+            self.last_cost = (snapshot.run_id, float(snapshot.cost_values[-1]))
+        self.evaluate()
+
+    def _on_neuron_selected(self, _l: int, _j: int) -> None:
+        self.clicks += 1
+        self.evaluate()
+        self.request_draw()
 
     def show_snapshot(self, snapshot) -> None:
         self.show_paced(snapshot)
@@ -225,9 +239,7 @@ class LessonsPanel(Panel):
         self.choice, self.task = None, {}
         self.check = CHECKS[page.task["kind"]](page.task) if page.task else None
         self._build_options(page)
-        if self.check is not None:
-            self.check.begin(self._env())
-            self.task["before"] = watched(page.task.get("watch", ""), self._context()) if "watch" in page.task else None
+        self._begin_task()
         self._show_panel(page.panel)
         self.heading.setText(page.title)
         self.page_label.setText(f"{index + 1}/{len(lesson.pages)}")
@@ -242,6 +254,15 @@ class LessonsPanel(Panel):
         self.page_changed.emit(lesson.key, index)
         self.evaluate()
         self.render_page()
+
+    def _begin_task(self) -> None:
+        """Note how things stand now: the task's check counts what the learner does from here."""
+        self.clicks = 0
+        if self.check is None:
+            return
+        self.check.begin(self._env())
+        spec = self.lesson.pages[self.page_index].task
+        self.task["before"] = watched(spec["watch"], self._context()) if "watch" in spec else None
 
     def _clear_body(self):
         while self.body.count():
@@ -268,6 +289,11 @@ class LessonsPanel(Panel):
         self.task["choice"] = self.lesson.pages[self.page_index].task["options"][n]
         for k, b in enumerate(self.option_buttons):
             b.setChecked(k == n)
+        if self.check is not None and self.check.kind == "predict" and self.view.live is not None:
+            # a guess is about the steps after it: count them, and the watched value, from here
+            self.check.start["step"] = self.view.live.step
+            spec = self.lesson.pages[self.page_index].task
+            self.task["before"] = watched(spec["watch"], self._context()) if "watch" in spec else None
         self.evaluate()
         self.render_page()
 
@@ -300,17 +326,23 @@ class LessonsPanel(Panel):
     def _env(self) -> Env:
         v = self.view
         settings = self.training.settings if self.training is not None else None
-        return Env(v.live if v else None, v.neuron if v else None, v.drawing if v else None, settings, self.choice)
+        return Env(v.live if v else None, v.neuron if v else None, v.drawing if v else None, settings, self.choice,
+                   self.clicks)
 
     def _context(self) -> values.Context:
         v = self.view
         return values.Context(v.live if v else None, v.neuron if v else None,
-                              self.training.settings if self.training else None, self.task)
+                              self.training.settings if self.training else None, self.task,
+                              self.last_cost if self.last_cost and v and v.live and self.last_cost[0] == v.live.run_id
+                              else None)
 
     def evaluate(self) -> bool:
         """Run the page's check; when it passes for the first time, record the answer's numbers."""
         if self.check is None or self.task.get("done") or self.view is None or self.view.live is None:
             return bool(self.task.get("done"))
+        if self.check.start.get("run_id") != self.view.live.run_id:
+            self._begin_task()     # a new network (the lesson's setup, a Reset): the task starts on it
+            return False
         if not self.check.done(self._env()):
             return False
         spec = self.lesson.pages[self.page_index].task

@@ -37,6 +37,7 @@ class Context:
     neuron: tuple | None = None
     settings: object = None
     task: dict = field(default_factory=dict)
+    last_cost: tuple | None = None     # (step, C) of the newest trained step seen in this run
     _explained: object = None
 
     def explained(self):
@@ -76,6 +77,14 @@ def _term(attr, part):
     return read
 
 
+def _last_cost(c):
+    """The mini-batch cost of the newest step the trainer reported (a snapshot carries the costs of
+    the steps since the one before, so a paused snapshot may carry none: the sheet keeps the last)."""
+    if c.last_cost is None:
+        raise ValueError_("no step has been trained yet")
+    return c.last_cost[1]
+
+
 def _probe_cost(c):
     """C0 of the probe digit, by the run's own cost (core.costs) on the core's output a."""
     a = np.asarray(c.snapshot.probe_a[-1], np.float64)
@@ -85,8 +94,8 @@ def _probe_cost(c):
 
 def _task(key):
     def read(c):
-        if key not in c.task:
-            raise ValueError_("do the task first")
+        if c.task.get(key) is None:
+            raise ValueError_("do the task first" if key not in c.task else "the watched value was not there yet")
         return c.task[key]
     return read
 
@@ -97,7 +106,7 @@ VALUES = {
     "settings.lr": lambda c: c.snapshot.config["lr"],
     "settings.batch_size": lambda c: c.snapshot.config["batch_size"],
     "net.sizes": lambda c, i: c.snapshot.config["sizes"][i],
-    "cost.batch": lambda c: _arr(c.snapshot.cost_values, -1),   # the last step's mini-batch cost C
+    "cost.batch": lambda c: _last_cost(c),   # the last trained step's mini-batch cost C
     # the probe digit, every layer (a[0] are its 784 pixels)
     "probe.label": lambda c: c.snapshot.probe_label,
     "probe.z": lambda c, l, j: _arr(c.snapshot.probe_z, l, j),
