@@ -14,7 +14,7 @@ from pathlib import Path
 
 import platformdirs
 
-from core.atomic import atomic_write
+from core.atomic import atomic_write, remove_stale_parts
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.runfile import read_json
 from core.settings import Settings, SettingsError, short_repr
@@ -147,6 +147,7 @@ def restore_window(window, saved: dict, problems: list) -> None:
     session = window.session
     if session is None:
         return
+    remove_stale_parts(session.folder)   # a save that a kill interrupted left its temporary file
     if saved.get("window_geometry"):
         window.restoreGeometry(QByteArray.fromBase64(saved["window_geometry"].encode()))
         if not window.fits_screen():
