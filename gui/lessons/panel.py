@@ -57,6 +57,7 @@ class LessonsPanel(Panel):
         self.task: dict = {}
         self.shown: dict = {}          # placeholder text → the number shown, for the current page
         self._highlighted = None
+        self._opened = []              # docks a page showed that the workspace had not
         self._saved = None             # (settings, network, step) to restore on leaving
         self._pacer = RedrawPacer(self, self.draw_if_dirty)
         self._build()
@@ -306,6 +307,11 @@ class LessonsPanel(Panel):
         if title == "Network" and window.centralWidget() is not None:
             window.centralWidget().show()      # the Network panel is the window's centre, not a dock
             return
+        dock = window.docks.get(title)
+        for other in self._opened:      # the panels earlier pages opened make way, so the sheet keeps its room
+            if other is not dock:
+                other.hide()
+        self._opened = [] if dock is None or dock.isVisible() else [dock]
         panel = getattr(window, "panels", {}).get(title)
         if panel is not None:
             panel.bring_forward()

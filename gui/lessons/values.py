@@ -223,5 +223,9 @@ def fill(text: str, ctx: Context, shown: dict, latex: bool = False) -> str:
             s = f"{mant}\\times 10^{{{int(exp)}}}"
         if latex and s == "—":
             s = r"\text{—}"
+        if latex:
+            s = "{" + s + "}"        # a group: a leading minus is a sign, not a subtraction with spaces
+        else:
+            s = s.replace("-", "−")  # the minus sign, not a hyphen
         return s
     return PLACEHOLDER.sub(one, text)
