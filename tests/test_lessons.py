@@ -237,3 +237,23 @@ def test_hostile_progress_file_resets_with_a_message(tmp_path, content):
     p.mark("01-digit", 1)
     assert json.loads(path.read_text())["done"] == {"01-digit": [1]}
     assert Progress(path).done == {"01-digit": {1}}
+
+
+def test_the_readme_example_lesson_is_valid():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### For teachers.*?```toml\n(.*?)```", readme, re.S).group(1)
+    lesson = parse(block, "readme")
+    assert lesson.pages[0].task["kind"] == "select_neuron"
+    assert [kind for kind, _ in lesson.pages[0].blocks()] == ["text", "formula", "text"]
+
+
+def test_a_vector_value_without_an_index_shows_a_question_mark():
+    from types import SimpleNamespace
+    from gui.lessons import values
+    from snapshots import make_snapshot
+    ctx = values.Context(make_snapshot(), neuron=(0, 1))
+    shown = {}
+    assert values.fill("w = {neuron.w}", ctx, shown) == "w = ?"
+    assert "vector" in shown["_missing"]
+    assert values.fill("{neuron.w[3]|.3f}", ctx, {}) == format(float(ctx.explained().w[3]), ".3f").replace("-", "−")

@@ -215,7 +215,8 @@ def fill(text: str, ctx: Context, shown: dict, latex: bool = False) -> str:
             shown.setdefault("_missing", e.args[0])
             return r"\,?\," if latex else "?"
         if isinstance(v, np.ndarray):
-            raise ValueError_(f"{{{name}}} is a vector; pick one entry")
+            shown.setdefault("_missing", f"{{{name}}} is a vector: write one entry, like {{{name}[0]}}")
+            return r"\,?\," if latex else "?"
         shown[m.group(0)] = v
         s = format_number(v, m.group(3))
         if latex and ("e" in s and not s.startswith("—")):
