@@ -174,6 +174,11 @@ def test_walk_lesson(qtbot, window, number):
         elif "{neuron." in page.text and w.view.neuron is None:
             w.view.select_neuron(len(w.view.live.W) - 1, 3)
         assert_numbers_match(w)
+        if page.figure == "activation":     # the point on the σ curve is the core's (z, a)
+            e = explain_neuron(w.view.live, *w.view.neuron)
+            assert sheet.figure.isVisible() and sheet.figure_point == (e.z, e.a)
+            x, y = sheet.figure.curve.getData()
+            np.testing.assert_allclose(y, 1 / (1 + np.exp(-x)), rtol=1e-12)
         assert "_missing" not in sheet.shown
         assert not sheet.missing_label.isVisible(), sheet.missing_label.text()
     saved = json.loads((sheet.progress.path).read_text())

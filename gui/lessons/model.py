@@ -22,6 +22,7 @@ MAX_PAGES = 40
 FORMULA = re.compile(r"\$\$(.+?)\$\$", re.S)
 PANELS = ("Network", "Weights", "Neuron", "Draw", "Evaluate", "Cost", "Compare", "Gradients", "Timeline",
           "Activations", "Backprop", "Settings")
+FIGURES = ("activation",)      # the selected neuron's (z, a) on its activation function's curve
 SETUP_KEYS = ("hidden", "activation", "cost", "seed", "lr", "momentum", "l2", "batch_size")
 
 
@@ -35,6 +36,7 @@ class Page:
     text: str
     panel: str | None = None
     task: dict | None = None
+    figure: str | None = None     # a small live plot under the text (FIGURES)
 
     def blocks(self) -> list:
         """The text cut into ("text", markdown) and ("formula", latex) blocks, in order."""
@@ -128,9 +130,12 @@ def parse(text: str, key: str) -> Lesson:
         pw = f"{where} page {n}"
         if not isinstance(p, dict):
             raise LessonError(f"{pw}: must be a table")
-        extra = set(p) - {"title", "text", "panel", "task"}
+        extra = set(p) - {"title", "text", "panel", "task", "figure"}
         if extra:
-            raise LessonError(f"{pw}: unknown key {sorted(extra)[0]!r} (a page has title, text, panel, task)")
+            raise LessonError(f"{pw}: unknown key {sorted(extra)[0]!r} (a page has title, text, panel, task, figure)")
+        figure = p.get("figure")
+        if figure is not None and figure not in FIGURES:
+            raise LessonError(f"{pw}: figure {figure!r} is not one of {', '.join(FIGURES)}")
         text = _str(p, "text", pw)
         if text.count("$$") % 2:
             raise LessonError(f"{pw}: a $$ formula is not closed")
@@ -141,7 +146,7 @@ def parse(text: str, key: str) -> Lesson:
         if panel is not None and panel not in PANELS:
             raise LessonError(f"{pw}: panel {panel!r} is not one of {', '.join(PANELS)}")
         task = _task(p["task"], pw) if "task" in p else None
-        pages.append(Page(_str(p, "title", pw), text, panel, task))
+        pages.append(Page(_str(p, "title", pw), text, panel, task, figure))
     return Lesson(key, title, order, summary, tuple(pages), dict(setup))
 
 

@@ -12,7 +12,12 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                              QWidget)
 
+import numpy as np
+import pyqtgraph as pg
+
+from core.activations import get_activation
 from core.snapshot import network_from_snapshot
+from gui import theme
 from gui.lessons import values
 from gui.lessons.checks import CHECKS, Env, watched
 from gui.lessons.formula import FormulaView
@@ -57,6 +62,7 @@ class LessonsPanel(Panel):
         self.task: dict = {}
         self.shown: dict = {}          # placeholder text → the number shown, for the current page
         self._highlighted = None
+        self.figure_point = None       # (z, a) the figure shows
         self._opened = []              # docks a page showed that the workspace had not
         self._saved = None             # (settings, network, step) to restore on leaving
         self._pacer = RedrawPacer(self, self.draw_if_dirty)
@@ -83,6 +89,7 @@ class LessonsPanel(Panel):
         self.heading.setWordWrap(True)
         self.body = QVBoxLayout()
         self.body.setSpacing(6)
+        self.figure = self._activation_plot()
         self.task_label = self._label(TASK_STYLE)
         self.options = QHBoxLayout()
         self.answer_label = self._label(DONE_STYLE)
@@ -102,6 +109,7 @@ class LessonsPanel(Panel):
         layout.addLayout(top)
         layout.addWidget(self.heading)
         layout.addLayout(self.body)
+        layout.addWidget(self.figure)
         layout.addWidget(self.task_label)
         layout.addLayout(self.options)
         layout.addWidget(self.answer_label)
@@ -116,6 +124,41 @@ class LessonsPanel(Panel):
         self.problem_label.setText("<br>".join(self.problems))
         self.problem_label.setVisible(bool(self.problems))
         self._fill_chooser()
+
+    @staticmethod
+    def _activation_plot() -> pg.PlotWidget:
+        """The selected hidden neuron's point (z, a) on its activation function's curve."""
+        plot = pg.PlotWidget()
+        plot.setFixedHeight(170)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(False, False)
+        plot.showGrid(x=True, y=True, alpha=0.25)
+        plot.setLabel("bottom", "z")
+        plot.setLabel("left", "a = σ(z)")
+        plot.curve = plot.plot(pen=pg.mkPen(theme.TRAIN, width=2))
+        plot.point = pg.ScatterPlotItem(size=11, brush=pg.mkBrush(theme.ACCENT), pen=pg.mkPen("k"))
+        plot.addItem(plot.point)
+        plot.hide()
+        return plot
+
+    def _draw_figure(self, page) -> None:
+        """Draw the page's figure from the core: the run's activation function and the neuron's z, a."""
+        self.figure.setVisible(page.figure == "activation")
+        self.figure_point = None
+        if page.figure != "activation" or self.view.neuron is None:
+            return
+        try:
+            e = values.Context(self.view.live, self.view.neuron).explained()
+        except values.ValueError_:
+            return
+        if e.is_output:
+            return   # an output's function is the cost pair's (softmax couples them): not one curve
+        act = get_activation(self.view.live.config["activation"])
+        reach = max(8.0, abs(e.z) * 1.1)
+        z = np.linspace(-reach, reach, 401)
+        self.figure.curve.setData(z, act(z))
+        self.figure.point.setData([e.z], [e.a])
+        self.figure_point = (e.z, e.a)
 
     @staticmethod
     def _label(style=""):
@@ -389,6 +432,7 @@ class LessonsPanel(Panel):
                     shown.setdefault("_missing", str(e))
             else:
                 widget.setText(values.fill(template, ctx, shown))
+        self._draw_figure(page)
         task = page.task or {}
         self.task_label.setVisible(bool(task))
         self.task_label.setText("**Your turn:** " + values.fill(task.get("prompt", ""), ctx, shown) if task else "")
