@@ -235,3 +235,26 @@ def test_shared_arrays_round_trip_without_a_copy():
 def test_death_messages_say_what_happened():
     assert "SIGKILL" in death_message(-9) and "memory" in death_message(-9)
     assert "exit code 3" in death_message(3)
+
+
+def test_the_thread_backend_still_steps_exactly(qtbot, monkeypatch):
+    """BACKPROP_LENS_BACKEND=thread keeps the old way (a thread of this process) for comparison."""
+    from gui.training_thread import TrainingThread
+    monkeypatch.setenv("BACKPROP_LENS_BACKEND", "thread")
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    assert isinstance(w.worker, TrainingThread) and w.training.backend == "thread"
+    for _ in range(7):
+        w.control.step(1)
+    paused_at(qtbot, w, 7)
+    assert w.worker.trainer.step_count == 7
+    w.close()
+
+
+def test_an_unknown_backend_is_named(qtbot):
+    from core.settings import Settings
+    from gui.training import Training
+    with pytest.raises(ValueError, match="unknown training backend 'gpu'"):
+        Training(Settings(), backend="gpu")
