@@ -46,8 +46,7 @@ WORKSPACES = (
               widths={"left": 0.40, "right": 0.58}, heights={"bottom": 0.34},
               front=("Evaluate",), areas={"Draw": "left", "Evaluate": "right"}),
     Workspace("Lessons", "Ctrl+5", "short lessons that follow the notes on the live network",
-              widths={"left": 0.30, "right": 0.36}, heights={"bottom": 0.30}, front=("Lessons",),
-              extra=("Weights",)),
+              widths={"left": 0.36}, heights={"bottom": 0.30}, front=("Lessons",), areas={"Lessons": "left"}),
 )
 
 

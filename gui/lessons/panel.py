@@ -354,7 +354,7 @@ class LessonsPanel(Panel):
         for other in self._opened:      # the panels earlier pages opened make way, so the sheet keeps its room
             if other is not dock:
                 other.hide()
-        self._opened = [] if dock is None or dock.isVisible() else [dock]
+        self._opened = [dock] if dock is not None and (dock in self._opened or not dock.isVisible()) else []
         panel = getattr(window, "panels", {}).get(title)
         if panel is not None:
             panel.bring_forward()
