@@ -104,6 +104,8 @@ def do_task(qtbot, w, spec):
             assert not sheet.evaluate()
             sheet.option_buttons[1].click()
             assert not sheet.evaluate()             # a guess without the step after it does not pass
+            e = explain_neuron(w.view.live, *w.view.neuron)
+            predicted = e.update_b                  # what the page says the step will do: −η ∂C/∂b
         start = w.view.live.step
         n = spec.get("n", 1)
         if n > 1:
@@ -112,6 +114,9 @@ def do_task(qtbot, w, spec):
             assert not sheet.evaluate(), "passes one step short"
         w.training.step(1)
         paused_at(qtbot, w, start + n)
+        if kind == "predict" and spec.get("watch") == "neuron.b" and w.view.live.config["momentum"] == 0:
+            qtbot.waitUntil(sheet.evaluate, timeout=5000)
+            np.testing.assert_allclose(sheet.task["change"], predicted, rtol=1e-4, atol=1e-9)
     elif kind == "select_neuron":
         want = spec.get("layer", "any")
         wrong = (L - 1, 0) if want == "hidden" else (0, 0) if want == "output" else None
