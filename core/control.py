@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 # --- requests: what the window may ask of the worker between two steps ------------------------
@@ -67,13 +67,6 @@ class CheckGradient:
 class StepEpoch:
     """Train to the end of the current epoch."""
 
-
-@dataclass(frozen=True)
-class Compute:
-    """Run ``fn(trainer)`` on the worker (it owns the network) and hand the result to ``reply``."""
-
-    fn: object
-    reply: object = field(default=None, compare=False)
 
 
 class RunControl:

@@ -92,8 +92,6 @@ def test_a_signal_closes_a_training_window_cleanly(tmp_path, small_npz, signum, 
     assert "Traceback" not in err and "closing the window" in err
 
 
-@pytest.mark.xfail(strict=True, reason="the spawned trainer process takes the terminal's SIGINT too (a traceback "
-                   "from the child): core.worker_process.child_main should ignore SIGINT, the window stops it")
 def test_ctrl_c_in_a_terminal_reaches_the_whole_process_group_calmly(small_npz):
     """A terminal's Ctrl+C goes to every process of the foreground group, the trainer process too."""
     proc = subprocess.Popen([sys.executable, "main.py", "--data", str(small_npz), "--hidden", "32",
