@@ -257,8 +257,12 @@ class MainWindow(QMainWindow):
         self.close()
 
     def closeEvent(self, event):
+        lessons = self.panels.get("Lessons")
+        own = lessons.learners_own() if lessons is not None else None
+        if own is not None:   # mid-lesson: the session keeps the learner's own settings and network
+            self.training.settings = own[0]
         self.training.close()
         for panel in self.panels.values():
             panel.shutdown()
-        keep_window(self, ask=self._asking)
+        keep_window(self, ask=self._asking, own=own and own[1:])
         super().closeEvent(event)

@@ -161,9 +161,10 @@ def restore_window(window, saved: dict, problems: list) -> None:
             window.notify("warning", "Backprop Lens: last session", text)
 
 
-def keep_window(window, ask: bool = True) -> None:
+def keep_window(window, ask: bool = True, own=None) -> None:
     """Save ``window``'s settings, data path and size; keep its trained network if the person says so
-    (``ask`` False, a close by a signal: the network kept last time stays as it was)."""
+    (``ask`` False, a close by a signal: the network kept last time stays as it was). ``own``:
+    (network, step) to keep instead of the one on show (a lesson's network is not the learner's)."""
     import sys
     from core.snapshot import network_from_snapshot
     session = window.session
@@ -174,10 +175,13 @@ def keep_window(window, ask: bool = True) -> None:
         session.save(training.settings, training.data_path, bytes(window.saveGeometry().toBase64()).decode(),
                      bytes(window.saveState().toBase64()).decode())
         snap = window.view.last_good
-        if snap is None or snap.step == 0 or not ask:
+        net, step = own if own else (network_from_snapshot(snap) if snap is not None else None,
+                                     snap.step if snap is not None else 0)
+        if net is None or step == 0 or not ask:
             return
         if window.notices.ask_keep_weights():
-            session.save_model(network_from_snapshot(snap), {**snap.config, "step": snap.step})
+            hyper = net.config() if own else snap.config   # the run's η, μ, λ and batch with the network
+            session.save_model(net, {**hyper, "step": step})
         else:
             session.forget_model()
     except OSError as e:

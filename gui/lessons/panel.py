@@ -251,6 +251,10 @@ class LessonsPanel(Panel):
                                  "Your own settings and weights come back when you press the button.")
         self.leave_button.setEnabled(True)
 
+    def learners_own(self):
+        """(settings, network, step) the learner had before a lesson set up its own network, or None."""
+        return self._saved
+
     def leave(self) -> None:
         """Put back the learner's settings and network as they were before the first setup."""
         if self._saved is None or self.training is None:

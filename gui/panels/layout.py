@@ -163,7 +163,7 @@ class LayoutPanel(Panel):
     title = "Network"
     area = "center"
     follows_past = True
-    workspaces = ("Overview", "Backprop")
+    workspaces = ("Overview", "Backprop", "Lessons")
     help = ("The probe digit's 784 pixels on the left, the hidden neurons coloured by their activation, "
             'the 10 outputs with their values; lines are the strongest weights, blue positive and red '
             'negative. Click a hidden node to inspect that neuron.')
