@@ -2,9 +2,13 @@
 QtSvg paints them as vectors, so they are crisp at any device pixel ratio."""
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
-import ziamath
+with warnings.catch_warnings():   # ziamath finds its font with a deprecated importlib.resources call
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import ziamath
+
 from PyQt6.QtCore import QByteArray, QRectF, QSize
 from PyQt6.QtSvg import QSvgRenderer
 from PyQt6.QtWidgets import QSizePolicy, QWidget
