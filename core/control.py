@@ -69,7 +69,29 @@ class StepEpoch:
 
 
 
-class RunControl:
+class ControlState:
+    """What a control says now, read-only: running, stopped, the slow-motion delay. Shared by the
+    RunControl a worker thread obeys and the window's stand-in for a trainer in another process."""
+
+    _running = False
+    _stopped = False
+    _delay = 0.0
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    @property
+    def delay(self) -> float:
+        """Seconds between steps while running (slow motion)."""
+        return self._delay
+
+
+class RunControl(ControlState):
     """Thread-safe run / pause / step(n) / stop, plus requests the worker applies between steps."""
 
     def __init__(self, delay: float = 0.0):
@@ -119,19 +141,6 @@ class RunControl:
             self._cond.notify_all()
 
     # --- called by the worker -------------------------------------------------------------
-    @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    @property
-    def delay(self) -> float:
-        """Seconds between steps while running (slow motion)."""
-        return self._delay
-
     @property
     def budget(self) -> int:
         return self._budget

@@ -24,6 +24,7 @@ from multiprocessing import shared_memory
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
+from core.control import ControlState
 from core.snapshot import Status
 from core.worker_process import Ref, SharedArrays, child_main, data_arrays, recv_message, send_message
 from gui.training_thread import MAX_FPS, Mailbox, timing
@@ -52,7 +53,7 @@ def death_message(exitcode) -> str:
     return f"the training process ended unexpectedly (exit code {exitcode}); Reset starts a new one"
 
 
-class RemoteControl:
+class RemoteControl(ControlState):
     """RunControl's methods for a trainer in another process: each call is one pipe message.
 
     ``running`` and ``delay`` are what the window asked for (the trainer follows them in order);
@@ -91,18 +92,6 @@ class RemoteControl:
     def request(self, *requests):
         if requests:
             self._send("requests", list(requests))
-
-    @property
-    def running(self) -> bool:
-        return self._running
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
-    @property
-    def delay(self) -> float:
-        return self._delay
 
     def halted_by_trainer(self, seq: int):
         """The trainer paused itself after the window's command ``seq``: not running, unless the

@@ -27,21 +27,10 @@ def main() -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"))
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
-    from PyQt6.QtCore import QEventLoop, QTimer
-    from PyQt6.QtWidgets import QApplication
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName("Backprop Lens")
-    from core.data import load_mnist
     from gui.lessons import progress
-    from gui.main_window import MainWindow
+    from screenshots import open_window   # tools/screenshots.py, beside this file
     progress.default_path = lambda: Path("/tmp/lesson-shots-progress.json")   # leave the real one alone
-    window = MainWindow({"hidden": [100]}, data=load_mnist(args.data, progress=False))
-    window.show()
-
-    def wait(seconds):
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
+    window, wait = open_window(args.data)
 
     wait(1.5)
     window.show_lessons()

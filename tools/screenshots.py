@@ -10,14 +10,31 @@ the workspaces with Ctrl+1…4 through xdotool, and saves the whole screen with 
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+
+def open_window(data_path):
+    """(the app's window on the data in ``data_path``, shown; ``wait(seconds)``, which runs Qt's event
+    loop that long, as the app does)."""
+    from PyQt6.QtCore import QEventLoop, QTimer
+    from PyQt6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Backprop Lens")
+    from core.data import load_mnist
+    from gui.main_window import MainWindow
+    window = MainWindow({"hidden": [100]}, data=load_mnist(data_path, progress=False))
+    window.show()
+
+    def wait(seconds):
+        loop = QEventLoop()
+        QTimer.singleShot(int(seconds * 1000), loop.quit)
+        loop.exec()
+    return window, wait
 
 
 def main() -> int:
@@ -28,19 +45,7 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "docs"))
     parser.add_argument("--workspaces", default="Overview,Weights,Backprop,Evaluate")
     args = parser.parse_args()
-    from PyQt6.QtCore import QEventLoop, QTimer
-    from PyQt6.QtWidgets import QApplication
-    app = QApplication(sys.argv[:1])
-    app.setApplicationName("Backprop Lens")
-    from core.data import load_mnist
-    from gui.main_window import MainWindow
-    window = MainWindow({"hidden": [100]}, data=load_mnist(args.data, progress=False))
-    window.show()
-
-    def wait(seconds):
-        loop = QEventLoop()
-        QTimer.singleShot(int(seconds * 1000), loop.quit)
-        loop.exec()
+    window, wait = open_window(args.data)
 
     def keys(*names):
         window.activateWindow()
