@@ -57,6 +57,7 @@ class MainWindow(QMainWindow):
         self.message_box = self.guide = None
         self._shown_once = False
         self._asking = True        # closing asks whether to keep the trained network
+        self.current_workspace = ""
         self.frame_times = deque(maxlen=600)   # (start, seconds) of recent frames, for benchmarks
         self.view = ViewState(self)
         self.training = Training(settings, self)
