@@ -338,8 +338,6 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown network {unknown[0]!r}; choose from {', '.join(NETWORKS)}")
     os.environ["BACKPROP_LENS_BACKEND"] = args.backend
-    from PyQt6 import sip
-    sip.setdestroyonexit(False)   # as the app does: no Qt destructors in Python's last moment
     data = load_mnist(args.data, progress=False)
     results = [measure(data, name, NETWORKS[name], args) for name in args.networks.split(",")]
     report = {"platform": os.environ.get("QT_QPA_PLATFORM", ""), "backend": args.backend,

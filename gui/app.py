@@ -9,7 +9,6 @@ import signal
 import sys
 from contextlib import contextmanager
 
-from PyQt6 import sip
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
@@ -24,9 +23,6 @@ def run_app(args, settings: dict) -> int:
     143 (SIGTERM)."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Backprop Lens")
-    # At exit, Python may free Qt objects in any order (a widget after the application): a crash in
-    # the last moment. Everything that matters (threads, the trainer, files) is ended before then.
-    sip.setdestroyonexit(False)
     from gui.main_window import MainWindow
     from gui.session import Session
     # A scripted run (--steps/--screenshot) starts clean, leaves the user's session alone and loads
