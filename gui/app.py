@@ -9,6 +9,7 @@ import signal
 import sys
 from contextlib import contextmanager
 
+from PyQt6 import sip
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
@@ -40,6 +41,11 @@ def run_app(args, settings: dict) -> int:
         if scripted:
             _script(window, ending, args.steps, args.screenshot)
         code = app.exec()
+    # Free the window's widgets now, while the application still exists: left to Python's exit,
+    # Qt objects were destroyed after the application and a big network's window crashed there.
+    ending.window = None
+    sip.delete(window)
+    del window
     return code if ending.code is None else ending.code
 
 

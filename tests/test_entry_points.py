@@ -108,3 +108,13 @@ def test_ctrl_c_in_a_terminal_reaches_the_whole_process_group_calmly(small_npz):
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "error:" not in err
+
+
+def test_a_big_network_s_window_exits_cleanly(tmp_path, small_npz):
+    """A window with 1,024 hidden neurons crashed (SIGSEGV) in Python's exit, after its work was done:
+    Qt objects were freed after the application. run_app now frees the window first."""
+    out = tmp_path / "w.png"
+    result = run("main.py", "--data", small_npz, "--hidden", "1024", "--batch-size", "64", "--steps", "3",
+                 "--screenshot", out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert out.stat().st_size > 10_000
