@@ -354,9 +354,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    code = main()
-    # The window is closed and its trainer ended; skip Python's teardown of the Qt objects still held
-    # here, which can crash in xcb's last moment (the app itself ends through app.exec and does not).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    from gui.app import exit_without_teardown
+    exit_without_teardown(main())

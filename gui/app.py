@@ -5,6 +5,7 @@ module never imports ``main``, so ``python main.py`` runs main.py once.
 """
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -152,3 +153,12 @@ def _script(window, end: _Ending, steps: int, screenshot):
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+def exit_without_teardown(code: int) -> None:
+    """End a script that drove a window (a benchmark, the screenshot tool) once the window is closed
+    and its trainer ended: Python's teardown of Qt objects a script still holds can crash in the
+    last moment on xcb; ``run_app`` frees its window itself and does not need this."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
