@@ -194,3 +194,19 @@ def test_workspaces_from_the_keyboard_and_view_menu_bring_panels_forward(qtbot, 
     assert w.current_workspace == "Overview"
     overview = [p.title for p in w.panels.values() if p.on_screen()]
     assert set(overview) == {"Network", "Weights", "Cost", "Activations"}     # a calm start
+
+
+def test_toolbar_icons_are_svg_files_not_font_glyphs(qtbot, window):
+    """Item 13: ⏸ was drawn as an empty box with the Debian fonts."""
+    from gui.assets import app_icon, asset
+    w = window
+    for action in (w.controls.run_action, w.controls.step_action, w.controls.epoch_action,
+                   w.controls.reset_action, w.controls.reseed_action):
+        assert not action.icon().isNull(), action.text()
+        assert action.text().isascii(), action.text()          # no ▶ ⏸ glyphs in the labels
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert w.controls.run_action.text() == "Pause" and not w.controls.run_action.icon().isNull()
+    qtbot.keyClick(w, Qt.Key.Key_Space)
+    assert not app_icon().isNull() and not w.windowIcon().isNull()
+    desktop = asset("backprop-lens.desktop").read_text()
+    assert "Exec=backprop-lens" in desktop and "Icon=backprop-lens" in desktop
