@@ -1,7 +1,7 @@
 """The first thing a newcomer reads: what to press, under the toolbar, until training has moved."""
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
 TEXT = ("<b>New here?</b> Press <b>Space</b> to train (the first 100 steps go slowly, to watch) or "
@@ -9,6 +9,14 @@ TEXT = ("<b>New here?</b> Press <b>Space</b> to train (the first 100 steps go sl
 TIP = ("Space runs and pauses training; the first 100 steps of a new network run at 30 ms each so you can "
        "watch the cost fall and the weights take shape. → trains exactly one mini-batch and every panel "
        "shows the result. Ctrl+1 Overview, Ctrl+2 Weights, Ctrl+3 Backprop, Ctrl+4 Evaluate.")
+
+
+class HintLabel(QLabel):
+    """The hint's text: as wide as it wants where there is room, but never a minimum that widens
+    the window (on a narrow screen it is cut at the edge; the tooltip has it all)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(40, super().minimumSizeHint().height())
 
 
 class FirstRunHint(QToolBar):
@@ -20,12 +28,10 @@ class FirstRunHint(QToolBar):
         super().__init__("Getting started", parent)
         self.setObjectName("toolbar-hint")
         self.setMovable(False)
-        self.label = QLabel(TEXT)
+        self.label = HintLabel(TEXT)
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setToolTip(TIP)
-        # Cut at the window's edge on a narrow screen (the tooltip has it all), never widening the window.
-        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.label.setMinimumWidth(1)
+        self.label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.label.setStyleSheet("QLabel { background: #fff4d6; border: 1px solid #e0b44c; border-radius: 4px;"
                                  " padding: 4px 8px; }")
         self.addWidget(self.label)

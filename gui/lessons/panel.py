@@ -8,7 +8,7 @@ a particular network sets it up; "Back to my network" restores the learner's set
 """
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout,
                              QWidget)
 
@@ -183,6 +183,15 @@ class LessonsPanel(Panel):
             self.chooser.setCurrentIndex(current)
 
     # --- wiring ------------------------------------------------------------------------------
+    def showEvent(self, event):
+        super().showEvent(event)
+        if self.lesson is None and self.lessons:   # shown by Ctrl+5 or the View menu: a page, not a blank sheet
+            QTimer.singleShot(0, self._open_where_left)
+
+    def _open_where_left(self) -> None:
+        if self.lesson is None and self.lessons:
+            self.open_lesson(0)
+
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self.training = training
