@@ -81,3 +81,26 @@ class LatestJob(QObject):
 
     def __repr__(self):
         return f"{type(self).__name__}({self.name!r}, busy={self.busy}, min_interval={self.min_interval})"
+
+
+def evaluate_snapshot(snapshot, dataset):
+    """The test-set evaluation (core.evaluate.Evaluation) of ``snapshot``'s weights (read-only
+    copies: the trainer is never touched)."""
+    from core.evaluate import evaluate, network_from_snapshot
+    return evaluate(network_from_snapshot(snapshot), dataset)
+
+
+class EvaluationRunner(LatestJob):
+    """Evaluates snapshots off the GUI thread, at most one per ``min_interval`` seconds (on a tiny
+    data set an epoch can end every few milliseconds); ``finished(evaluation, snapshot)`` arrives in
+    the GUI thread, ``failed(message)`` if an evaluation raised."""
+
+    finished = pyqtSignal(object, object)
+
+    def __init__(self, parent=None, min_interval: float = 1.0):
+        super().__init__(evaluate_snapshot, parent, min_interval, name="evaluation")
+        self.done.connect(self.finished)
+
+    def request(self, snapshot, dataset) -> None:
+        """Evaluate ``snapshot``'s weights on ``dataset`` soon."""
+        super().request(snapshot, dataset, tag=snapshot)

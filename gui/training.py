@@ -17,7 +17,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 from core.control import CheckGradient, LoadNetwork, Reset, RunControl, SetHyper, StepEpoch
 from core.settings import Settings, SettingsError
 from core.snapshot import network_from_snapshot
-from gui.panels.evaluate import EvaluationRunner
+from gui.jobs import EvaluationRunner
 from gui.trainer_process import TrainerProcess
 from gui.training_thread import TrainingThread
 

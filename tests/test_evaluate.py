@@ -11,7 +11,8 @@ from core.evaluate import (Evaluation, confusion_matrix, evaluate, misclassified
                            per_class_accuracy, top_outputs)
 from core.network import Network
 from core.trainer import Trainer
-from gui.panels.evaluate import EvaluatePanel, EvaluationRunner, cell_colours, mistake_title
+from gui.jobs import EvaluationRunner
+from gui.panels.evaluate import EvaluatePanel, cell_colours, mistake_title
 from tests.snapshots import make_trainer, open_panel, synthetic_digits
 
 PNG_DIR = Path("/tmp/panels")

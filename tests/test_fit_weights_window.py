@@ -1,28 +1,14 @@
 """Issue 12 in the real window: the Weights workspace shows the weight tiles at 2× or more at common
 screen sizes, and a neuron selected in one panel is highlighted in the Weights and Network panels."""
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from PyQt6.QtCore import Qt
 
+from screens import run_on_screen
 from test_window import window  # noqa: F401  (a fixture)
 
-ROOT = Path(__file__).resolve().parents[1]
 MEASURE = r'''
-import json, sys, time
-sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/tests")
-from PyQt6.QtWidgets import QApplication
-app = QApplication(sys.argv[:1])
-from test_window import small_data
-from gui.main_window import MainWindow
-def pump(seconds):
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents(); time.sleep(0.005)
 w = MainWindow({"hidden": json.loads(sys.argv[2])}, data=small_data())
 w.show(); pump(0.6)
 out = {}
@@ -36,16 +22,7 @@ w.close()
 
 
 def measure(tmp_path, width, height, hidden) -> dict:
-    config = {"synchronousWindowSystem": False, "windowFrameMargins": False,
-              "screens": [{"name": "s", "x": 0, "y": 0, "width": width, "height": height,
-                           "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1.0}]}
-    path = tmp_path / "screen.json"
-    path.write_text(json.dumps(config))
-    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={path}"}
-    done = subprocess.run([sys.executable, "-c", MEASURE, str(ROOT), json.dumps(hidden)], env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_screen(tmp_path, MEASURE, width, height, 1.0, json.dumps(hidden))
 
 
 @pytest.mark.parametrize("width, height", [(1366, 768), (1920, 1080)])

@@ -1,30 +1,17 @@
 """Issue 12 at the window's level: it fits every screen, paused panels are whole, the status bar keeps
 its figures, a newcomer gets a hint and a gentle start, and a saved network keeps its step."""
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
+from screens import run_on_screen
 from test_window import small_data, wait_paused, window  # noqa: F401  (window is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREEN_SCRIPT = r'''
-import json, sys, time
-sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/tests")
-from PyQt6.QtWidgets import QApplication
-app = QApplication(sys.argv[:1])
-from test_window import small_data
-from gui.main_window import MainWindow
 from gui.workspaces import WORKSPACES
-def pump(seconds):
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents(); time.sleep(0.005)
 w = MainWindow({"hidden": [100]}, data=small_data())
 w.show(); pump(0.5)
 free = app.primaryScreen().availableGeometry()
@@ -46,16 +33,7 @@ w.close()
 
 def open_on_screen(tmp_path, width, height, dpr=1.0) -> dict:
     """Open the window in a fresh process on a virtual screen of ``width``×``height`` logical px."""
-    config = {"synchronousWindowSystem": False, "windowFrameMargins": False,
-              "screens": [{"name": "s", "x": 0, "y": 0, "width": int(width * dpr), "height": int(height * dpr),
-                           "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": dpr}]}
-    path = tmp_path / "screen.json"
-    path.write_text(json.dumps(config))
-    env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={path}"}
-    done = subprocess.run([sys.executable, "-c", SCREEN_SCRIPT, str(ROOT)], env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_on_screen(tmp_path, SCREEN_SCRIPT, width, height, dpr)
 
 
 MIN_PANEL = (240, 150)   # px: below this a panel is not usable

@@ -18,10 +18,9 @@ from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPi
 from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLayout, QPushButton, QScrollArea, QSizePolicy,
                              QSplitter, QToolTip, QVBoxLayout, QWidget)
 
-from core.evaluate import Evaluation, evaluate, network_from_snapshot
+from core.evaluate import Evaluation
 from core.snapshot import Snapshot
 from gui import theme
-from gui.jobs import LatestJob
 from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 
@@ -561,24 +560,3 @@ class EvaluatePanel(Panel):
 
     def __repr__(self):
         return f"EvaluatePanel(evaluation={self.evaluation!r}, selected={self.selected})"
-
-
-def evaluate_snapshot(snapshot: Snapshot, dataset) -> Evaluation:
-    """The test-set evaluation of ``snapshot``'s weights (read-only copies: the trainer is never touched)."""
-    return evaluate(network_from_snapshot(snapshot), dataset)
-
-
-class EvaluationRunner(LatestJob):
-    """Evaluates snapshots off the GUI thread, at most one per ``min_interval`` seconds (on a tiny
-    data set an epoch can end every few milliseconds); ``finished(evaluation, snapshot)`` arrives in
-    the GUI thread, ``failed(message)`` if an evaluation raised."""
-
-    finished = pyqtSignal(object, object)
-
-    def __init__(self, parent=None, min_interval: float = 1.0):
-        super().__init__(evaluate_snapshot, parent, min_interval, name="evaluation")
-        self.done.connect(self.finished)
-
-    def request(self, snapshot: Snapshot, dataset) -> None:
-        """Evaluate ``snapshot``'s weights on ``dataset`` soon."""
-        super().request(snapshot, dataset, tag=snapshot)
