@@ -23,6 +23,13 @@ def pump(seconds):
         app.processEvents(); time.sleep(0.005)
 '''
 
+# And ends with: the window is closed; skip Python's teardown of the Qt objects the script still
+# holds, which could crash at the very end (as the GUI bench and the screenshot tool do).
+ENDING = r'''
+from gui.app import exit_without_teardown
+exit_without_teardown(0)
+'''
+
 
 def run_on_screen(tmp_path, script: str, width: int, height: int, dpr: float = 1.0, *args) -> dict:
     """Run PREAMBLE + ``script`` (argv: the project root, then ``args``) on a ``width``×``height``
@@ -33,7 +40,7 @@ def run_on_screen(tmp_path, script: str, width: int, height: int, dpr: float = 1
     path = tmp_path / "screen.json"
     path.write_text(json.dumps(config))
     env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={path}"}
-    done = subprocess.run([sys.executable, "-c", PREAMBLE + script, str(ROOT), *map(str, args)], env=env,
+    done = subprocess.run([sys.executable, "-c", PREAMBLE + script + ENDING, str(ROOT), *map(str, args)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
