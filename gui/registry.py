@@ -1,5 +1,6 @@
 """Every panel of the window, in the order their docks are built. Adding a panel is one new file in
-gui/panels/ (a Panel subclass declaring its title, dock place, help and workspaces) and one line here.
+gui/panels/ (a Panel subclass declaring its title, dock place, help and workspaces) and one line here
+(the Why and Over time panels are listed in their packages' ``PANELS``).
 A panel that tabs with another comes after it."""
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from gui.panels.layout import LayoutPanel
 from gui.panels.neuron import NeuronInspector
 from gui.panels.timeline import TimelinePanel
 from gui.panels.weights import WeightsPanel
+from gui.panels import overtime, why
 
 PANELS = (
     LayoutPanel,
@@ -29,4 +31,6 @@ PANELS = (
     ActivationsPanel,
     BackpropPanel,
     LessonsPanel,
+    *why.PANELS,
+    *overtime.PANELS,
 )
