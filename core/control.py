@@ -64,6 +64,18 @@ class CheckGradient:
 
 
 @dataclass(frozen=True)
+class Silence:
+    """Knock out hidden neurons ``neurons`` of weight layer ``layer`` (activation held at 0) in the
+    trainer's network, so training goes on without them; an empty tuple restores the layer. With
+    ``in_training`` False the trainer's network is left whole (the window silences them only in
+    what it evaluates) and any silencing of that layer is lifted."""
+
+    layer: int
+    neurons: tuple = ()
+    in_training: bool = True
+
+
+@dataclass(frozen=True)
 class StepEpoch:
     """Train to the end of the current epoch."""
 

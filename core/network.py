@@ -72,6 +72,24 @@ class Network:
         self.W = [(rng.standard_normal((n_out, n_in)) * np.sqrt(gain / n_in)).astype(self.dtype)
                   for n_in, n_out in zip(self.sizes[:-1], self.sizes[1:])]
         self.b = [np.zeros(n_out, dtype=self.dtype) for n_out in self.sizes[1:]]
+        self.silenced: dict = {}   # knock-out: weight layer l -> neurons j whose activation is held at 0
+
+    def silence(self, silenced) -> None:
+        """Hold the activations of some hidden neurons at 0 (a knock-out) in forward and backward:
+        ``silenced`` maps weight layer l (a hidden layer) to neuron indices j; empty restores all.
+        A silenced neuron passes nothing on and, its activation being a constant, gets δ = 0."""
+        checked = {}
+        for l, js in dict(silenced).items():
+            l = int(l)
+            if not 0 <= l < self.n_layers - 1:
+                raise ValueError(f"only hidden neurons can be silenced; weight layer {l} is not a hidden layer "
+                                 f"of a network with {self.n_layers} weight layers")
+            js = np.unique(np.asarray(list(js), dtype=np.intp))
+            if js.size and not (0 <= js[0] and js[-1] < self.sizes[l + 1]):
+                raise ValueError(f"hidden layer {l + 1} has neurons 0–{self.sizes[l + 1] - 1}, not {js.tolist()}")
+            if js.size:
+                checked[l] = js
+        self.silenced = checked
 
     @property
     def n_layers(self) -> int:
@@ -86,11 +104,16 @@ class Network:
         """z = W a_prev + b and a = σ(z) for every layer, for a batch X of shape (n, 784)."""
         a = [np.asarray(X, dtype=self.dtype)]
         z = []
+        silenced = self.silenced
         for l, (W, b) in enumerate(zip(self.W, self.b)):
             zl = _times_transpose(a[-1], W)
             zl += b
             z.append(zl)
             a.append(self.sigma(l)(zl))
+            if silenced and l in silenced:
+                if a[-1] is zl:             # a linear σ returns z itself; z must stay as computed
+                    a[-1] = zl.copy()
+                a[-1][:, silenced[l]] = 0   # knocked out: the neuron passes nothing on
         return Trace(z=z, a=a)
 
     def backward(self, trace: Trace, Y: np.ndarray, scale: float = 1.0) -> Gradients:
@@ -103,9 +126,12 @@ class Network:
         L = self.n_layers
         delta = [None] * L
         delta[-1] = self.cost.delta(trace.z[-1], trace.a[-1], np.asarray(Y, dtype=self.dtype))
+        silenced = self.silenced
         for l in range(L - 2, -1, -1):
             d = delta[l + 1] @ self.W[l + 1]
             d *= self.activation.prime_from_a(trace.a[l + 1])
+            if silenced and l in silenced:
+                d[:, silenced[l]] = 0      # a held activation does not depend on z: ∂a/∂z = 0
             delta[l] = d
         dW, db = [], []
         for l in range(L):
@@ -154,6 +180,7 @@ class Network:
         other = Network(self.sizes, self.activation.name, self.cost.name, self.seed, self.dtype)
         other.W = [w.copy() for w in self.W]
         other.b = [b.copy() for b in self.b]
+        other.silenced = dict(self.silenced)
         return other
 
     def __repr__(self):

@@ -127,6 +127,7 @@ class Snapshot:
     run_id: int = 0                # a new network (Reset, Load) gets a new id
     live_step: int | None = None   # looking back: the live run's step meanwhile; None when live
     next_batch: BatchTrace | None = None  # the mini-batch the next step trains on, traced now
+    silenced: tuple = ()           # (l, j) of hidden neurons the trainer holds at 0 (knocked out), sorted
 
     @property
     def running(self) -> bool:

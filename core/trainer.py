@@ -312,7 +312,8 @@ class Trainer:
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
             epochs=tuple(self.epochs), test_checks=tuple(self.test_checks),
             samples_per_second=self._speed, message=message,
-            data_source=data_source, run_id=run_id, next_batch=self.trace_next_batch())
+            data_source=data_source, run_id=run_id, next_batch=self.trace_next_batch(),
+            silenced=tuple((l, int(j)) for l, js in sorted(net.silenced.items()) for j in js))
 
     def __repr__(self):
         return (f"Trainer({self.net!r}, {self.optimizer!r}, batch_size={self.batch_size}, "

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.control import CheckGradient, DrawProbe, LoadNetwork, MoveProbe, Reset, RunControl, SetHyper, StepEpoch
+from core.control import (CheckGradient, DrawProbe, LoadNetwork, MoveProbe, Reset, RunControl, SetHyper, Silence,
+                          StepEpoch)
 from core.divergence import DivergenceMonitor, pinned_outputs
 from core.gradcheck import check_neuron
 from core.network import Network, one_hot
@@ -179,7 +180,7 @@ class TrainingLoop:
     def _apply(self, requests: list):
         handlers = {SetHyper: self._set_hyper, Reset: self._reset, LoadNetwork: self._load,
                     MoveProbe: lambda r: self._move_probe(r.how),
-                    DrawProbe: self._draw_probe,
+                    DrawProbe: self._draw_probe, Silence: self._silence,
                     CheckGradient: lambda r: self._check_gradient(r.layer, r.neuron),
                     StepEpoch: lambda r: self.control.step(self.trainer.steps_left_in_epoch())}
         for request in requests:
@@ -202,6 +203,16 @@ class TrainingLoop:
 
     def _load(self, request: LoadNetwork):
         self._build(request.network, request.step)
+
+    def _silence(self, request: Silence):
+        """Knock hidden neurons out of the trained network (or lift them: not in training, or none)."""
+        net = self.trainer.net
+        silenced = dict(net.silenced)
+        silenced[int(request.layer)] = tuple(request.neurons) if request.in_training else ()
+        try:
+            net.silence(silenced)
+        except ValueError as e:     # a request for another network's shape: say so, keep training
+            self._message = f"Knock-out ignored: {e}"
 
     def _draw_probe(self, request: DrawProbe):
         self.trainer.drawn = None if request.image is None else (request.image, request.label)
