@@ -116,6 +116,12 @@ def evaluate(net: Network, dataset, top: int = 3) -> Evaluation:
                       mistakes=misclassified(out, labels, top), predicted=_read_only(predicted))
 
 
+def evaluate_snapshot(snapshot, dataset) -> Evaluation:
+    """The test-set evaluation of ``snapshot``'s weights on ``dataset`` (run in the analysis
+    process: the trainer is never touched)."""
+    return evaluate(network_from_snapshot(snapshot), dataset)
+
+
 def _read_only(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array

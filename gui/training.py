@@ -17,6 +17,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 from core.control import CheckGradient, LoadNetwork, Reset, RunControl, SetHyper, StepEpoch
 from core.settings import Settings, SettingsError
 from core.snapshot import network_from_snapshot
+from gui import jobs
 from gui.jobs import EvaluationRunner
 from gui.trainer_process import TrainerProcess
 from gui.training_thread import TrainingThread
@@ -152,6 +153,7 @@ class Training(QObject):
         """End every thread this object started (closing the window)."""
         self.stop_worker()
         self.evaluator.stop()
+        jobs.shutdown()           # the analysis process ends with the window (a new one starts on demand)
         if self.loader is not None:
             self.loader.wait(5000)
 

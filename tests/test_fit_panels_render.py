@@ -121,7 +121,7 @@ def test_render_compare(qtbot, trained):
 
 def test_render_timeline(qtbot, trained):
     panel = opened(qtbot, TimelinePanel)
-    panel.set_test_set(trained.test.images, trained.test.labels)
+    panel.set_test_set(trained.test)
     for s in trained.snaps:
         panel.show_snapshot(s)
     qtbot.waitUntil(lambda: set(panel.quick_accuracy) == set(panel.timeline.steps), timeout=20000)

@@ -116,7 +116,7 @@ def panel(qtbot):
     p.resize(900, 500)
     p.show()
     test = synthetic_digits(100, 1)       # the test set make_snapshots' trainer evaluates on
-    p.set_test_set(test.images, test.labels)
+    p.set_test_set(test)
     return p
 
 

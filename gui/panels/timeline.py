@@ -8,7 +8,6 @@ carries on meanwhile.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pyqtgraph as pg
@@ -16,61 +15,19 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QPushButton, QSlider, QVBoxLayout
 
-from core.network import one_hot
-from core.snapshot import Snapshot, Status, frozen, network_from_snapshot
-from core.timeline import Timeline, TimelineEntry
+from core.past import QUICK_SAMPLES, past_view, quick_accuracies
+from core.snapshot import Snapshot, Status
+from core.timeline import Timeline
 from gui import theme
 from gui.jobs import LatestJob
 from gui.fit_text import ElidedLabel
 from gui.panels.base import Panel
 
-NO_POINTS = frozen(np.zeros(0))
-QUICK_SAMPLES = 1000     # test digits behind the accuracy curve over all saved weights
 # the legend's (words, short words for a small dock)
 LEGEND = ((f"saved weights ({QUICK_SAMPLES} test digits)", f"{QUICK_SAMPLES} digits"),
           ("epoch ends (all test digits)", "epochs"), ("looked at (all test digits)", "looked at"),
           ("saved weights", "saved"))
 COMPACT = (480, 330)     # px: below either, a short legend across the top and no axis titles
-
-
-def historical_snapshot(latest: Snapshot, entry: TimelineEntry) -> Snapshot:
-    """``latest`` with ``entry``'s weights, step and epoch, and the probe digit's z, a and δ
-    recomputed by the core Network for those weights. Its status is "timeline"; it carries no cost
-    points and no next-batch trace (they belong to the live run)."""
-    past = replace(latest, W=entry.W, b=entry.b, step=entry.step)
-    net = network_from_snapshot(past)
-    trace = net.forward(np.asarray(latest.probe_a[0])[None, :])
-    grads = net.backward(trace, one_hot([latest.probe_label], net.sizes[-1], net.dtype))
-    epochs = tuple(r for r in latest.epochs if r.step <= entry.step)
-    epoch = epochs[-1].epoch if epochs else 0
-    start = epochs[-1].step if epochs else 0
-    return replace(
-        past, status=Status.TIMELINE, epochs=epochs, epoch=epoch,
-        epoch_fraction=min(1.0, (entry.step - start) / max(latest.steps_per_epoch, 1)),
-        probe_z=tuple(frozen(z[0]) for z in trace.z), probe_a=tuple(frozen(a[0]) for a in trace.a),
-        probe_delta=tuple(frozen(d[0]) for d in grads.delta),
-        cost_steps=NO_POINTS, cost_values=NO_POINTS, accuracy_values=NO_POINTS,
-        grad_norm_values=frozen(np.zeros((0, len(entry.W)))),
-        next_batch=None,   # traced through the live weights, not these
-        message=f"weights saved at step {entry.step} (live: step {latest.step})",
-        live_step=latest.step)
-
-
-def past_view(latest: Snapshot, entry: TimelineEntry, test) -> tuple:
-    """(historical snapshot, its whole-test-set accuracy or NaN): run off the GUI thread."""
-    past = historical_snapshot(latest, entry)
-    accuracy = network_from_snapshot(past).evaluate(*test)[1] if test is not None else math.nan
-    return past, accuracy
-
-
-def quick_accuracies(latest: Snapshot, entries, test) -> dict:
-    """step → accuracy on the first QUICK_SAMPLES test digits of each entry's weights (off the GUI thread)."""
-    images, labels = (x[:QUICK_SAMPLES] for x in test)
-    out = {}
-    for entry in entries:
-        net = network_from_snapshot(replace(latest, W=entry.W, b=entry.b))
-        out[entry.step] = float(np.mean(net.predict(images) == labels))
-    return out
 
 
 class TimelinePanel(Panel):
@@ -94,7 +51,7 @@ class TimelinePanel(Panel):
         self.timeline = Timeline(capacity, every)
         self.latest: Snapshot | None = None
         self.viewed: Snapshot | None = None     # the historical snapshot on show, None when live
-        self._test = None                       # (images, labels) for the historical accuracy
+        self._test = None                       # the test Dataset behind the historical accuracy
         self._accuracy: dict = {}               # step → test accuracy of the saved weights there
         self._quick: dict = {}                  # step → accuracy on the first QUICK_SAMPLES test digits
         self._wanted = None                     # the step asked for, until its snapshot is ready
@@ -199,16 +156,16 @@ class TimelinePanel(Panel):
         super().attach(view, training)
         self.scrubbed.connect(view.set_past)
         self.live_requested.connect(lambda: view.set_past(None))
-        training.data_loaded.connect(lambda data: self.set_test_set(data.test.images, data.test.labels))
+        training.data_loaded.connect(lambda data: self.set_test_set(data.test))
 
     @property
     def live(self) -> bool:
         """True while the window shows the live weights (no saved weights selected)."""
         return self.viewed is None
 
-    def set_test_set(self, images, labels):
-        """Images (n, 784) and labels for the test accuracy of saved weights; None for none."""
-        self._test = None if images is None else (images, np.asarray(labels))
+    def set_test_set(self, test):
+        """The test set (a core.data.Dataset) for the accuracy of saved weights; None for none."""
+        self._test = test
         self._generation += 1
         self._accuracy.clear()
         self._quick.clear()
