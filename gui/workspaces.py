@@ -47,6 +47,8 @@ WORKSPACES = (
               front=("Evaluate",), areas={"Draw": "left", "Evaluate": "right"}),
     Workspace("Lessons", "Ctrl+5", "short lessons that follow the notes on the live network",
               widths={"left": 0.36}, heights={"bottom": 0.30}, front=("Lessons",), areas={"Lessons": "left"}),
+    Workspace("Why", "Ctrl+6", "why it answered that: saliency, knock-outs, adversarial digits, dreams",
+              widths={"left": 0.5, "right": 0.5}, heights={"bottom": 0.38}, front=("Saliency", "Knock-out", "Adversarial")),
 )
 
 
