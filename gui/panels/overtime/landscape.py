@@ -1,0 +1,296 @@
+"""The loss landscape: the cost along the line from the first weights through the current ones, and
+a contour map of the cost over a plane through the current weights with gradient descent's path on it.
+
+Computed on request ("Compute"), off the GUI thread, in parts (core.landscape.landscape_part: the
+plan and the line first, then one grid row at a time), so a progress bar moves and Cancel stops
+between two parts. The panel keeps its own bounded core.timeline.Timeline of the run's weights
+(the arrays are the snapshots' own, read-only: nothing is copied) for the path and its directions.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QTransform
+from PyQt6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout
+
+from core.landscape import (GRID, SUBSET, LandscapeTask, LineResult, Params, Plane, landscape_part, subset_indices,
+                            with_plane)
+from core.snapshot import Snapshot, Status
+from core.timeline import Timeline
+from gui import theme
+from gui.fit_text import ElidedLabel
+from gui.jobs import LatestJob
+from gui.panels.base import Panel
+from gui.panels.overtime.common import WORKSPACE, explanation
+
+CONTOURS = 12            # contour lines, geometrically spaced between the lowest and highest cost
+PATH_COLOUR = (255, 255, 255)
+
+
+def contour_levels(costs: np.ndarray, n: int = CONTOURS) -> np.ndarray:
+    """``n`` levels spaced evenly in log cost between the finite minimum and maximum (costs > 0)."""
+    finite = costs[np.isfinite(costs) & (costs > 0)]
+    if finite.size < 2 or finite.min() == finite.max():
+        return np.zeros(0)
+    return np.geomspace(finite.min(), finite.max(), n + 2)[1:-1]
+
+
+class LandscapePanel(Panel):
+    """Line and plane through weight space; ``compute()`` starts, ``cancel()`` stops."""
+
+    title = "Landscape"
+    area = "right"
+    tab_with = "Distributions"
+    keeps_history = True        # it saves weights from every snapshot, shown or not, for the path
+    workspaces = (WORKSPACE,)
+    help = ("The loss landscape, on request (Compute): above, the training and test cost on 1,000 digits "
+            "along the straight line from the first weights (α = 0) through the current ones (α = 1) and "
+            "beyond; below, the training cost over a plane through the current weights, as contours, with "
+            "the path gradient descent took drawn on it. The plane's two directions are the trajectory's "
+            "main directions of change (PCA of the saved weights), or, before there is a path, two "
+            "filter-normalised random directions: the panel says which. Cancel stops it.")
+    finished = pyqtSignal()
+
+    def __init__(self, parent=None, grid: int = GRID, subset: int = SUBSET):
+        super().__init__(parent)
+        self.grid, self.subset = int(grid), int(subset)
+        self.timeline = Timeline(capacity=120, every=25)
+        self.latest: Snapshot | None = None
+        self.data = None
+        self.plane: Plane | None = None
+        self.line: LineResult | None = None
+        self.costs: np.ndarray | None = None      # (alphas, betas) training cost, NaN until computed
+        self._task: LandscapeTask | None = None
+        self._rows_left: list = []
+        self._generation = 0
+        self._job = LatestJob(landscape_part, self, name="landscape")
+        self._job.done.connect(self._on_part)
+        self._job.failed.connect(self._on_failed)
+        self._build()
+
+    # --- construction ------------------------------------------------------------------------
+    def _build(self):
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.setToolTip(f"Measure the cost along the line and over a {self.grid} × {self.grid} "
+                                       f"plane on {self.subset:,} digits (off the window's thread)")
+        self.compute_button.clicked.connect(self.compute)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m parts")
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        row = QHBoxLayout()
+        row.addWidget(self.compute_button)
+        row.addWidget(self.progress, 1)
+        row.addWidget(self.cancel_button)
+        self.directions = ElidedLabel("Directions: press Compute (after some training, for a path).")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.line_plot = self.graphics.addPlot(row=0, col=0, title="Cost along the line θ₀ + α(θ − θ₀)")
+        self.plane_plot = self.graphics.addPlot(row=1, col=0, title="Training cost over the plane through θ")
+        self.graphics.ci.layout.setRowStretchFactor(0, 2)
+        self.graphics.ci.layout.setRowStretchFactor(1, 3)
+        for plot in (self.line_plot, self.plane_plot):
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            for side in ("left", "bottom"):
+                plot.getAxis(side).enableAutoSIPrefix(False)
+        self.line_plot.setLabel("bottom", "α (0: first weights, 1: now)")
+        self.line_plot.setLabel("left", "cost")
+        self.line_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
+        self.train_curve = self.line_plot.plot(pen=pg.mkPen(theme.TRAIN, width=2), name="training (1,000)")
+        self.test_curve = self.line_plot.plot(pen=pg.mkPen(theme.TEST, width=2), name="test (1,000)")
+        for alpha in (0.0, 1.0):
+            self.line_plot.addItem(pg.InfiniteLine(alpha, angle=90, pen=pg.mkPen((120, 120, 120), style=Qt.PenStyle.DotLine)))
+        self.plane_plot.setLabel("bottom", "α along direction 1")
+        self.plane_plot.setLabel("left", "β along direction 2")
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(pg.colormap.get("viridis"))
+        self.plane_plot.addItem(self.image)
+        self.isocurves: list = []
+        self.path_curve = self.plane_plot.plot(pen=pg.mkPen(PATH_COLOUR, width=2), symbol="o", symbolSize=4,
+                                               symbolBrush=PATH_COLOUR, symbolPen=None)
+        self.start_mark = self.plane_plot.plot(pen=None, symbol="s", symbolSize=9, symbolBrush=(255, 255, 255),
+                                               symbolPen=pg.mkPen("k"))
+        self.now_mark = self.plane_plot.plot(pen=None, symbol="star", symbolSize=14, symbolBrush=theme.ACCENT,
+                                             symbolPen=pg.mkPen("k"))
+        self.status = ElidedLabel("Press Compute: it takes a few seconds and training goes on.")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(explanation("The cost around the current weights: along the line from the start, and "
+                                     "over a plane with the path gradient descent took (□ start, ★ now)."))
+        layout.addLayout(row)
+        layout.addWidget(self.directions)
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.status)
+
+    def attach(self, view, training) -> None:
+        super().attach(view, training)
+        training.data_loaded.connect(self.set_data)
+        if training.data is not None:
+            self.set_data(training.data)
+
+    def set_data(self, data) -> None:
+        """The data set (core.data.MnistData or alike: ``train`` and ``test``) the costs are measured on."""
+        self.data = data
+        self.cancel()
+
+    # --- snapshots ---------------------------------------------------------------------------
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        if snapshot.status == Status.TIMELINE:
+            return
+        if self.latest is not None and (snapshot.step < self.latest.step or snapshot.sizes != self.latest.sizes):
+            self.timeline.clear()
+        self.latest = snapshot
+        self.timeline.offer(snapshot.step, snapshot.W, snapshot.b)
+        self.compute_button.setEnabled(self.data is not None)
+
+    def reset(self) -> None:
+        self.cancel()
+        self.timeline.clear()
+        self.latest = None
+
+    # --- computing ---------------------------------------------------------------------------
+    @property
+    def computing(self) -> bool:
+        return self._task is not None
+
+    def compute(self) -> bool:
+        """Start measuring at the latest snapshot's weights; False (with a reason shown) if it cannot."""
+        snap = self.latest
+        if snap is None or self.data is None:
+            self.status.setText("Nothing to measure yet: load data and train a little first.")
+            return False
+        if not all(np.isfinite(w).all() for w in snap.W):
+            self.status.setText("The weights are not finite (training diverged): no landscape to measure.")
+            return False
+        self.cancel()
+        entries = [e for e in self.timeline.entries if e.step <= snap.step]
+        saved = tuple(Params(e.W, e.b) for e in entries)
+        first = None if snap.origin == "new" else (saved[0] if saved else None)
+        train, test = self.data.train, self.data.test
+        self._task = LandscapeTask("plan", dict(snap.config), Params(snap.W, snap.b), first, saved,
+                                   tuple(e.step for e in entries),
+                                   subset_indices(len(train.labels), self.subset),
+                                   subset_indices(len(test.labels), self.subset), grid=self.grid)
+        self._step = snap.step
+        self._first_from = "its seed" if first is None else f"the first saved weights (step {entries[0].step:,})"
+        self.progress.setRange(0, self.grid + 1 + (self.grid % 2 == 0))
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.compute_button.setEnabled(False)
+        self.status.setText(f"Measuring at step {snap.step:,}…")
+        self._job.request(self._task, train, test, tag=self._generation)
+        return True
+
+    def cancel(self) -> None:
+        """Stop after the part running now; what was measured stays drawn."""
+        was = self.computing
+        self._generation += 1
+        self._task = None
+        self._rows_left = []
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.compute_button.setEnabled(self.data is not None and self.latest is not None)
+        if was:
+            self.status.setText("Cancelled: press Compute to measure again.")
+
+    def _on_part(self, result, generation) -> None:
+        if generation != self._generation or self._task is None:
+            return    # cancelled, or a request of before
+        part, value = result
+        if part == "plan":
+            self.plane, self.line = value
+            n = len(self.plane.alphas)
+            self.progress.setRange(0, n + 1)
+            self.costs = np.full((n, len(self.plane.betas)), np.nan)
+            self._rows_left = list(range(n))
+            self._draw_line()
+            self._draw_plane_frame()
+        else:
+            self.costs[int(part)] = value
+            self._draw_plane()
+        self.progress.setValue(self.progress.value() + 1)
+        if self._rows_left:
+            row = self._rows_left.pop(0)
+            self._job.request(with_plane(self._task, self.plane, row), self.data.train, self.data.test,
+                              tag=self._generation)
+        else:
+            self._task = None
+            self.progress.hide()
+            self.cancel_button.hide()
+            self.compute_button.setEnabled(True)
+            mid = len(self.plane.alphas) // 2
+            self.status.setText(f"Step {self._step:,}: cost here {self.costs[mid, mid]:.4g} (training, "
+                                f"{self.subset:,} digits); the line starts at the weights of {self._first_from}.")
+            self.finished.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self.cancel()
+        self.status.setText(message)
+
+    # --- drawing -----------------------------------------------------------------------------
+    def _draw_line(self):
+        line = self.line
+        self.train_curve.setData(line.alphas, np.where(np.isfinite(line.train), line.train, np.nan), connect="finite")
+        self.test_curve.setData(line.alphas, np.where(np.isfinite(line.test), line.test, np.nan), connect="finite")
+
+    def _draw_plane_frame(self):
+        """Directions, path and axes for a new plane (before its costs arrive)."""
+        p = self.plane
+        share = "" if math.isnan(p.in_plane) else f"; the plane holds {100 * p.in_plane:.0f}% of the path's spread"
+        self.directions.setText(f"Directions: {p.directions}{share}.")
+        self.directions.setToolTip(self.directions.text())
+        path = p.path
+        self.path_curve.setData(path[:, 0], path[:, 1]) if len(path) else self.path_curve.setData([], [])
+        self.start_mark.setData(path[:1, 0], path[:1, 1]) if len(path) else self.start_mark.setData([], [])
+        self.now_mark.setData([0.0], [0.0])
+        da, db = p.alphas[1] - p.alphas[0], p.betas[1] - p.betas[0]
+        self.plane_plot.setXRange(p.alphas[0] - da / 2, p.alphas[-1] + da / 2, padding=0)
+        self.plane_plot.setYRange(p.betas[0] - db / 2, p.betas[-1] + db / 2, padding=0)
+        self.image.clear()
+        for curve in self.isocurves:
+            self.plane_plot.removeItem(curve)
+        self.isocurves = []
+
+    def _draw_plane(self):
+        """The measured rows as colour (log cost), and contours once the whole grid is in."""
+        p, costs = self.plane, self.costs
+        finite = costs[np.isfinite(costs) & (costs > 0)]
+        if not finite.size:
+            return
+        shown = np.log10(np.where(np.isfinite(costs) & (costs > 0), costs, np.nan))
+        lo, hi = float(np.log10(finite.min())), float(np.log10(finite.max()))
+        self.image.setImage(np.nan_to_num(shown, nan=hi), autoLevels=False, levels=(lo, max(hi, lo + 1e-6)))
+        da, db = p.alphas[1] - p.alphas[0], p.betas[1] - p.betas[0]
+        self.image.setRect(p.alphas[0] - da / 2, p.betas[0] - db / 2, da * len(p.alphas), db * len(p.betas))
+        if np.isfinite(costs).all():
+            self._draw_contours(costs, da, db)
+
+    def _draw_contours(self, costs, da, db):
+        p = self.plane
+        for curve in self.isocurves:
+            self.plane_plot.removeItem(curve)
+        self.isocurves = []
+        # pyqtgraph's isocurves put grid point (i, j) at (i + ½, j + ½), as the image's pixel centres:
+        # the image's own mapping takes them to (alphas[i], betas[j])
+        transform = QTransform(da, 0, 0, db, p.alphas[0] - da / 2, p.betas[0] - db / 2)
+        for level in contour_levels(costs):
+            curve = pg.IsocurveItem(costs, float(level), pen=pg.mkPen((255, 255, 255, 150), width=1))
+            curve.setTransform(transform)
+            curve.setZValue(5)
+            self.plane_plot.addItem(curve)
+            self.isocurves.append(curve)
+        for item in (self.path_curve, self.start_mark, self.now_mark):
+            item.setZValue(10)
+
+    def shutdown(self) -> None:
+        self.cancel()
+        self._job.stop(timeout=0.2)
+
+    def __repr__(self):
+        return f"LandscapePanel(saved={len(self.timeline)}, computing={self.computing})"
