@@ -20,6 +20,7 @@ class ViewState(QObject):
     past_changed = pyqtSignal(object)      # a Snapshot of weights saved earlier, or None: live again
     drawing_changed = pyqtSignal(object)   # the drawn (784,) image, or None when the paper is wiped
     neuron_selected = pyqtSignal(int, int)  # (weight layer l, neuron j)
+    explain_requested = pyqtSignal(int)    # a test digit's index: "why did it answer that?" (the Why panels)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -63,6 +64,10 @@ class ViewState(QObject):
     def select_neuron(self, l: int, j: int) -> None:
         self.neuron = (int(l), int(j))
         self.neuron_selected.emit(int(l), int(j))
+
+    def explain_digit(self, index: int) -> None:
+        """Ask the Why workspace to explain test digit ``index`` (a mistake in Evaluate's gallery)."""
+        self.explain_requested.emit(int(index))
 
     def __repr__(self):
         live = self.live.step if self.live is not None else None

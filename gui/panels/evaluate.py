@@ -338,10 +338,14 @@ class GalleryGrid(QWidget):
 
 
 class GalleryCell(QWidget):
-    """One misclassified digit: its picture over "7→2" and its top three outputs."""
+    """One misclassified digit: its picture over "7→2" and its top three outputs; a double-click
+    gives ``explain(index)`` (the Why workspace explains it)."""
+
+    explain = pyqtSignal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.index = None
         self.picture, self.heading, self.detail = QLabel(), QLabel(), QLabel()
         self.picture.setFixedSize(THUMB, THUMB)
         self.picture.setStyleSheet("border: 1px solid #bbb;")
@@ -357,12 +361,17 @@ class GalleryCell(QWidget):
         for label in (self.picture, self.heading, self.detail):
             layout.addWidget(label, alignment=Qt.AlignmentFlag.AlignHCenter)
 
+    def mouseDoubleClickEvent(self, event):
+        if self.index is not None:
+            self.explain.emit(self.index)
+
     def show_mistake(self, index: int, label: int, top, pixels) -> None:
+        self.index = index
         self.picture.setPixmap(thumbnail(pixels))
         self.heading.setText(f"{label}→{top[0][0]}")
         self.detail.setText(" ".join(f"{d}:{100 * v:.0f}%" for d, v in top))
         self.title = mistake_title(label, top)
-        self.setToolTip(f"test #{index}: {self.title}")
+        self.setToolTip(f"test #{index}: {self.title}. Double-click: why? (the Why workspace)")
 
 
 class EvaluatePanel(Panel):
@@ -451,6 +460,8 @@ class EvaluatePanel(Panel):
         view.live_changed.connect(self._on_live)
         self.refresh_requested.connect(lambda: self._evaluate(view.live))
         training.evaluated.connect(self._on_evaluated)
+        for cell in self.cells:
+            cell.explain.connect(view.explain_digit)
 
     def _on_live(self, snap: Snapshot) -> None:
         key = (snap.run_id, snap.epoch)
