@@ -242,3 +242,20 @@ def test_following_the_timeline_shows_the_past_network(qtbot, window):
     w.view.set_past(None)
     result_for(qtbot, saliency, new)
     np.testing.assert_allclose(saliency.result.output, s_new.output)
+
+
+def test_a_mistake_in_evaluates_gallery_is_explained_on_double_click(qtbot, window):
+    w = window
+    w.show_workspace("Evaluate")
+    gallery = w.panels["Evaluate"].cells
+    qtbot.waitUntil(lambda: gallery[0].isVisible() and gallery[0].index is not None, timeout=TIMEOUT)
+    cell = gallery[0]
+    qtbot.mouseDClick(cell, Qt.MouseButton.LeftButton)
+    assert w.current_workspace == "Why"
+    panel = w.panels["Saliency"]
+    test = w.training.data.test
+    qtbot.waitUntil(lambda: panel.result is not None and np.array_equal(panel.result.image, test.images[cell.index]),
+                    timeout=TIMEOUT)
+    assert f"test #{cell.index}" in panel.heading.text()
+    assert panel.result.predicted != panel.result.label == int(test.labels[cell.index])   # it was a mistake
+    assert w.panels["Adversarial"].choice.index.value() == cell.index

@@ -12,7 +12,7 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import DigitChoice, knockouts_of
+from gui.panels.why.common import TEST, DigitChoice, knockouts_of
 from gui.widgets import TILE, digit_image
 
 EPS_STEPS = 100          # the slider: ε = 0 … 0.5 in steps of 0.005
@@ -162,6 +162,7 @@ class AdversarialPanel(Panel):
         self._curve_job.done.connect(self._on_curve)
         self._curve_job.failed.connect(self.detail.setText)
         view.drawing_changed.connect(lambda _: self.refresh(curve=False))
+        view.explain_requested.connect(lambda index: self.choice.choose(TEST, index))
         knockouts_of(view).changed.connect(self.refresh)
         training.data_loaded.connect(lambda _: self.refresh())
 

@@ -47,6 +47,7 @@ class DigitChoice(QWidget):
 
     def choose(self, kind: str, index: int | None = None):
         if index is not None:
+            self.index.setMaximum(max(self.index.maximum(), int(index)))   # the range may not be known yet
             self.index.setValue(int(index))
         self.kind.setCurrentText(kind)
 

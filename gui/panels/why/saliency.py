@@ -10,7 +10,7 @@ from core.snapshot import Snapshot
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import DigitChoice, NeuronTile, OverlayMaps, knockouts_of
+from gui.panels.why.common import TEST, DigitChoice, NeuronTile, OverlayMaps, knockouts_of
 
 TOP = 6        # neurons shown per row
 MAP_TITLES = ("∂z_p/∂x  (answer p)", "∂z_t/∂x  (true t)", "x ⊙ ∂z_p/∂x")
@@ -91,8 +91,17 @@ class SaliencyPanel(Panel):
         for tile in (*self.up, *self.down):
             tile.picked.connect(view.select_neuron)
         view.drawing_changed.connect(lambda _: self.refresh())
+        view.explain_requested.connect(self.explain_test_digit)
         knockouts_of(view).changed.connect(self.refresh)
         training.data_loaded.connect(lambda _: self.refresh())
+
+    def explain_test_digit(self, index: int) -> None:
+        """Explain test digit ``index`` (a double-click on a mistake in Evaluate's gallery): choose it
+        and open the Why workspace."""
+        self.choice.choose(TEST, index)
+        window = self.window()
+        if hasattr(window, "show_workspace") and getattr(window, "current_workspace", "Why") != "Why":
+            window.show_workspace("Why")
 
     def show_snapshot(self, snapshot: Snapshot) -> None:
         self.shown_snapshot = snapshot
