@@ -76,6 +76,15 @@ class Silence:
 
 
 @dataclass(frozen=True)
+class TraceBatch:
+    """Whether snapshots made while training runs carry the next mini-batch's trace (z, a, δ and
+    the gradient of the digits the next step trains on). Only the Backprop panel reads it, so the
+    window asks for it while that panel is on screen; a paused snapshot always carries it."""
+
+    running: bool
+
+
+@dataclass(frozen=True)
 class StepEpoch:
     """Train to the end of the current epoch."""
 

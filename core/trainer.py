@@ -75,6 +75,7 @@ class Trainer:
         self.probe_index = int(probe_index)
         self.origin = "new"                  # "loaded": the network came trained from a file or session
         self.drawn = None                    # (image (784,), label or None): a drawn digit as the probe
+        self.trace_running = True            # False: running snapshots leave out the next batch's trace
         self.history = DecimatingHistory(history, columns=2)               # cost, accuracy
         self.grad_history = DecimatingHistory(history, columns=net.n_layers)
         self.epochs: list[EpochRecord] = []
@@ -114,6 +115,11 @@ class Trainer:
         kept = lambda arrays: tuple(frozen(x[:MAX_TRACED]) for x in arrays)  # noqa: E731
         return BatchTrace(frozen(idx[:MAX_TRACED]), frozen(labels[:MAX_TRACED]), kept(trace.z), kept(trace.a),
                           kept(grads.delta), tuple(map(frozen, grads.dW)), tuple(map(frozen, grads.db)), len(idx))
+
+    def _batch_trace(self, status) -> BatchTrace | None:
+        """The next batch's trace for a snapshot: always when paused, while running if asked for
+        (it costs about a training step's forward and backward pass)."""
+        return self.trace_next_batch() if self.trace_running or status != Status.RUNNING else None
 
     def next_batch(self) -> np.ndarray:
         """Indices of the next mini-batch (the last one of an epoch may be smaller)."""
@@ -312,7 +318,7 @@ class Trainer:
             grad_norm_values=frozen(np.array([p[3] for p in pending]).reshape(len(pending), L)),
             epochs=tuple(self.epochs), test_checks=tuple(self.test_checks),
             samples_per_second=self._speed, message=message,
-            data_source=data_source, run_id=run_id, next_batch=self.trace_next_batch(),
+            data_source=data_source, run_id=run_id, next_batch=self._batch_trace(status),
             silenced=tuple((l, int(j)) for l, js in sorted(net.silenced.items()) for j in js))
 
     def __repr__(self):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.control import (CheckGradient, DrawProbe, LoadNetwork, MoveProbe, Reset, RunControl, SetHyper, Silence,
-                          StepEpoch)
+                          StepEpoch, TraceBatch)
 from core.divergence import DivergenceMonitor, pinned_outputs
 from core.gradcheck import check_neuron
 from core.network import Network, one_hot
@@ -31,7 +31,8 @@ class Timing:
 
     test_check_every: float = 1.0  # s between test-set checks...
     test_check_share: float = 25   # ...and at least this many times a check's own duration (≤ 4%)
-    early_checks: int = 25         # also at steps 25, 50, 100, 200, …: the early rise
+    early_checks: int = 25         # also at steps 25, 50, 100, 200, …: the early rise...
+    early_until: int = 800         # ...up to this step (later ones would cost a big network 5% of its time)
 
 
 def early_check(step: int, every: int = 25) -> bool:
@@ -81,6 +82,7 @@ class TrainingLoop:
         self._last_publish = 0.0
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
+        self.trace_running = True      # running snapshots carry the next batch's trace (TraceBatch)
         self._build(network, step)
 
     # --- building ---------------------------------------------------------------------------
@@ -98,6 +100,7 @@ class TrainingLoop:
                                probe_index=s.get("probe", 0))
         self.trainer.step_count = int(step)
         self.trainer.origin = "new" if fresh else "loaded"
+        self.trainer.trace_running = self.trace_running
         self.trainer.record_epoch()  # epoch 0: the network's test figures before this run trains it
         self._next_test_check = time.monotonic() + self.timing.test_check_every
         self._monitor.reset()
@@ -153,7 +156,8 @@ class TrainingLoop:
         timing, now = self.timing, time.monotonic()
         if stats.epoch_record is not None:       # the test set was just measured for the epoch
             self._next_test_check = now + timing.test_check_every
-        elif now >= self._next_test_check or early_check(stats.step, timing.early_checks):
+        elif now >= self._next_test_check or (stats.step <= timing.early_until
+                                              and early_check(stats.step, timing.early_checks)):
             self.trainer.check_test()
             took = time.monotonic() - now
             self._next_test_check = now + max(timing.test_check_every, timing.test_check_share * took)
@@ -180,7 +184,7 @@ class TrainingLoop:
     def _apply(self, requests: list):
         handlers = {SetHyper: self._set_hyper, Reset: self._reset, LoadNetwork: self._load,
                     MoveProbe: lambda r: self._move_probe(r.how),
-                    DrawProbe: self._draw_probe, Silence: self._silence,
+                    DrawProbe: self._draw_probe, Silence: self._silence, TraceBatch: self._trace_batch,
                     CheckGradient: lambda r: self._check_gradient(r.layer, r.neuron),
                     StepEpoch: lambda r: self.control.step(self.trainer.steps_left_in_epoch())}
         for request in requests:
@@ -213,6 +217,10 @@ class TrainingLoop:
             net.silence(silenced)
         except ValueError as e:     # a request for another network's shape: say so, keep training
             self._message = f"Knock-out ignored: {e}"
+
+    def _trace_batch(self, request: TraceBatch):
+        self.trace_running = bool(request.running)
+        self.trainer.trace_running = self.trace_running
 
     def _draw_probe(self, request: DrawProbe):
         self.trainer.drawn = None if request.image is None else (request.image, request.label)

@@ -18,6 +18,7 @@ from PyQt6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLay
                              QPushButton, QScrollArea, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from core.activations import get_activation
+from core.control import TraceBatch
 from core.costs import get_cost
 from core.gradcheck import TOLERANCE, GradCheck, fingerprint
 from core.inspect import NeuronExplanation, explain_neuron
@@ -568,10 +569,34 @@ class BackpropPanel(Panel):
     # --- public ------------------------------------------------------------------------------
     def attach(self, view, training) -> None:
         super().attach(view, training)
+        self._training, self._trace_wanted = training, None
+        view.run_started.connect(lambda _run_id: self._want_trace(self.on_screen(), again=True))
+        self._want_trace(self.on_screen())
         view.neuron_selected.connect(self.set_neuron)
         self.gradient_check_requested.connect(training.check_gradient)
         training.gradient_checked.connect(self.show_gradient_check)
         self.step_one_digit_toggled.connect(lambda on: self._step_one_digit(training, on))
+
+    # --- the next batch's trace: the trainer makes it for running snapshots only while we are seen
+    def _want_trace(self, on: bool, again: bool = False) -> None:
+        """Ask the trainer for the next mini-batch's trace in running snapshots while this panel
+        is on screen (it costs a forward and backward pass a snapshot); paused ones always have it."""
+        training = getattr(self, "_training", None)
+        if training is not None and (on != self._trace_wanted or again):
+            self._trace_wanted = on
+            training.request(TraceBatch(running=on))
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        dock = self.dock()
+        if dock is not None and not getattr(self, "_watching_dock", False):
+            self._watching_dock = True          # a dock tab raised or hidden behind another
+            dock.visibilityChanged.connect(lambda seen: self._want_trace(bool(seen)))
+        self._want_trace(self.on_screen())
+
+    def hideEvent(self, event):
+        super().hideEvent(event)
+        self._want_trace(False)
 
     def _step_one_digit(self, training, on: bool) -> None:
         """Mini-batches of one digit (the batch-size setting shows 1), or back to the size before."""

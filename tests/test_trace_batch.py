@@ -1,0 +1,82 @@
+"""The next batch's trace costs a forward and backward pass a snapshot: running snapshots carry it
+only while the Backprop panel (its one reader) is on screen; paused snapshots always do."""
+from types import SimpleNamespace
+
+from core.control import RunControl, TraceBatch
+from core.snapshot import Status
+from core.worker_loop import Outlet, Timing, TrainingLoop, early_check
+from tests.snapshots import synthetic_digits
+
+
+class Keep(Outlet):
+    def __init__(self):
+        self.snapshots = []
+
+    def deliver(self, snapshot):
+        self.snapshots.append(snapshot)
+
+
+def make_loop():
+    data = SimpleNamespace(train=synthetic_digits(200, 0), test=synthetic_digits(50, 1), source="synthetic")
+    settings = dict(hidden=[8], activation="sigmoid", cost="cross-entropy", seed=0, lr=0.5, momentum=0.0,
+                    l2=0.0, batch_size=20)
+    outlet = Keep()
+    return TrainingLoop(data, settings, RunControl(), outlet), outlet
+
+
+def test_running_snapshots_leave_the_trace_out_when_nobody_reads_it():
+    loop, outlet = make_loop()
+    loop._train_one()
+    loop.publish(Status.RUNNING)
+    assert outlet.snapshots[-1].next_batch is not None           # the default: traced
+    loop._apply([TraceBatch(running=False)])
+    assert outlet.snapshots[-1].next_batch is not None           # paused: always traced
+    loop._train_one()
+    loop.publish(Status.RUNNING)
+    assert outlet.snapshots[-1].next_batch is None
+    loop.publish(Status.PAUSED)
+    paused = outlet.snapshots[-1]
+    assert paused.next_batch is not None and paused.next_batch.n == 20
+    loop._apply([TraceBatch(running=True)])
+    loop.publish(Status.RUNNING)
+    assert outlet.snapshots[-1].next_batch is not None
+
+
+def test_the_choice_survives_a_reset():
+    from core.control import Reset
+    loop, outlet = make_loop()
+    loop._apply([TraceBatch(running=False)])
+    loop._apply([Reset({"hidden": [4]})])
+    loop.publish(Status.RUNNING)
+    assert outlet.snapshots[-1].next_batch is None
+
+
+def test_early_test_checks_end_at_step_800():
+    timing = Timing()
+    early = [s for s in range(1, 20000) if s <= timing.early_until and early_check(s, timing.early_checks)]
+    assert early == [25, 50, 100, 200, 400, 800]
+
+
+def test_the_backprop_panel_asks_for_the_trace_only_while_seen(qtbot):
+    from gui.main_window import MainWindow
+    from tests.test_window import small_data
+    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    asked = []
+    original = w.training.request
+    w.training.request = lambda *r: (asked.extend(x for x in r if isinstance(x, TraceBatch)), original(*r))
+    w.show_workspace("Backprop")
+    qtbot.waitUntil(lambda: asked and asked[-1] == TraceBatch(True), timeout=3000)
+    w.control.run()
+    qtbot.waitUntil(lambda: w.last_snapshot.status == "running" and w.last_snapshot.next_batch is not None,
+                    timeout=5000)
+    w.show_workspace("Overview")
+    qtbot.waitUntil(lambda: asked[-1] == TraceBatch(False), timeout=3000)
+    qtbot.waitUntil(lambda: w.last_snapshot.status == "running" and w.last_snapshot.next_batch is None,
+                    timeout=5000)
+    w.control.pause()
+    qtbot.waitUntil(lambda: w.last_snapshot.status == "paused", timeout=5000)
+    assert w.last_snapshot.next_batch is not None
+    w.close()
