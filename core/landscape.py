@@ -14,8 +14,8 @@ first layer sees the 784 inputs, and z¹ = X Wᵀ + b is linear in θ: X(W_c + �
 XW_cᵀ + α XD₁ᵀ + β XD₂ᵀ. The three products are made once per request, so each grid point costs
 only the small layers after it: a 25 × 25 slice needs 3 big products, not 625.
 
-The work is split into parts so the window can show progress and cancel between them:
-``landscape_part(task, train, test)`` plans (directions, grid, path, the line) or fills one row.
+``measure_landscape(task, train, test, progress)`` is the job: it reports its progress after the
+line and after each row of the plane, where the window's Cancel can stop it.
 """
 from __future__ import annotations
 
@@ -74,10 +74,9 @@ class Plane:
 
 @dataclass(frozen=True)
 class LandscapeTask:
-    """One part of a landscape request: ``part`` "plan" (directions, grid, path and the line) or a
-    row index of the plane's grid (then ``plane`` is the plan's Plane)."""
+    """A landscape request: the current weights, the first ones (None: rebuilt from the seed), the
+    saved weights for the path, the digits to measure on; ``plane`` once planned."""
 
-    part: object
     config: dict                     # activation, cost (a Snapshot's config)
     current: Params
     first: Params | None = None      # the weights at step 0 (for the line)
@@ -88,6 +87,7 @@ class LandscapeTask:
     plane: Plane | None = None
     grid: int = GRID
     seed: int = 0
+    step: int = 0                    # the training step of ``current``
 
 
 @dataclass(frozen=True)
@@ -238,31 +238,42 @@ def line_costs(task: LandscapeTask, train, test) -> LineResult:
     return LineResult(LINE_ALPHAS.copy(), *out)
 
 
-def plane_row(task: LandscapeTask, train, row: int) -> np.ndarray:
-    """The training cost at every β of grid row ``row`` (α = alphas[row])."""
+def plane_rows(task: LandscapeTask, train, rows=None, progress=None, done: int = 0, total: int = 0) -> np.ndarray:
+    """The training cost over rows ``rows`` (all by default) of ``task.plane``'s grid, the first
+    layer's products made once; ``progress(fraction)`` after each row (``done`` parts of ``total``
+    before them)."""
     p = task.plane
+    rows = range(len(p.alphas)) if rows is None else rows
     family = LinearFamily(task.config, p.centre, [p.d1, p.d2], train.images[task.train_idx],
                           train.labels[task.train_idx])
-    a = float(p.alphas[row])
-    return np.array([family.cost((a, float(b))) for b in p.betas])
+    out = []
+    for k, r in enumerate(rows):
+        out.append([family.cost((float(p.alphas[r]), float(b))) for b in p.betas])
+        if progress is not None:
+            progress((done + k + 1) / max(total, done + len(rows)))
+    return np.array(out)
 
 
-def plane_rows(task: LandscapeTask, train, rows) -> np.ndarray:
-    """Rows ``rows`` of the plane sharing one set of first-layer products (the benchmark's path)."""
-    p = task.plane
-    family = LinearFamily(task.config, p.centre, [p.d1, p.d2], train.images[task.train_idx],
-                          train.labels[task.train_idx])
-    return np.array([[family.cost((float(p.alphas[r]), float(b))) for b in p.betas] for r in rows])
+@dataclass(frozen=True)
+class Landscape:
+    """A measured landscape: the plane (directions, grid, path), the line, and ``costs``
+    (alphas, betas): the training cost at each grid point."""
+
+    plane: Plane
+    line: LineResult
+    costs: np.ndarray
+    step: int = 0
 
 
-def landscape_part(task: LandscapeTask, train, test) -> tuple:
-    """The job run off the GUI thread: (part, result). "plan" → (Plane, LineResult); a row index →
-    that row's training costs (an array over the betas)."""
-    if task.part == "plan":
-        return "plan", (plan(task), line_costs(task, train, test))
-    return task.part, plane_row(task, train, int(task.part))
-
-
-def with_plane(task: LandscapeTask, plane: Plane, row: int) -> LandscapeTask:
-    """The task for row ``row`` of ``plane`` (the saved weights are no longer needed)."""
-    return replace(task, part=int(row), plane=plane, saved=(), saved_steps=(), first=None)
+def measure_landscape(task: LandscapeTask, train, test, progress=None) -> Landscape:
+    """The job run off the GUI thread: plan the plane, measure the line, then the plane row by row,
+    reporting ``progress(fraction)`` after the line and after each row (the window's Cancel stops
+    it there). The saved weights are dropped from the task once the plane is planned."""
+    plane = plan(task)
+    line = line_costs(task, train, test)
+    total = len(plane.alphas) + 1
+    if progress is not None:
+        progress(1 / total)
+    costs = plane_rows(replace(task, plane=plane, saved=(), saved_steps=()), train, progress=progress,
+                       done=1, total=total)
+    return Landscape(plane, line, costs, task.step)

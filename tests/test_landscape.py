@@ -7,8 +7,7 @@ import pytest
 
 from core.evaluate import network_from_weights
 from core.landscape import (LINE_ALPHAS, LandscapeTask, LinearFamily, Params, axis_grid, coordinates, first_weights,
-                            landscape_part, line_costs, plan, plane_rows, subset_indices, trajectory_directions,
-                            with_plane)
+                            line_costs, measure_landscape, plan, plane_rows, subset_indices, trajectory_directions)
 from core.network import Network
 from core.trainer import Trainer
 from snapshots import make_trainer, synthetic_digits
@@ -29,7 +28,7 @@ def _run(trainer, steps=60, every=10):
 
 def _task(trainer, saved, steps, train, test, grid=7):
     net = trainer.net
-    return LandscapeTask("plan", trainer.config(), Params(tuple(net.W), tuple(net.b)),
+    return LandscapeTask(trainer.config(), Params(tuple(net.W), tuple(net.b)),
                          first_weights(trainer.config()), tuple(saved), tuple(steps),
                          subset_indices(len(train.labels), 200), subset_indices(len(test.labels), 200), grid=grid)
 
@@ -59,11 +58,14 @@ def test_centre_of_the_plane_is_the_current_cost_and_line_ends_are_first_and_cur
     train, test = trainer.train, trainer.test
     saved, steps = _run(trainer)
     task = _task(trainer, saved, steps, train, test)
-    part, (plane, line) = landscape_part(task, train, test)
-    assert part == "plan" and "trajectory" in plane.directions
+    reported = []
+    result = measure_landscape(task, train, test, progress=reported.append)
+    plane, line = result.plane, result.line
+    assert "trajectory" in plane.directions
+    assert len(reported) == 8 and reported[-1] == 1.0 and reported == sorted(reported)   # the line, 7 rows
     mid = len(plane.alphas) // 2
     assert plane.alphas[mid] == 0 and plane.betas[mid] == 0
-    row = landscape_part(with_plane(task, plane, mid), train, test)[1]
+    row = result.costs[mid]
     X, y = train.images[task.train_idx], train.labels[task.train_idx]
     current = trainer.net.evaluate(X, y)[0]
     assert row[mid] == pytest.approx(current, rel=1e-5)
@@ -120,7 +122,7 @@ def test_real_mnist_current_weights_sit_in_a_valley_of_the_plane():
     trainer = Trainer(Network((784, 32, 10), seed=0), data.train, data.test, lr=0.5, batch_size=32)
     saved, steps = _run(trainer, 200, 20)
     net = trainer.net
-    task = LandscapeTask("plan", trainer.config(), Params(tuple(net.W), tuple(net.b)), None, tuple(saved),
+    task = LandscapeTask(trainer.config(), Params(tuple(net.W), tuple(net.b)), None, tuple(saved),
                          tuple(steps), subset_indices(60000), subset_indices(10000), grid=9)
     plane = plan(task)
     costs = plane_rows(replace(task, plane=plane), data.train, range(9))

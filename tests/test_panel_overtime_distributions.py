@@ -28,7 +28,7 @@ def attached(qtbot, monkeypatch):
 def _feed(qtbot, panel, view, snaps):
     for s in snaps:
         view.set_live(s)
-        qtbot.waitUntil(lambda: panel.run_a.history.steps.size and panel.run_a.history.steps[-1] == s.step,
+        qtbot.waitUntil(lambda: bool(panel.run_a.history.steps.size) and panel.run_a.history.steps[-1] == s.step,
                         timeout=5000)
 
 
@@ -73,7 +73,7 @@ def test_the_compared_run_is_overlaid_on_the_same_bins(qtbot, attached):
     b = make_snapshots(count=3, steps_between=5, lr=1.0)
     for s in b:
         training.comparison_ready.emit(s)
-        qtbot.waitUntil(lambda: len(panel.run_b.history) and panel.run_b.history.steps[-1] == s.step, timeout=5000)
+        qtbot.waitUntil(lambda: bool(len(panel.run_b.history)) and panel.run_b.history.steps[-1] == s.step, timeout=5000)
     panel._draw()
     x, y = panel.b_lines[1].getData()
     assert len(x) == 3 and np.all(np.isfinite(y))

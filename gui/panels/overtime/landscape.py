@@ -1,9 +1,9 @@
 """The loss landscape: the cost along the line from the first weights through the current ones, and
 a contour map of the cost over a plane through the current weights with gradient descent's path on it.
 
-Computed on request ("Compute"), off the GUI thread, in parts (core.landscape.landscape_part: the
-plan and the line first, then one grid row at a time), so a progress bar moves and Cancel stops
-between two parts. The panel keeps its own bounded core.timeline.Timeline of the run's weights
+Computed on request ("Compute") off the GUI thread by core.landscape.measure_landscape (a LatestJob
+in the analysis process): it reports its progress after the line and after each row of the plane,
+so a progress bar moves, and Cancel stops it there. The panel keeps its own bounded core.timeline.Timeline of the run's weights
 (the arrays are the snapshots' own, read-only: nothing is copied) for the path and its directions.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QTransform
 from PyQt6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout
 
-from core.landscape import (GRID, SUBSET, LandscapeTask, LineResult, Params, Plane, landscape_part, subset_indices,
-                            with_plane)
+from core.landscape import (GRID, SUBSET, Landscape, LandscapeTask, LineResult, Params, Plane, measure_landscape,
+                            subset_indices)
 from core.snapshot import Snapshot, Status
 from core.timeline import Timeline
 from gui import theme
@@ -63,11 +63,11 @@ class LandscapePanel(Panel):
         self.plane: Plane | None = None
         self.line: LineResult | None = None
         self.costs: np.ndarray | None = None      # (alphas, betas) training cost, NaN until computed
-        self._task: LandscapeTask | None = None
-        self._rows_left: list = []
+        self._computing = False
         self._generation = 0
-        self._job = LatestJob(landscape_part, self, name="landscape")
-        self._job.done.connect(self._on_part)
+        self._job = LatestJob(measure_landscape, self, name="landscape")
+        self._job.done.connect(self._on_done)
+        self._job.progressed.connect(self._on_progress)
         self._job.failed.connect(self._on_failed)
         self._build()
 
@@ -78,7 +78,8 @@ class LandscapePanel(Panel):
                                        f"plane on {self.subset:,} digits (off the window's thread)")
         self.compute_button.clicked.connect(self.compute)
         self.progress = QProgressBar()
-        self.progress.setFormat("%v of %m parts")
+        self.progress.setRange(0, 1000)
+        self.progress.setFormat("%p%")
         self.progress.hide()
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
@@ -156,7 +157,7 @@ class LandscapePanel(Panel):
     # --- computing ---------------------------------------------------------------------------
     @property
     def computing(self) -> bool:
-        return self._task is not None
+        return self._computing
 
     def compute(self) -> bool:
         """Start measuring at the latest snapshot's weights; False (with a reason shown) if it cannot."""
@@ -167,70 +168,63 @@ class LandscapePanel(Panel):
         if not all(np.isfinite(w).all() for w in snap.W):
             self.status.setText("The weights are not finite (training diverged): no landscape to measure.")
             return False
-        self.cancel()
+        self.cancel(quiet=True)
         entries = [e for e in self.timeline.entries if e.step <= snap.step]
         saved = tuple(Params(e.W, e.b) for e in entries)
         first = None if snap.origin == "new" else (saved[0] if saved else None)
         train, test = self.data.train, self.data.test
-        self._task = LandscapeTask("plan", dict(snap.config), Params(snap.W, snap.b), first, saved,
-                                   tuple(e.step for e in entries),
-                                   subset_indices(len(train.labels), self.subset),
-                                   subset_indices(len(test.labels), self.subset), grid=self.grid)
-        self._step = snap.step
+        task = LandscapeTask(dict(snap.config), Params(snap.W, snap.b), first, saved, tuple(e.step for e in entries),
+                             subset_indices(len(train.labels), self.subset),
+                             subset_indices(len(test.labels), self.subset), grid=self.grid, step=snap.step)
         self._first_from = "its seed" if first is None else f"the first saved weights (step {entries[0].step:,})"
-        self.progress.setRange(0, self.grid + 1 + (self.grid % 2 == 0))
+        self._computing = True
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
         self.compute_button.setEnabled(False)
-        self.status.setText(f"Measuring at step {snap.step:,}…")
-        self._job.request(self._task, train, test, tag=self._generation)
+        self.status.setText(f"Measuring at step {snap.step:,} ({self.grid} × {self.grid} on {self.subset:,} digits)…")
+        self._job.request(task, train, test, tag=self._generation)
         return True
 
-    def cancel(self) -> None:
-        """Stop after the part running now; what was measured stays drawn."""
-        was = self.computing
+    def cancel(self, quiet: bool = False) -> None:
+        """Stop the measuring (at its next row); what was drawn before stays."""
+        was = self._computing
         self._generation += 1
-        self._task = None
-        self._rows_left = []
+        self._computing = False
+        if was:
+            self._job.cancel()
         self.progress.hide()
         self.cancel_button.hide()
         self.compute_button.setEnabled(self.data is not None and self.latest is not None)
-        if was:
+        if was and not quiet:
             self.status.setText("Cancelled: press Compute to measure again.")
 
-    def _on_part(self, result, generation) -> None:
-        if generation != self._generation or self._task is None:
+    def _on_progress(self, fraction: float, generation) -> None:
+        if generation == self._generation and self._computing:
+            self.progress.setValue(round(1000 * fraction))
+
+    def _on_done(self, result: Landscape, generation) -> None:
+        if generation != self._generation or not self._computing:
             return    # cancelled, or a request of before
-        part, value = result
-        if part == "plan":
-            self.plane, self.line = value
-            n = len(self.plane.alphas)
-            self.progress.setRange(0, n + 1)
-            self.costs = np.full((n, len(self.plane.betas)), np.nan)
-            self._rows_left = list(range(n))
-            self._draw_line()
-            self._draw_plane_frame()
-        else:
-            self.costs[int(part)] = value
-            self._draw_plane()
-        self.progress.setValue(self.progress.value() + 1)
-        if self._rows_left:
-            row = self._rows_left.pop(0)
-            self._job.request(with_plane(self._task, self.plane, row), self.data.train, self.data.test,
-                              tag=self._generation)
-        else:
-            self._task = None
-            self.progress.hide()
-            self.cancel_button.hide()
-            self.compute_button.setEnabled(True)
-            mid = len(self.plane.alphas) // 2
-            self.status.setText(f"Step {self._step:,}: cost here {self.costs[mid, mid]:.4g} (training, "
-                                f"{self.subset:,} digits); the line starts at the weights of {self._first_from}.")
-            self.finished.emit()
+        self._computing = False
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.compute_button.setEnabled(True)
+        self.show_landscape(result)
+        self.finished.emit()
+
+    def show_landscape(self, result: Landscape) -> None:
+        """Draw a measured landscape: the line, the plane's colours and contours, the path."""
+        self.plane, self.line, self.costs = result.plane, result.line, result.costs
+        self._draw_line()
+        self._draw_plane_frame()
+        self._draw_plane()
+        mid = len(self.plane.alphas) // 2
+        self.status.setText(f"Step {result.step:,}: cost here {self.costs[mid, mid]:.4g} (training, "
+                            f"{self.subset:,} digits); the line starts at the weights of {self._first_from}.")
 
     def _on_failed(self, message: str) -> None:
-        self.cancel()
+        self.cancel(quiet=True)
         self.status.setText(message)
 
     # --- drawing -----------------------------------------------------------------------------
