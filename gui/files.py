@@ -1,4 +1,5 @@
-"""The File menu: open data, load and save models, save a run file, export a panel or the history.
+"""The File menu: open data, load and save models, save a run file, export a panel, an animation
+(GIF or MP4, gui.animation) or the history.
 
 Every action asks for a path in a dialog that opens where the person last saved or opened a file
 (the Documents folder at first), and reports a problem in a message that changes nothing.
@@ -8,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from PyQt6.QtWidgets import QFileDialog, QInputDialog
+from PyQt6.QtCore import QTimer
+from PyQt6.QtGui import QKeySequence
+from PyQt6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from core.checkpoint import CheckpointError, load_model, save_model
 from core.runfile import RunFileError, save_run
@@ -17,6 +20,7 @@ from core.snapshot import network_from_snapshot
 from gui.export import export_history_csv, export_panel
 
 MODEL_STEP_KEY = "step"   # the step a saved network had reached, kept beside its hyper-parameters
+ANIMATION_ENTRY = ("Export animation (GIF/MP4)…", "Ctrl+Alt+E")
 
 
 class FileMenu:
@@ -25,6 +29,24 @@ class FileMenu:
     def __init__(self, window):
         self.window = window
         self.folder = Path(platformdirs.user_documents_dir())
+        self.animation = None          # the export running (gui.animation.AnimationExport), if any
+        self.animation_dialog = None   # its progress dialog
+        # the window builds its menus after this object: the entry goes in once they exist
+        QTimer.singleShot(0, self.add_animation_entry)
+
+    def add_animation_entry(self):
+        """Put "Export animation…" into the File menu before "Quit" (once)."""
+        bar = self.window.menuBar()
+        menus = [a.menu() for a in bar.actions() if a.menu() is not None]
+        if not menus or any(a.text() == ANIMATION_ENTRY[0] for a in menus[0].actions()):
+            return
+        menu = menus[0]
+        quit_action = next((a for a in menu.actions() if a.text() == "Quit"), None)
+        action = menu.addAction(ANIMATION_ENTRY[0])
+        if quit_action is not None:
+            menu.insertAction(quit_action, action)
+        action.setShortcut(QKeySequence(ANIMATION_ENTRY[1]))
+        action.triggered.connect(self.ask_export_animation)
 
     # --- asking for a path ---------------------------------------------------------------------
     def _remember(self, path: str) -> str:
@@ -78,6 +100,47 @@ class FileMenu:
                 export_panel(panels[title], path)
             except (ValueError, OSError) as e:
                 self.window.notify("warning", "Backprop Lens: panel not exported", str(e))
+
+    def ask_export_animation(self):
+        """Ask what to animate (a panel of this workspace or the whole window; the Timeline's saved
+        weights or live training), where to save it (.gif or .mp4), and write it with a progress bar."""
+        from gui.animation import ExportDialog
+        window = self.window
+        titles = [t for t, p in window.panels.items() if t in window.docks and not window.docks[t].isHidden()]
+        timeline = window.panels.get("Timeline")
+        saved = len(timeline.timeline) if timeline is not None else 0
+        dialog = ExportDialog(window, titles, saved)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        choice = dialog.choice()
+        name = "window" if choice["target"] not in window.panels else choice["target"].lower().replace(" ", "-")
+        path = self._save_path("Export an animation", f"{name}.gif", "Animated GIF (*.gif);;MP4 video (*.mp4)")
+        if path:
+            self.export_animation(path, **choice)
+
+    def export_animation(self, path, target: str, frames: int, fps: float = 10, live: bool = False):
+        """Start writing an animation of ``target`` (a panel title or gui.animation.WHOLE_WINDOW) to
+        ``path``; returns the AnimationExport, or None (and a message) when it cannot be made."""
+        from gui.animation import ExportError, export_from_window, run_with_progress
+        if self.animation is not None and self.animation.running:
+            self.window.notify("warning", "Backprop Lens: animation not started", "An animation is being written already.")
+            return None
+        try:
+            export = export_from_window(self.window, target, path, frames, fps, live)
+        except ExportError as e:
+            self.window.notify("warning", "Backprop Lens: animation not exported", str(e))
+            return None
+        export.finished.connect(lambda p, n=export.total: self.window.status.say(f"Saved a {n}-frame animation to {p}"))
+        export.failed.connect(self._animation_failed)
+        self.animation = export
+        self.animation_dialog = run_with_progress(export, self.window)
+        return export
+
+    def _animation_failed(self, message: str):
+        if message == "cancelled":
+            self.window.status.say("Animation cancelled: nothing was written")
+        else:
+            self.window.notify("warning", "Backprop Lens: animation not exported", message)
 
     def ask_export_history(self):
         path = self._save_path("Export the history", "history.csv", "CSV (*.csv)")

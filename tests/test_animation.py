@@ -1,0 +1,112 @@
+"""Animations: GIF/MP4 of a panel across the Timeline, frames equal to the panel's own renders."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+
+from core.timeline import Timeline
+from gui.animation import (CAPTION_PX, AnimationExport, ExportError, GifWriter, evenly_chosen, grab_rgb, quantised,
+                           render_panel, timeline_snapshots, writer_for)
+from gui.panels.weights import WeightsPanel
+from snapshots import make_trainer, open_panel
+
+
+def _timeline(saves=12, between=5):
+    trainer = make_trainer()
+    timeline = Timeline(capacity=50, every=1)
+    for _ in range(saves):
+        timeline.offer(trainer.step_count, trainer.net.W, trainer.net.b)
+        for _ in range(between):
+            trainer.step()
+    return trainer.snapshot("paused"), timeline
+
+
+def _export(qtbot, export):
+    done = []
+    export.finished.connect(done.append)
+    export.failed.connect(lambda m: done.append("FAILED " + m))
+    export.start()
+    qtbot.waitUntil(lambda: bool(done), timeout=30000)
+    return done[0]
+
+
+def test_gif_has_the_frames_asked_for_and_each_equals_the_panels_render_at_its_step(qtbot, tmp_path):
+    latest, timeline = _timeline()
+    panel = open_panel(qtbot, WeightsPanel, size=(480, 360))
+    snaps = timeline_snapshots(latest, timeline.entries, 6)
+    assert [s.step for s in snaps] == [0, 10, 25, 30, 45, 55] or len(snaps) == 6
+    path = tmp_path / "weights.gif"
+    export = AnimationExport(panel, path, fps=5, snapshots=snaps, name="Weights")
+    assert _export(qtbot, export) == str(path)
+    gif = Image.open(path)
+    frames = [f.convert("RGB") for f in ImageSequence.Iterator(gif)]
+    assert len(frames) == 6 and gif.info["duration"] == 200 and gif.info["loop"] == 0
+    for snap, frame in zip(snaps, frames):
+        render = render_panel(panel, snap, f"Backprop Lens · Weights · step {snap.step:,}")
+        expected = np.asarray(quantised(render).convert("RGB"))
+        got = np.asarray(frame)
+        assert got.shape == render.shape
+        assert np.array_equal(got, expected), snap.step                 # the panel's render, exactly as quantised
+        panel_part = slice(0, render.shape[0] - CAPTION_PX)
+        assert np.abs(got[panel_part].astype(int) - render[panel_part]).mean() < 3   # 256 colours are close
+    # the frames differ from each other: the weights moved
+    assert not np.array_equal(np.asarray(frames[0]), np.asarray(frames[-1]))
+
+
+def test_mp4_is_written_with_every_frame(qtbot, tmp_path):
+    av = pytest.importorskip("av", reason="PyAV is the optional MP4 writer")
+    latest, timeline = _timeline(8)
+    panel = open_panel(qtbot, WeightsPanel, size=(400, 300))
+    path = tmp_path / "weights.mp4"
+    export = AnimationExport(panel, path, fps=10, snapshots=timeline_snapshots(latest, timeline.entries, 8))
+    assert _export(qtbot, export) == str(path)
+    with av.open(str(path)) as container:
+        decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(decoded) == 8
+    render = render_panel(panel, timeline_snapshots(latest, timeline.entries, 8)[-1], "Backprop Lens · Weights · step 35")
+    assert decoded[-1].shape == render.shape
+    assert np.abs(decoded[-1].astype(int) - render).mean() < 12          # lossy H.264, yet the same picture
+
+
+def test_cancel_stops_and_leaves_no_file(qtbot, tmp_path):
+    latest, timeline = _timeline(20, 2)
+    panel = open_panel(qtbot, WeightsPanel, size=(400, 300))
+    path = tmp_path / "w.gif"
+    export = AnimationExport(panel, path, fps=10, snapshots=timeline_snapshots(latest, timeline.entries, 20))
+    seen = []
+    export.progress.connect(lambda done, total: (seen.append(done), done == 3 and export.cancel()))
+    assert _export(qtbot, export) == "FAILED cancelled"
+    assert max(seen) == 3 and not path.exists() and not export.running
+
+
+def test_the_panel_is_drawn_as_now_again_afterwards(qtbot, tmp_path):
+    from gui.view_state import ViewState
+    latest, timeline = _timeline(5)
+    panel = open_panel(qtbot, WeightsPanel, size=(400, 300))
+    view = ViewState()
+    view.live = latest
+    render_panel(panel, latest)
+    qtbot.wait(20)
+    before = render_panel(panel, latest)
+    export = AnimationExport(panel, tmp_path / "a.gif", snapshots=timeline_snapshots(latest, timeline.entries, 5),
+                             view=view)
+    _export(qtbot, export)
+    assert np.array_equal(grab_rgb(panel), before)
+
+
+def test_bad_requests_get_one_clear_line(tmp_path):
+    with pytest.raises(ExportError, match="as .gif or .mp4"):
+        writer_for(tmp_path / "a.avi", 10, 5)
+    with pytest.raises(ExportError, match="1 to"):
+        writer_for(tmp_path / "a.gif", 10, 100000)
+    with pytest.raises(ExportError, match="frames per second"):
+        writer_for(tmp_path / "a.gif", 0, 5)
+    big = GifWriter(tmp_path / "b.gif", 10, 1000)
+    with pytest.raises(ExportError, match="MB for a GIF"):
+        big.add(np.zeros((1080, 1920, 3), np.uint8))              # refused before 2 GB of frames pile up
+
+
+def test_evenly_chosen_keeps_first_and_last():
+    assert evenly_chosen(list(range(10)), 4) == [0, 3, 6, 9]
+    assert evenly_chosen([1, 2], 5) == [1, 2]

@@ -1,0 +1,96 @@
+"""Animations from the real window: the File menu entry, a panel across the Timeline, the whole
+window, and live training, with the progress dialog and Cancel."""
+import numpy as np
+import pytest
+from PIL import Image, ImageSequence
+from PyQt6.QtCore import Qt
+
+from gui.animation import WHOLE_WINDOW
+from gui.files import ANIMATION_ENTRY
+from test_window import window  # noqa: F401  (a fixture)
+
+
+def _train(qtbot, w, steps=120):
+    w.show_workspace("Weights")
+    w.training.run()
+    qtbot.waitUntil(lambda: w.last_snapshot.step >= steps and len(w.panels["Timeline"].timeline) >= 4, timeout=20000)
+    w.training.pause()
+    qtbot.waitUntil(lambda: not w.control.running, timeout=5000)
+
+
+def _finish(qtbot, export):
+    out = []
+    export.finished.connect(out.append)
+    export.failed.connect(lambda m: out.append("FAILED " + m))
+    qtbot.waitUntil(lambda: bool(out) or not export.running, timeout=30000)
+    qtbot.wait(50)
+    return out[0] if out else None
+
+
+def test_file_menu_has_the_entry(qtbot, window):
+    file_menu = window.menuBar().actions()[0].menu()
+    qtbot.waitUntil(lambda: any(a.text() == ANIMATION_ENTRY[0] for a in file_menu.actions()), timeout=2000)
+    texts = [a.text() for a in file_menu.actions()]
+    assert texts.index(ANIMATION_ENTRY[0]) < texts.index("Quit")
+    window.files.add_animation_entry()                       # twice: still one entry
+    assert [a.text() for a in file_menu.actions()].count(ANIMATION_ENTRY[0]) == 1
+
+
+def test_weights_panel_across_the_timeline_as_gif(qtbot, window, tmp_path):
+    w = window
+    _train(qtbot, w)
+    saved = len(w.panels["Timeline"].timeline)
+    path = tmp_path / "weights.gif"
+    export = w.files.export_animation(path, "Weights", frames=4, fps=8)
+    assert export is not None and w.files.animation_dialog.isVisible()
+    assert _finish(qtbot, export) == str(path)
+    frames = list(ImageSequence.Iterator(Image.open(path)))
+    assert len(frames) == min(4, saved)
+    assert "4-frame animation" in w.status.label.text() or "animation" in w.status.label.text()
+    assert not w.view.looking_back                            # the window is live again
+
+
+def test_whole_window_is_put_back_as_it_was(qtbot, window, tmp_path):
+    w = window
+    _train(qtbot, w)
+    export = w.files.export_animation(tmp_path / "w.gif", WHOLE_WINDOW, frames=3, fps=5)
+    assert _finish(qtbot, export) == str(tmp_path / "w.gif")
+    assert len(list(ImageSequence.Iterator(Image.open(tmp_path / "w.gif")))) == 3
+    assert w.view.past is None
+
+
+def test_live_training_recorded_and_cancelled(qtbot, window, tmp_path):
+    w = window
+    w.show_workspace("Overview")
+    export = w.files.export_animation(tmp_path / "cost.gif", "Cost", frames=500, fps=10, live=True)
+    w.training.run()
+    qtbot.waitUntil(lambda: export.done >= 3, timeout=20000)
+    from PyQt6.QtWidgets import QPushButton
+    qtbot.mouseClick(w.files.animation_dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)   # Cancel
+    qtbot.waitUntil(lambda: not export.running, timeout=5000)
+    w.training.pause()
+    assert not (tmp_path / "cost.gif").exists()
+    assert "cancelled" in w.status.label.text()
+
+
+def test_live_recording_of_a_few_frames(qtbot, window, tmp_path):
+    w = window
+    w.show_workspace("Overview")
+    export = w.files.export_animation(tmp_path / "cost.gif", "Cost", frames=5, fps=10, live=True)
+    w.training.run()
+    assert _finish(qtbot, export) == str(tmp_path / "cost.gif")
+    w.training.pause()
+    assert len(list(ImageSequence.Iterator(Image.open(tmp_path / "cost.gif")))) == 5
+
+
+def test_bad_choices_get_a_message_not_a_file(qtbot, window, tmp_path, monkeypatch):
+    w = window
+    messages = []
+    monkeypatch.setattr(w, "notify", lambda kind, title, text, buttons=(): messages.append(text))
+    assert w.files.export_animation(tmp_path / "x.avi", "Weights", frames=4) is None
+    assert w.files.export_animation(tmp_path / "x.gif", "Cost", frames=4) is None    # Cost shows no past
+    assert w.files.export_animation(tmp_path / "x.gif", "Weights", frames=4) is None  # nothing saved yet
+    assert "save an animation as .gif or .mp4, not .avi" in messages[0]
+    assert "record it during live training" in messages[1]
+    assert "no saved weights" in messages[2] or "not in this workspace" in messages[2]
+    assert not list(tmp_path.iterdir())
