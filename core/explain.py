@@ -176,7 +176,7 @@ class Knockout:
     """The test set with and without the knocked-out neurons: accuracy 0–1, per-digit accuracy,
     and the probe's outputs."""
 
-    silenced: tuple              # (l, j) pairs, sorted
+    silenced: tuple              # (l, j) pairs, sorted: the window's choice and the trainer's
     accuracy: float
     per_class: np.ndarray
     intact_accuracy: float
@@ -197,13 +197,14 @@ def accuracy_by_class(net: Network, dataset) -> tuple:
 
 def knockout(snapshot, dataset, silenced, probe) -> Knockout:
     """Evaluate ``snapshot``'s network on ``dataset`` with hidden neurons ``silenced`` ((l, j) pairs)
-    held at 0, and without them (the trainer's own knock-outs stay in both); a LatestJob fn."""
-    intact = explained_network(snapshot)
+    and those the trainer silences held at 0, and intact (every neuron working); a LatestJob fn."""
+    intact = network_from_snapshot(snapshot)
+    intact.silence({})
     cut = explained_network(snapshot, silenced)
     acc, per, _ = accuracy_by_class(cut, dataset)
     intact_acc, intact_per, _ = accuracy_by_class(intact, dataset)
     x = np.asarray(probe, dtype=intact.dtype).reshape(1, -1)
-    pairs = tuple(sorted({(int(l), int(j)) for l, j in silenced}))
+    pairs = tuple(sorted({(int(l), int(j)) for l, j in (*silenced, *snapshot.silenced)}))
     return Knockout(pairs, acc, per, intact_acc, intact_per, np.asarray(cut.output(x)[0], np.float64),
                     np.asarray(intact.output(x)[0], np.float64), len(dataset.labels))
 
@@ -447,25 +448,25 @@ class Dreams:
     neurons: tuple
 
 
-def _laplacian(X: np.ndarray) -> np.ndarray:
-    """The discrete Laplacian of each 28×28 picture (edges replicated): the gradient of the
-    smoothness penalty ½Σ(neighbour differences)² is −Laplacian."""
+def _blur(X: np.ndarray) -> np.ndarray:
+    """Each 28×28 picture smoothed by the kernel ½ centre + ⅛ each of the 4 neighbours (edges replicated)."""
     P = np.pad(X.reshape(-1, TILE, TILE), ((0, 0), (1, 1), (1, 1)), mode="edge")
-    lap = P[:, :-2, 1:-1] + P[:, 2:, 1:-1] + P[:, 1:-1, :-2] + P[:, 1:-1, 2:] - 4 * P[:, 1:-1, 1:-1]
-    return lap.reshape(len(X), -1)
+    near = P[:, :-2, 1:-1] + P[:, 2:, 1:-1] + P[:, 1:-1, :-2] + P[:, 1:-1, 2:]
+    return (0.125 * near + 0.5 * P[:, 1:-1, 1:-1]).reshape(len(X), -1)
 
 
 def dream(net: Network, layer: int, neurons, start: np.ndarray, steps: int = 150, rate: float = 0.05,
-          smooth: float = 0.15, decay: float = 0.02) -> Dreams:
+          ink: float = 1.0, smooth: float = 0.4) -> Dreams:
     """Gradient ascent on the input for each neuron of weight layer ``layer`` (output digits: its log
-    probability, via ∂C0/∂x with that digit as target; hidden: its z), from ``start`` (784,), with a
-    penalty on wild pixels: ``smooth`` × neighbour differences² and ``decay`` × distance from the
-    start². Steps are normalised (rate × ∇/RMS(∇)) so an untrained and a trained network both move;
-    pixels stay in [0, 1]."""
+    probability, via −∂C0/∂x with that digit as target; hidden: its z), from ``start`` (784,).
+
+    Each step is x ← clip(x + rate·(g/RMS(g) − ink·x), 0, 1): the gradient g normalised, so an
+    untrained and a saturated trained network both move, and a penalty ``ink`` × ½‖x‖² (ink
+    costs, so only pixels that matter get dark); then a blend of ``smooth`` of a blurred copy (no
+    speckle). Pixels stay in [0, 1]."""
     neurons = tuple(int(j) for j in neurons)
     k = len(neurons)
-    x0 = np.broadcast_to(np.asarray(start, np.float64).reshape(1, -1), (k, start.size)).copy()
-    X = x0.copy()
+    X = np.broadcast_to(np.asarray(start, np.float64).reshape(1, -1), (k, start.size)).copy()
     output_layer = layer == net.n_layers - 1
 
     def ascent(X):
@@ -477,9 +478,10 @@ def dream(net: Network, layer: int, neurons, start: np.ndarray, steps: int = 150
         return backprop_to_input(net, trace, seed, top=layer)
     start_scores = _dream_scores(net, layer, neurons, X)
     for _ in range(steps):
-        g = ascent(X) + smooth * _laplacian(X) - decay * (X - x0)
-        rms = np.sqrt(np.mean(g * g, axis=1, keepdims=True)) + 1e-12
-        X = np.clip(X + rate * g / rms, 0.0, 1.0)
+        g = ascent(X)
+        g /= np.sqrt(np.mean(g * g, axis=1, keepdims=True)) + 1e-12    # the penalty then weighs the same
+        X = np.clip(X + rate * (g - ink * X), 0.0, 1.0)                # at every stage of training
+        X = (1 - smooth) * X + smooth * _blur(X)
     return Dreams(X, _dream_scores(net, layer, neurons, X), start_scores, layer, neurons)
 
 
@@ -490,14 +492,14 @@ def _dream_scores(net, layer, neurons, X) -> np.ndarray:
 
 
 def dream_start(kind: str, dataset=None) -> np.ndarray:
-    """The picture a dream starts from: ``"blank"`` (all 0.1 grey, so gradients can pull pixels
-    both ways) or ``"mean"`` (the data set's mean digit)."""
+    """The picture a dream starts from: ``"blank"`` (white paper, no ink) or ``"mean"`` (the data
+    set's mean digit)."""
     if kind == "mean":
         if dataset is None:
             raise ValueError("a dream from the mean digit needs the data set")
         return np.asarray(dataset.images, np.float64).mean(axis=0)
     if kind == "blank":
-        return np.full(TILE * TILE, 0.1)
+        return np.zeros(TILE * TILE)
     raise ValueError(f"a dream starts from 'blank' or 'mean', not {kind!r}")
 
 

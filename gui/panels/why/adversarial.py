@@ -29,7 +29,8 @@ class AdversarialPanel(Panel):
     """FGSM with an ε slider and a targeted iterative attack on one digit; accuracy against ε."""
 
     title = "Adversarial"
-    area = "bottom"
+    area = "right"
+    tab_with = "Knock-out"
     follows_past = True
     workspaces = ("Why",)
     help = ('Adversarial digits: the fast gradient sign method moves every pixel of the chosen digit by ε '
@@ -67,6 +68,7 @@ class AdversarialPanel(Panel):
         self.perturbation = self._digit_plot(1, "perturbation", grey=False)
         self.perturbed = self._digit_plot(2, "perturbed digit", grey=True)
         self.targeted = self._digit_plot(3, "targeted", grey=True)
+        self.targeted_plot = self.images.getItem(0, 3)
         self.probs = self.images.addPlot(row=0, col=4, title="outputs before / after")
         self.before_bars = pg.BarGraphItem(x=np.arange(10) - 0.2, height=np.zeros(10), width=0.38,
                                            brush=(150, 150, 150), pen=None)
@@ -101,11 +103,9 @@ class AdversarialPanel(Panel):
         controls.addWidget(self.eps_label, 0, 3)
         controls.addWidget(self.slider, 0, 4)
         controls.setColumnStretch(4, 1)
-        split = QSplitter(Qt.Orientation.Horizontal)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.images)
         split.addWidget(self.curve_widget)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -136,6 +136,14 @@ class AdversarialPanel(Panel):
 
     def minimumSizeHint(self) -> QSize:
         return QSize(240, 150)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # the curve beside the pictures in a wide, low dock, below them in a tall one
+        wide = self.width() > 2.2 * self.height()
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self.split.orientation() != orientation:
+            self.split.setOrientation(orientation)
 
     @property
     def epsilon(self) -> float:
@@ -216,6 +224,7 @@ class AdversarialPanel(Panel):
         self.perturbation.setImage(a.perturbation.reshape(TILE, TILE), autoLevels=False, levels=(-level, level))
         self.perturbed.setImage(a.perturbed.reshape(TILE, TILE), autoLevels=False, levels=(0, 1))
         shown = r.targeted.perturbed if r.targeted is not None else np.zeros(TILE * TILE)
+        self.targeted_plot.setTitle(f"towards {r.targeted.target}" if r.targeted is not None else "(no target)")
         self.targeted.setImage(shown.reshape(TILE, TILE), autoLevels=False, levels=(0, 1))
         after = r.targeted.perturbed_output if r.targeted is not None and self.target.currentIndex() > 0 \
             else a.perturbed_output

@@ -20,7 +20,8 @@ STARTS = {"from a blank page": "blank", "from the mean digit": "mean"}
 
 
 class DreamStrip(QWidget):
-    """Pictures with a caption under each, as large as fit in one or more rows."""
+    """Pictures with a caption under each, as large as fit in one or more rows; each picture's
+    shading is stretched so its darkest pixel is black (a dream's ink can be faint)."""
 
     CAPTION = 16
 
@@ -54,7 +55,8 @@ class DreamStrip(QWidget):
             r, c = divmod(k, cols)
             x = int(c * cell_w + (cell_w - side) / 2)
             y = int(r * (side + self.CAPTION + 4))
-            rgba = np.ascontiguousarray(digit_rgba(image))
+            image = np.asarray(image, np.float64)
+            rgba = np.ascontiguousarray(digit_rgba(image / max(float(image.max()), 1e-6)))   # darkest pixel black
             painter.drawImage(QRect(x, y, side, side), QImage(rgba.data, TILE, TILE, 4 * TILE,
                                                               QImage.Format.Format_RGBA8888))
             painter.drawText(QRect(int(c * cell_w), y + side, int(cell_w), self.CAPTION),
@@ -67,7 +69,6 @@ class DreamsPanel(Panel):
 
     title = "Dreams"
     area = "bottom"
-    tab_with = "Adversarial"
     follows_past = True
     workspaces = ("Why",)
     help = ('Class dreams: for each digit, a picture the network finds most like it, found by gradient '
@@ -91,7 +92,8 @@ class DreamsPanel(Panel):
         self.neuron_button.setToolTip("A picture that drives the neuron selected in the window (click a weight "
                                       "tile, a node or a neuron below) as high as it goes")
         self.summary = ElidedLabel("Waiting for the network…")
-        explain = ElidedLabel("What each digit looks like to the network: pixels pushed up its probability.")
+        explain = ElidedLabel("What each digit looks like to the network: ink where it raises the digit's "
+                              "probability (shading stretched to each picture's darkest pixel).")
         self.strip = DreamStrip()
         self.neuron_strip = DreamStrip()
         self.neuron_strip.setMinimumSize(60, 60)
