@@ -4,7 +4,7 @@
 
 This script expects DISPLAY to point at a running X server with a window manager. It opens the app
 on the full MNIST (../shared/mnist by default), presses Space to train, Space to pause, clicks into
-the workspaces with Ctrl+1…4 through xdotool, and saves the whole screen with ImageMagick's
+the workspaces with Ctrl+1…6 through xdotool, and saves the whole screen with ImageMagick's
 ``import`` after each: docs/<tag>-<workspace>.png.
 """
 from __future__ import annotations
@@ -67,12 +67,21 @@ def main() -> int:
     keys("space")                          # pause
     wait(0.5)
     window.view.select_neuron(0, 7)        # as a click on a weight tile does
-    for n, name in enumerate(args.workspaces.split(","), start=1):
-        index = ["Overview", "Weights", "Backprop", "Evaluate"].index(name) + 1
-        keys(f"ctrl+{index}")
-        if name == "Evaluate":
-            wait(2.0)                      # the test-set evaluation runs off the GUI thread
+    from gui.workspaces import workspace
+    for name in args.workspaces.split(","):
+        keys(workspace(name).key.lower())  # Ctrl+1…6
+        if name in ("Evaluate", "Why"):
+            wait(2.5)                      # the test-set evaluation (and the Why jobs) run off the GUI thread
+        if name == "Why":                  # three neurons knocked out, as three clicks on their tiles do
+            from gui.panels.why.common import knockouts_of
+            knockouts_of(window.view).set([(0, 3), (0, 17), (0, 42)])
+            wait(1.0)
         shoot(name.lower())
+        if name == "Why":                  # the tabs behind Knock-out
+            for title in ("Ablation scan", "Adversarial"):
+                window.panels[title].bring_forward()
+                wait(2.5)
+                shoot(f"why-{title.split()[0].lower()}")
     window.close()
     return 0
 
