@@ -175,6 +175,7 @@ def test_adversarial_panel(qtbot, window):
     w = window
     snap = why(qtbot, w, steps=60)
     panel = w.panels["Adversarial"]
+    panel.bring_forward()          # a tab behind Knock-out: hidden panels wait until shown
     result_for(qtbot, panel, snap)
     x = np.asarray(snap.probe_a[0], np.float64)
     panel.set_epsilon(0.0)

@@ -70,6 +70,8 @@ class AdversarialPanel(Panel):
         self.targeted = self._digit_plot(3, "targeted", grey=True)
         self.targeted_plot = self.images.getItem(0, 3)
         self.probs = self.images.addPlot(row=0, col=4, title="outputs before / after")
+        for col, stretch in enumerate((2, 2, 2, 2, 3)):     # the pictures equally wide, whatever their titles
+            self.images.ci.layout.setColumnStretchFactor(col, stretch)
         self.before_bars = pg.BarGraphItem(x=np.arange(10) - 0.2, height=np.zeros(10), width=0.38,
                                            brush=(150, 150, 150), pen=None)
         self.after_bars = pg.BarGraphItem(x=np.arange(10) + 0.2, height=np.zeros(10), width=0.38,
@@ -163,7 +165,7 @@ class AdversarialPanel(Panel):
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self._training = training
-        self._job = LatestJob(adversary_job, self, name="adversarial")
+        self._job = LatestJob(adversary_job, self, min_interval=0.1, name="adversarial")
         self._job.done.connect(self._on_done)
         self._job.failed.connect(self.summary.setText)
         self._curve_job = LatestJob(robustness_job, self, min_interval=2.0, name="accuracy vs ε")

@@ -187,7 +187,6 @@ class KnockoutPanel(Panel):
         self.probe_plot = self.charts.addPlot(row=0, col=1, title="Probe's outputs")
         self.per_class_bars = paired_bars(self.per_class_plot)
         self.probe_bars = paired_bars(self.probe_plot)
-        self.per_class_plot.setYRange(0, 100, padding=0.02)
         self.probe_plot.setYRange(0, 1, padding=0.02)
         controls = QHBoxLayout()
         controls.addWidget(self.layer_choice)
@@ -305,6 +304,9 @@ class KnockoutPanel(Panel):
                                  f"({k.n:,} digits); click neurons to silence them")
         self.per_class_bars[0].setOpts(height=100 * np.nan_to_num(k.intact_per_class))
         self.per_class_bars[1].setOpts(height=100 * np.nan_to_num(k.per_class))
+        # from a round floor below the lowest bar: 97% against 95% must show, not two full bars
+        lowest = float(np.nanmin(np.r_[k.per_class, k.intact_per_class, 1.0])) * 100
+        self.per_class_plot.setYRange(max(0.0, 10 * np.floor((lowest - 3) / 10)), 100, padding=0.02)
         self.probe_bars[0].setOpts(height=k.intact_probe_output)
         self.probe_bars[1].setOpts(height=k.probe_output)
         self.probe_plot.setYRange(0, max(1.0, float(np.nanmax(np.r_[k.probe_output, k.intact_probe_output]))),
@@ -521,8 +523,9 @@ class AblationPanel(Panel):
         worst = int(scan.order[0])
         self.summary.setText(f"Step {snapshot.step:,}: test accuracy {100 * scan.accuracy:.2f}%; losing neuron "
                              f"{worst} costs most ({100 * scan.total[worst]:+.2f} points)")
-        if self.matrix.selected is not None:
-            self.show_flips(*self.matrix.selected)
+        if self.matrix.selected is None:      # start on the costliest cell: the neuron first lost, its worst digit
+            self.matrix.selected = (worst, int(np.nanargmin(scan.change[worst])))
+        self.show_flips(*self.matrix.selected)
 
     def show_flips(self, j: int, digit: int):
         """List the test digits (of ``digit``, or all for −1) that silencing neuron j breaks."""

@@ -85,7 +85,7 @@ class SaliencyPanel(Panel):
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self._training = training
-        self._job = LatestJob(saliency_job, self, name="saliency")
+        self._job = LatestJob(saliency_job, self, min_interval=0.1, name="saliency")   # ≤ 10 a second while training runs
         self._job.done.connect(self._on_done)
         self._job.failed.connect(self.heading.setText)
         for tile in (*self.up, *self.down):
