@@ -149,8 +149,15 @@ class TrainingLoop:
         if stats.step % 50 == 0:
             self._check_pinned(stats)
         self._maybe_check_test(stats)
+        if self._last_of_steps():
+            return      # the paused snapshot follows at once: a running one now would only delay it
         if self.outlet.due(time.monotonic() - self._last_publish):
             self._publish(Status.RUNNING)
+
+    def _last_of_steps(self) -> bool:
+        """The step just taken was the last one asked for while paused (Step, Step epoch)."""
+        control = self.control
+        return not control.running and control.budget == 0 and not control.stopped
 
     def _maybe_check_test(self, stats):
         timing, now = self.timing, time.monotonic()

@@ -288,6 +288,9 @@ def child_main(conn, spec: dict) -> None:
     from threadpoolctl import threadpool_limits
     # Ctrl+C in a terminal reaches the whole process group: the window decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The pipe threads hand over to the training thread and back within a Step's latency: Python's
+    # default 5 ms switch interval would let a waiting sender sit out several of them.
+    sys.setswitchinterval(0.001)
     shm, arrays = spec["data"].attach()
     data = data_from_arrays(arrays, spec["source"], spec["names"])
     outlet = PipeOutlet(conn, spec["max_fps"])

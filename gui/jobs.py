@@ -30,7 +30,8 @@ from core.data import Dataset
 from core.evaluate import evaluate_snapshot
 
 CONTEXT = multiprocessing.get_context("spawn")
-STOP_GRACE = 0.5          # s the analysis process gets to end by itself before it is terminated
+STOP_GRACE = 0.05         # s the analysis process gets to end by itself before it is terminated
+                          # (it keeps nothing worth saving; a long job would otherwise hold the close)
 MAX_DATASETS = 4          # data sets kept mapped in the analysis process (newest kept)
 
 
@@ -172,6 +173,9 @@ class AnalysisProcess(QObject):
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(0.5)
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join(0.5)
         self._conn.close()
         self._reader.join(1.0)
         self._jobs.clear()

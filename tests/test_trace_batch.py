@@ -80,3 +80,31 @@ def test_the_backprop_panel_asks_for_the_trace_only_while_seen(qtbot):
     qtbot.waitUntil(lambda: w.last_snapshot.status == "paused", timeout=5000)
     assert w.last_snapshot.next_batch is not None
     w.close()
+
+
+def test_a_paused_step_sends_one_snapshot_the_paused_one():
+    """Step while paused: the paused snapshot (with the trace) is the only one, so the panels draw
+    once and at once (a running one first would make the paused one wait for its turn)."""
+    import threading
+    loop, outlet = make_loop()
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    import time
+    deadline = time.monotonic() + 5
+    while not outlet.snapshots and time.monotonic() < deadline:
+        time.sleep(0.005)
+    for k in range(1, 4):
+        before = len(outlet.snapshots)
+        loop.control.step(1)
+        while len(outlet.snapshots) == before and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(0.05)                                        # nothing else follows
+        new = outlet.snapshots[before:]
+        assert [(s.step, s.status) for s in new] == [(k, Status.PAUSED)]
+        assert new[0].next_batch is not None
+    loop.control.step(60)                                       # many steps: running ones on the way
+    while outlet.snapshots[-1].step < 63 and time.monotonic() < deadline + 5:
+        time.sleep(0.005)
+    assert outlet.snapshots[-1].step == 63 and outlet.snapshots[-1].status == Status.PAUSED
+    loop.control.stop()
+    thread.join(5)

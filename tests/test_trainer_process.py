@@ -136,7 +136,8 @@ def test_closing_ends_the_trainer_within_a_second_and_leaves_nothing(qtbot, how)
     w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
     w.show()
     qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=10000)
-    assert shm_names() == shm_before                    # the data's segment is unlinked once mapped
+    # the data's segments (the trainer's, the analysis process's) are unlinked once mapped
+    qtbot.waitUntil(lambda: shm_names() == shm_before, timeout=5000)
     w.control.step(10_000_000)
     qtbot.waitUntil(lambda: w.last_snapshot.step > 10, timeout=10000)
     worker = w.worker
@@ -193,6 +194,9 @@ def test_no_warning_and_no_segment_after_the_app_exits():
         w.control.run()
         until(lambda: w.last_snapshot.step > 20)
         w.close()
+        from PyQt6 import sip
+        sip.delete(w)       # as gui.app.run_app does: widgets go while the application exists
+        del w
         print("closed")
     """).format(root=str(ROOT), tests=str(ROOT / "tests"))
     before = shm_names()
