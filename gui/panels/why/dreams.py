@@ -28,7 +28,7 @@ class DreamStrip(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.items = []   # (image (784,), caption)
-        self.setMinimumSize(200, 60)
+        self.setMinimumSize(200, 40)
 
     def set_items(self, items):
         self.items = list(items)
@@ -96,12 +96,12 @@ class DreamsPanel(Panel):
                               "probability (shading stretched to each picture's darkest pixel).")
         self.strip = DreamStrip()
         self.neuron_strip = DreamStrip()
-        self.neuron_strip.setMinimumSize(60, 60)
+        self.neuron_strip.setMinimumSize(60, 40)
         self.neuron_strip.setMaximumWidth(160)
         self.neuron_strip.hide()
         top = QHBoxLayout()
         top.addWidget(self.start)
-        top.addStretch(1)
+        top.addWidget(self.summary, 1)
         top.addWidget(self.neuron_button)
         row = QHBoxLayout()
         row.addWidget(self.strip, 1)
@@ -111,7 +111,6 @@ class DreamsPanel(Panel):
         layout.setSpacing(2)
         layout.addLayout(top)
         layout.addWidget(explain)
-        layout.addWidget(self.summary)
         layout.addLayout(row, 1)
         self.start.currentIndexChanged.connect(lambda _: self.refresh())
 
@@ -185,8 +184,8 @@ class DreamsPanel(Panel):
         self.result = d
         self.strip.set_items([(image, f"{k}: {100 * p:.0f}%") for k, image, p in zip(d.neurons, d.images, d.scores)])
         step = f"step {snapshot.step:,}: " if snapshot is not None else ""
-        self.summary.setText(f"{step}each picture's probability of its digit, mean {100 * np.mean(d.scores):.0f}% "
-                             f"(from {100 * np.mean(d.start_scores):.0f}% at the start)")
+        self.summary.setText(f"{step}probability of its digit {100 * np.mean(d.scores):.0f}% on average "
+                             f"(the start: {100 * np.mean(d.start_scores):.0f}%)")
 
     def show_neuron(self, d: Dreams):
         self.neuron_result = d
