@@ -48,7 +48,7 @@ WORKSPACES = (
     Workspace("Lessons", "Ctrl+5", "short lessons that follow the notes on the live network",
               widths={"left": 0.36}, heights={"bottom": 0.30}, front=("Lessons",), areas={"Lessons": "left"}),
     Workspace("Why", "Ctrl+6", "why it answered that: saliency, knock-outs, adversarial digits, dreams",
-              widths={"left": 0.5, "right": 0.5}, heights={"bottom": 0.3}, front=("Saliency", "Knock-out", "Dreams")),
+              widths={"left": 0.5, "right": 0.5}, heights={"bottom": 0.34}, front=("Saliency", "Knock-out", "Dreams")),
     Workspace("Over time", "Ctrl+7", "how the network changes: hidden space, distributions, the loss landscape", widths={"left": 0.42, "right": 0.56}, front=("Distributions",)),
 )
 
