@@ -33,6 +33,13 @@ def frozen(array) -> np.ndarray:
     return out
 
 
+def sealed(array: np.ndarray) -> np.ndarray:
+    """``array`` itself made read-only, without a copy: only for an array just made by the caller
+    that nobody else holds a writeable reference to (a gradient fresh from the backward pass)."""
+    array.flags.writeable = False
+    return array
+
+
 @dataclass(frozen=True)
 class EpochRecord:
     """Test-set figures after an epoch (epoch 0 is the untrained network)."""

@@ -10,7 +10,7 @@ import numpy as np
 from core.history import DecimatingHistory
 from core.network import Gradients, Network, Trace, one_hot
 from core.optim import SGD
-from core.snapshot import MAX_TRACED, BatchTrace, EpochRecord, Snapshot, Status, TestCheck, frozen
+from core.snapshot import MAX_TRACED, BatchTrace, EpochRecord, Snapshot, Status, TestCheck, frozen, sealed
 
 MAX_TEST_CHECKS = 400   # test checks kept; beyond, every other one goes (evenly thinned)
 
@@ -114,7 +114,7 @@ class Trainer:
         grads = self.net.backward(trace, one_hot(labels, self.net.sizes[-1], self.net.dtype))
         kept = lambda arrays: tuple(frozen(x[:MAX_TRACED]) for x in arrays)  # noqa: E731
         return BatchTrace(frozen(idx[:MAX_TRACED]), frozen(labels[:MAX_TRACED]), kept(trace.z), kept(trace.a),
-                          kept(grads.delta), tuple(map(frozen, grads.dW)), tuple(map(frozen, grads.db)), len(idx))
+                          kept(grads.delta), tuple(map(sealed, grads.dW)), tuple(map(sealed, grads.db)), len(idx))
 
     def _batch_trace(self, status) -> BatchTrace | None:
         """The next batch's trace for a snapshot: always when paused, while running if asked for
@@ -295,8 +295,8 @@ class Trainer:
         probe_label, label_known = self.probe_target(probe)
         probe_grads = net.backward(probe, one_hot([probe_label], net.sizes[-1], net.dtype))
         L = net.n_layers
-        if last is not None:
-            dW, db = last.grads.dW, last.grads.db
+        if last is not None:   # ∂C/∂p divided out of the step's −η ∂C/∂p: fresh arrays, sealed not copied
+            dW, db = [sealed(g) for g in last.grads.dW], [sealed(g) for g in last.grads.db]
             layer_norms, neuron_norms, ratios = last.layer_norms, last.neuron_norms, last.update_ratios
         else:
             dW, db = [np.zeros_like(W) for W in net.W], [np.zeros_like(b) for b in net.b]
@@ -306,7 +306,7 @@ class Trainer:
             step=self.step_count, epoch=self.epoch, epoch_fraction=self.epoch_fraction,
             steps_per_epoch=self.steps_per_epoch, status=Status(status), config=self.config(),
             W=tuple(map(frozen, net.W)), b=tuple(map(frozen, net.b)),
-            dW=tuple(map(frozen, dW)), db=tuple(map(frozen, db)),
+            dW=tuple(map(sealed, dW)), db=tuple(map(sealed, db)),
             probe_index=i, probe_label=probe_label, probe_label_known=label_known, origin=self.origin,
             probe_z=tuple(frozen(z[0]) for z in probe.z), probe_a=tuple(frozen(a[0]) for a in probe.a),
             probe_delta=tuple(frozen(d[0]) for d in probe_grads.delta),
