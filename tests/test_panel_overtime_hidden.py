@@ -57,6 +57,8 @@ def test_live_snapshots_move_every_digit_into_the_picture(qtbot, attached):
     for d, item in enumerate(panel.scatters):            # each label's points are its own colour's
         x, y = item.getData()
         assert np.allclose(np.c_[x, y], panel.projection.points[panel.labels == d])
+        if len(x):      # points moved in place: the item's bounds follow them (for the view's range)
+            assert item.dataBounds(0) == pytest.approx((x.min(), x.max()), abs=1e-6)
     assert "PCA of hidden layer 1" in panel.status.text()
 
 

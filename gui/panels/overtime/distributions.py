@@ -23,7 +23,7 @@ from gui.panels.base import Panel
 from gui.panels.overtime.common import WORKSPACE, explanation, fill_layers, layer_choice
 from gui.widgets import RedrawPacer
 
-ROW_EVERY = 0.5          # s between histogram rows at most (each costs a few ms: bench/overtime_speed.py)
+ROW_EVERY = 1.0          # s between histogram rows at most (each costs ~10 ms: 1% of a core, bench/overtime_speed.py)
 COLUMNS = 300            # the heat map's width in columns (kept rows laid on evenly spaced steps)
 QUANTITY_NAMES = {"weights": "weights W", "biases": "biases b", "gradients": "gradients ∂C/∂W",
                   "activations": "activations a (500 test digits)"}

@@ -45,6 +45,22 @@ def nearest_point(points: np.ndarray, x: float, y: float, sx: float, sy: float) 
     return i, float(d[i])
 
 
+def move_points(item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
+    """Give ``item``'s points new positions. When the count is unchanged the positions are written
+    into the item's own point table and it is told to redraw (0.07 ms for 2,000 points, against
+    1.7 ms for setData, which rebuilds every point's style: bench/overtime_speed.py); else setData."""
+    data = getattr(item, "data", None)
+    if isinstance(data, np.ndarray) and data.dtype.names and {"x", "y"} <= set(data.dtype.names) \
+            and len(data) == len(x) and len(x):
+        data["x"], data["y"] = x, y
+        item.prepareGeometryChange()
+        item.bounds = [None, None]          # the item's cached data bounds (pyqtgraph ≥ 0.13)
+        item.informViewBoundsChanged()
+        item.invalidate()
+    else:
+        item.setData(x, y)
+
+
 class HiddenSpacePanel(Panel):
     """The digits' activations in one hidden layer, projected to 2-D and coloured by label.
 
@@ -67,6 +83,7 @@ class HiddenSpacePanel(Panel):
         self.dataset = None
         self.indices = np.zeros(0, dtype=np.intp)
         self.labels = np.zeros(0, dtype=np.int64)
+        self._by_label = [np.zeros(0, np.intp)] * len(DIGIT_COLOURS)
         self.projection: Projection | None = None       # the frame on show
         self._aligned_to: Projection | None = None       # the last PCA frame, for alignment
         self._snapshot: Snapshot | None = None
@@ -150,6 +167,7 @@ class HiddenSpacePanel(Panel):
         self.dataset = dataset
         self.indices = choose_digits(dataset.labels, self.digits) if dataset is not None else np.zeros(0, np.intp)
         self.labels = np.asarray(dataset.labels)[self.indices] if dataset is not None else np.zeros(0, np.int64)
+        self._by_label = [np.flatnonzero(self.labels == d) for d in range(len(DIGIT_COLOURS))]
         self._forget()
         snapshot = self._pending or self._snapshot
         if snapshot is not None:
@@ -208,8 +226,8 @@ class HiddenSpacePanel(Panel):
         self.projection = p
         pts = p.points
         for d, item in enumerate(self.scatters):
-            mine = pts[self.labels == d]
-            item.setData(mine[:, 0], mine[:, 1])
+            mine = pts[self._by_label[d]]
+            move_points(item, mine[:, 0], mine[:, 1])
         self._place_ring()
         self._fit_range(pts)
         if p.method == "PCA":
