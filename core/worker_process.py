@@ -59,7 +59,7 @@ def send_message(conn, message, lock: threading.Lock, slot=None) -> int:
         conn.send_bytes(struct.pack("<II", len(buffers), in_slot) + header)
         if in_slot:
             for buffer, (start, n) in zip(buffers, spans):
-                slot.buf[start:start + n] = buffer.raw()
+                _copy_bytes(buffer.raw(), slot.buf, start)
             conn.send_bytes(pickle.dumps((slot.name, spans)))
         else:
             for buffer in buffers:
@@ -75,10 +75,29 @@ def recv_message(conn, slots=None):
     if in_slot:
         name, spans = pickle.loads(conn.recv_bytes())
         buf = slots[name].buf
-        buffers = [bytes(buf[start:start + n]) for start, n in spans]
+        buffers = [_copy_out(buf, start, n) for start, n in spans]
     else:
         buffers = [conn.recv_bytes() for _ in range(count)]
     return pickle.loads(memoryview(first)[8:], buffers=buffers)
+
+
+def _copy_bytes(source, target, offset: int) -> None:
+    """Copy the bytes of ``source`` into ``target`` (a writable buffer) at ``offset``. NumPy copies
+    without holding the GIL (a memoryview's slice assignment holds it): the trainer's next step, or
+    the window's drawing, goes on meanwhile."""
+    src = np.frombuffer(source, dtype=np.uint8)
+    dst = np.frombuffer(target, dtype=np.uint8, count=src.size, offset=offset)
+    np.copyto(dst, src)
+    del dst      # no view of the shared memory may outlive the copy (it could not be unmapped)
+
+
+def _copy_out(source, offset: int, n: int) -> np.ndarray:
+    """A read-only copy of ``n`` bytes of ``source`` from ``offset`` (see _copy_bytes)."""
+    view = np.frombuffer(source, dtype=np.uint8, count=n, offset=offset)
+    out = view.copy()
+    del view
+    out.flags.writeable = False
+    return out
 
 
 # --- the data set in shared memory --------------------------------------------------------------
