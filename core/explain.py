@@ -137,10 +137,12 @@ def saliency(net: Network, x, label: int = -1, top: int = 6) -> Saliency:
     delta_L = net.cost.delta(trace.z[-1], trace.a[-1], one_hot([t], net.sizes[-1], net.dtype))
     grad_cost = backprop_to_input(net, trace, delta_L)[0]
     L = net.n_layers
-    a_last = np.asarray(trace.a[L - 1][0], dtype=np.float64)
-    terms = net.W[L - 1].astype(np.float64) * a_last        # (10, H): w_kj · a_j
-    up = _ranked(net, x, trace, terms[p], L - 2, top, largest=True)
-    down = _ranked(net, x, trace, terms[t], L - 2, top, largest=False)
+    up = down = ()
+    if L > 1:      # the last hidden layer's terms (a network without hidden layers has none)
+        a_last = np.asarray(trace.a[L - 1][0], dtype=np.float64)
+        terms = net.W[L - 1].astype(np.float64) * a_last        # (10, H): w_kj · a_j
+        up = _ranked(net, x, trace, terms[p], L - 2, top, largest=True)
+        down = _ranked(net, x, trace, terms[t], L - 2, top, largest=False)
     g_p = grads[0]
     return Saliency(image=x[0].copy(), label=int(label if label is not None else -1), predicted=p,
                     output=np.asarray(output, np.float64), z=np.asarray(trace.z[-1][0], np.float64),

@@ -264,3 +264,22 @@ def test_training_loop_honours_silence():
     assert outlet.snapshots[-1].silenced == ()
     loop._apply([Silence(3, (1,))])
     assert "Knock-out ignored" in loop._message
+
+
+def test_saliency_without_hidden_layers_has_no_neurons_to_rank():
+    net = Network((784, 10), dtype=np.float64)
+    x = synthetic_digits(1, 3).images[0]
+    s = explain.saliency(net, x, 2)
+    assert s.up == () and s.down == ()
+    np.testing.assert_allclose(s.grad_true, net.W[0][2])     # z_2 = W_2·x + b_2
+    with pytest.raises(ValueError, match="not a hidden layer"):
+        explain.ablation_scan(net, synthetic_digits(20, 3))
+
+
+def test_saliency_neuron_images_of_a_deeper_net_are_their_input_gradients():
+    net, test = trained((784, 9, 7, 10), "tanh")
+    x = test.images[0].astype(np.float64)
+    s = explain.saliency(net, x, int(test.labels[0]))
+    c = s.up[0] if s.up else s.down[0]
+    assert c.layer == 1
+    np.testing.assert_allclose(c.image, explain.neuron_input_gradient(net, x[None], 1, c.neuron)[0])

@@ -260,3 +260,33 @@ def test_a_mistake_in_evaluates_gallery_is_explained_on_double_click(qtbot, wind
     assert f"test #{cell.index}" in panel.heading.text()
     assert panel.result.predicted != panel.result.label == int(test.labels[cell.index])   # it was a mistake
     assert w.panels["Adversarial"].choice.index.value() == cell.index
+
+
+def test_a_deeper_network_in_the_why_workspace(qtbot):
+    from gui.main_window import MainWindow
+    w = MainWindow({"hidden": [12, 8], "batch_size": 10}, data=small_data())
+    qtbot.addWidget(w)
+    w.show()
+    try:
+        qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=TIMEOUT)
+        snap = why(qtbot, w, steps=20)
+        s = result_for(qtbot, w.panels["Saliency"], snap)
+        assert all(c.layer == 1 for c in (*s.up, *s.down))          # the last hidden layer's terms
+        knock = w.panels["Knock-out"]
+        result_for(qtbot, knock, snap)
+        assert knock.layer_choice.isVisible() and knock.layer_choice.count() == 2
+        knock.layer_choice.setCurrentIndex(1)
+        assert knock.grid.n == 8
+        click_tile(qtbot, knock.grid, 4)
+        assert knock.knockouts.pairs == ((1, 4),)
+        qtbot.waitUntil(lambda: knock.result.silenced == ((1, 4),), timeout=TIMEOUT)
+        zeroed = explain.explained_network(snap).copy()
+        zeroed.W[2][:, 4] = 0
+        test = w.training.data.test
+        assert knock.result.accuracy == pytest.approx(zeroed.evaluate(test.images, test.labels)[1])
+        scan_panel = w.panels["Ablation scan"]
+        scan_panel.bring_forward()
+        scan = result_for(qtbot, scan_panel, snap)
+        assert scan.layer == 1 and scan.change.shape == (8, 10)
+    finally:
+        w.close()
