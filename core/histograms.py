@@ -4,7 +4,7 @@ Bin edges are fixed for a whole run, so a heat map of histogram × step compares
 (TensorBoard re-bins every step, which is why its histograms mislead). They are chosen once, from
 the run's first snapshot:
 
-* weights W and biases b: evenly spaced and symmetric about 0, over ±(a round number ≥ 3× the
+* weights W and biases b: 80 evenly spaced bins symmetric about 0, over ±(a round number ≥ 3× the
   largest |value| at the start): room for the weights to spread as they learn;
 * activations a: evenly spaced over the activation's own output range ([0, 1] for sigmoid,
   [−1, 1] for tanh), or [0, a round number ≥ 3× the first largest a] when unbounded (ReLU);
@@ -25,19 +25,23 @@ import numpy as np
 
 QUANTITIES = ("weights", "biases", "gradients", "activations")
 SYMBOLS = {"weights": "W", "biases": "b", "gradients": "∂C/∂W", "activations": "a"}
-LINEAR_BINS = 60
+LINEAR_BINS = 80
 LOG_DECADES = (-7, 0)      # signed-log gradient bins span 10⁻⁷ … 10⁰ on each side
 LOG_PER_DECADE = 4
 ACTIVATION_DIGITS = 500    # test digits whose activations are histogrammed (fixed for the run)
 MAX_ROWS = 400             # rows kept; beyond, every other one goes (as core.trainer keeps test checks)
 
 
+NICE = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+
+
 def nice_ceiling(x: float) -> float:
-    """The smallest of 1, 2, 5 × 10^k that is ≥ x (x > 0)."""
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k that is ≥ x (x > 0): a round range end
+    not much past the data, so the bins stay narrow."""
     if not (x > 0 and math.isfinite(x)):
         return 1.0
     k = math.floor(math.log10(x))
-    for m in (1, 2, 5, 10):
+    for m in NICE:
         if m * 10 ** k >= x * (1 - 1e-12):
             return float(m * 10 ** k)
     return float(10 ** (k + 1))

@@ -55,7 +55,7 @@ def test_edges_are_chosen_well():
     assert edges["activations", 0][0] == 0 and edges["activations", 0][-1] == 1   # sigmoid's range
     g = edges["gradients", 0]
     assert g[0] == -1 and g[-1] == 1 and np.all(np.diff(g) > 0)
-    assert nice_ceiling(0.31) == 0.5 and nice_ceiling(3) == 5 and nice_ceiling(0.1) == 0.1
+    assert nice_ceiling(0.31) == 0.4 and nice_ceiling(3.1) == 4 and nice_ceiling(0.1) == 0.1
 
 
 def test_relu_activations_get_a_range_from_the_start():

@@ -46,7 +46,7 @@ def test_the_heat_map_holds_exactly_the_counted_rows(qtbot, attached):
     _, columns = resample_columns(history.steps, history.matrix(key), COLUMNS)
     assert np.allclose(panel.image.image, np.log10(1 + columns.T))
     x, _ = panel.side_a.getData()
-    assert np.array_equal(np.repeat(history.matrix(key)[-1], 2), x[1:-1])    # the newest histogram beside
+    assert np.allclose(np.repeat(np.log10(1 + history.matrix(key)[-1]), 2), x[1:-1])   # the newest histogram beside
     assert "4 rows kept" in panel.status.text()
 
 
@@ -64,7 +64,7 @@ def test_gradients_use_signed_log_bins_and_every_quantity_draws(qtbot, attached)
     panel._draw()
     assert "signed log" in panel.heat.getAxis("left").labelText
     texts = [t for _, t in signed_log_ticks(panel.run_a.history.edges["gradients", 0])]
-    assert "0" in texts and "1e-2" in texts and "−1e-6" in texts
+    assert texts.count("1e-2") == 1 and texts.count("−1e-6") == 1 and "0" in texts and texts.count("1") == 1
 
 
 def test_the_compared_run_is_overlaid_on_the_same_bins(qtbot, attached):
@@ -90,7 +90,7 @@ def test_the_timeline_moves_the_cursor_and_the_side_histogram(qtbot, attached):
     assert panel.cursor.isVisible() and panel.cursor.value() == snaps[0].step
     x, _ = panel.side_a.getData()
     first = panel.run_a.history.matrix(panel.key)[0]
-    assert np.array_equal(np.repeat(first, 2), x[1:-1])
+    assert np.allclose(np.repeat(np.log10(1 + first), 2), x[1:-1])
     assert "Timeline" in panel.status.text()
     view.set_live(make_snapshots(count=5, steps_between=6)[-1])   # still counted while looking back
     qtbot.waitUntil(lambda: panel.run_a.history.steps[-1] == 30, timeout=5000)

@@ -53,7 +53,7 @@ def test_compute_fills_line_and_plane_with_progress_and_the_centre_is_the_curren
     assert "trajectory" in panel.directions.text()
     x, y = panel.path_curve.getData()
     assert len(x) == 9 and abs(x[-1]) < 1e-6 and abs(y[-1]) < 1e-6
-    lx, ly = panel.train_curve.getData()
+    lx, ly = panel.train_curve.getOriginalDataset()
     assert ly[list(lx).index(1.0)] == pytest.approx(current, rel=1e-5)
     assert len(panel.isocurves) > 0
     assert f"{panel.costs[4, 4]:.4g}" in panel.status.text()

@@ -39,15 +39,21 @@ def same_edges(a: dict | None, b: dict | None) -> bool:
 
 
 def signed_log_ticks(edges: np.ndarray) -> list:
-    """Ticks (position, text) for signed-log edges drawn at their positions 0, 1, 2, …: every
-    other decade on each side, and 0 at the middle bin (|v| below the smallest decade)."""
+    """Ticks (position, text) for signed-log edges drawn at their positions 0, 1, 2, …: the edges
+    at every other whole decade on each side, and 0 at the middle bin (|v| below the smallest)."""
     ticks = []
     for i, e in enumerate(edges):
-        k = int(round(np.log10(abs(e))))
-        if k % 2 == 0:
-            ticks.append((float(i), ("−" if e < 0 else "") + ("1" if k == 0 else f"1e{k}")))
+        k = np.log10(abs(e))
+        if abs(k - round(k)) < 1e-9 and round(k) % 2 == 0:
+            ticks.append((float(i), ("−" if e < 0 else "") + ("1" if round(k) == 0 else f"1e{round(k)}")))
     ticks.append((len(edges) / 2 - 0.5, "0"))
     return ticks
+
+
+def count_ticks(top: float) -> list:
+    """Ticks for an axis of log10(1 + count): 1, 10, 100, 1k, … placed where those counts fall."""
+    names = {0: "1", 1: "10", 2: "100", 3: "1k", 4: "10k", 5: "100k", 6: "1M", 7: "10M"}
+    return [(float(np.log10(1 + 10 ** k)), names[k]) for k in names if np.log10(1 + 10 ** k) <= max(top, 1) * 1.05]
 
 
 class RunHistory(QObject):
@@ -145,7 +151,7 @@ class DistributionsPanel(Panel):
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
         self.heat.setLabel("bottom", "step")
-        self.side.setLabel("bottom", "count")
+        self.side.setLabel("bottom", "count (log)")
         self.side.setYLink(self.heat)
         self.side.getAxis("left").setStyle(showValues=False)
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -258,11 +264,14 @@ class DistributionsPanel(Panel):
         i = len(steps) - 1 if self.shown_step is None else int(np.argmin(np.abs(steps - self.shown_step)))
         y = self._y_of_edges(edges, self.key[0])
         self.side_a.setData(*self._staircase(matrix[i], y))
+        # log counts, as the heat map's colours: a spike (the exact zeros of the border pixels'
+        # gradients) must not flatten every other bin
+        self.side.getAxis("bottom").setTicks([count_ticks(float(np.log10(1 + matrix.max())))])
 
     @staticmethod
     def _staircase(counts, y) -> tuple:
-        """(x, y) of a histogram drawn sideways: each bin a vertical segment at its count."""
-        xs = np.repeat(np.asarray(counts, np.float64), 2)
+        """(x, y) of a histogram drawn sideways: each bin a vertical segment at log10(1 + its count)."""
+        xs = np.repeat(np.log10(1.0 + np.asarray(counts, np.float64)), 2)
         ys = np.repeat(np.asarray(y, np.float64), 2)[1:-1]
         return np.concatenate([[0], xs, [0]]), np.concatenate([[ys[0]], ys, [ys[-1]]])
 

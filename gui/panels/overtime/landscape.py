@@ -100,7 +100,8 @@ class LandscapePanel(Panel):
             for side in ("left", "bottom"):
                 plot.getAxis(side).enableAutoSIPrefix(False)
         self.line_plot.setLabel("bottom", "α (0: first weights, 1: now)")
-        self.line_plot.setLabel("left", "cost")
+        self.line_plot.setLabel("left", "cost (log)")
+        self.line_plot.setLogMode(y=True)     # a valley near 0.001 and a start near 10 both show
         self.line_plot.addLegend(offset=(-8, 4), labelTextSize="8pt")
         self.train_curve = self.line_plot.plot(pen=pg.mkPen(theme.TRAIN, width=2), name="training (1,000)")
         self.test_curve = self.line_plot.plot(pen=pg.mkPen(theme.TEST, width=2), name="test (1,000)")
@@ -230,8 +231,9 @@ class LandscapePanel(Panel):
     # --- drawing -----------------------------------------------------------------------------
     def _draw_line(self):
         line = self.line
-        self.train_curve.setData(line.alphas, np.where(np.isfinite(line.train), line.train, np.nan), connect="finite")
-        self.test_curve.setData(line.alphas, np.where(np.isfinite(line.test), line.test, np.nan), connect="finite")
+        for curve, costs in ((self.train_curve, line.train), (self.test_curve, line.test)):
+            shown = np.where(np.isfinite(costs) & (costs > 0), costs, np.nan)
+            curve.setData(line.alphas, shown, connect="finite")
 
     def _draw_plane_frame(self):
         """Directions, path and axes for a new plane (before its costs arrive)."""
