@@ -80,15 +80,15 @@ class Network:
         A silenced neuron passes nothing on and, its activation being a constant, gets δ = 0."""
         checked = {}
         for l, js in dict(silenced).items():
-            l = int(l)
+            l, js = int(l), np.unique(np.asarray(list(js), dtype=np.intp))
+            if js.size == 0:
+                continue                   # nothing silenced there (even a layer this network lacks)
             if not 0 <= l < self.n_layers - 1:
                 raise ValueError(f"only hidden neurons can be silenced; weight layer {l} is not a hidden layer "
                                  f"of a network with {self.n_layers} weight layers")
-            js = np.unique(np.asarray(list(js), dtype=np.intp))
-            if js.size and not (0 <= js[0] and js[-1] < self.sizes[l + 1]):
+            if not (0 <= js[0] and js[-1] < self.sizes[l + 1]):
                 raise ValueError(f"hidden layer {l + 1} has neurons 0–{self.sizes[l + 1] - 1}, not {js.tolist()}")
-            if js.size:
-                checked[l] = js
+            checked[l] = js
         self.silenced = checked
 
     @property
