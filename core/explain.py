@@ -302,9 +302,10 @@ def _answer_from(net: Network, z: np.ndarray, l: int) -> np.ndarray:
     return _answer_from(net, z_next, l + 1)
 
 
-def ablation_job(snapshot, dataset, silenced=()) -> AblationScan:
-    """The ablation scan of ``snapshot``'s last hidden layer on ``dataset`` (a LatestJob fn)."""
-    return ablation_scan(explained_network(snapshot, silenced), dataset)
+def ablation_job(snapshot, dataset, layer=None, silenced=()) -> AblationScan:
+    """The ablation scan of ``snapshot``'s hidden weight layer ``layer`` (the last by default) on
+    ``dataset`` (a LatestJob fn)."""
+    return ablation_scan(explained_network(snapshot, silenced), dataset, layer)
 
 
 # --- adversarial digits --------------------------------------------------------------------------

@@ -288,5 +288,11 @@ def test_a_deeper_network_in_the_why_workspace(qtbot):
         scan_panel.bring_forward()
         scan = result_for(qtbot, scan_panel, snap)
         assert scan.layer == 1 and scan.change.shape == (8, 10)
+        assert scan_panel.layer_choice.isVisible()
+        scan_panel.layer_choice.setCurrentIndex(0)           # the first hidden layer: the rest runs forward
+        qtbot.waitUntil(lambda: scan_panel.result.layer == 0 and not scan_panel._job.busy, timeout=TIMEOUT)
+        cut = explain.explained_network(snap).copy()
+        cut.silence({0: [5]})
+        np.testing.assert_array_equal(scan_panel.result.predicted[5], cut.predict(test.images))
     finally:
         w.close()

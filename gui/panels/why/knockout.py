@@ -225,6 +225,10 @@ class KnockoutPanel(Panel):
         view.run_started.connect(lambda _: self.knockouts.set(()))
         training.data_loaded.connect(lambda _: self.refresh())
 
+    def reset(self) -> None:
+        """A new network: nothing was sent to its trainer, and the old snapshot is not its."""
+        self._sent, self.shown_snapshot, self.result = {}, None, None
+
     # --- the choice ------------------------------------------------------------------------------
     def _layer_chosen(self, index: int):
         if index >= 0:
@@ -464,6 +468,10 @@ class AblationPanel(Panel):
         font.setBold(True)
         self.summary.setFont(font)
         explain = ElidedLabel("Each row: one neuron silenced alone; cells: accuracy change per digit (points).")
+        self.layer_choice = QComboBox()
+        self.layer_choice.setToolTip("The hidden layer whose neurons are silenced one by one")
+        self.layer_choice.hide()
+        self.layer = None           # the last hidden layer until one is chosen
         self.matrix = ScanMatrix()
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -475,7 +483,10 @@ class AblationPanel(Panel):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(2)
         layout.addWidget(explain)
-        layout.addWidget(self.summary)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.layer_choice)
+        layout.addLayout(top)
         layout.addWidget(scroll, 1)
         layout.addWidget(self.flip_text)
         layout.addWidget(self.flips)
@@ -492,9 +503,25 @@ class AblationPanel(Panel):
         self._job.done.connect(self._on_done)
         self._job.failed.connect(self.summary.setText)
         self.matrix.cell_clicked.connect(lambda j, _: view.select_neuron(self.result.layer, j))
+        self.layer_choice.currentIndexChanged.connect(self._layer_chosen)
         training.data_loaded.connect(lambda _: self.refresh())
 
+    def _layer_chosen(self, index: int):
+        if index >= 0:
+            self.layer = index
+            self.matrix.selected = None
+            self.refresh()
+
     def show_snapshot(self, snapshot: Snapshot) -> None:
+        hidden = len(snapshot.W) - 1
+        if self.layer_choice.count() != hidden:
+            self.layer_choice.blockSignals(True)
+            self.layer_choice.clear()
+            self.layer_choice.addItems([f"hidden layer {l + 1}" for l in range(hidden)])
+            self.layer = hidden - 1
+            self.layer_choice.setCurrentIndex(self.layer)
+            self.layer_choice.blockSignals(False)
+            self.layer_choice.setVisible(hidden > 1)
         self.shown_snapshot = snapshot
         self.refresh()
 
@@ -508,7 +535,7 @@ class AblationPanel(Panel):
             return
         self._generation += 1
         self._asked_snapshot = snapshot
-        self._job.request(snapshot, data.test, tag=self._generation)
+        self._job.request(snapshot, data.test, self.layer, tag=self._generation)
 
     def _on_done(self, result: AblationScan, tag):
         if tag == self._generation:
