@@ -296,3 +296,38 @@ def test_a_deeper_network_in_the_why_workspace(qtbot):
         np.testing.assert_array_equal(scan_panel.result.predicted[5], cut.predict(test.images))
     finally:
         w.close()
+
+
+def test_knockout_updates_while_training_runs(qtbot, window):
+    w = window
+    snap = why(qtbot, w, steps=10)
+    panel = w.panels["Knock-out"]
+    result_for(qtbot, panel, snap)
+    qtbot.keyClick(w, Qt.Key.Key_Space)                       # run
+    try:
+        qtbot.waitUntil(lambda: w.last_snapshot.running, timeout=TIMEOUT)
+        click_tile(qtbot, panel.grid, 5)
+        qtbot.waitUntil(lambda: panel.result.silenced == ((0, 5),) and panel.shown_snapshot.running, timeout=TIMEOUT)
+        shown = panel.shown_snapshot
+        qtbot.waitUntil(lambda: panel.shown_snapshot.step > shown.step + 20, timeout=TIMEOUT)   # still following
+    finally:
+        qtbot.keyClick(w, Qt.Key.Key_Space)                   # pause
+    wait_paused(qtbot, w)
+    assert w.last_snapshot.silenced == ()                     # evaluation only: training untouched
+
+
+def test_a_new_network_lifts_knockouts_quietly(qtbot, window):
+    w = window
+    snap = why(qtbot, w, steps=10)
+    panel = w.panels["Knock-out"]
+    result_for(qtbot, panel, snap)
+    click_tile(qtbot, panel.grid, 1)
+    panel.in_training.setChecked(True)
+    qtbot.waitUntil(lambda: w.last_snapshot.silenced == ((0, 1),), timeout=TIMEOUT)
+    old_run = w.last_snapshot.run_id
+    w.training.reset(w.training.settings)
+    qtbot.waitUntil(lambda: w.last_snapshot.run_id != old_run, timeout=TIMEOUT)
+    qtbot.wait(300)
+    assert panel.knockouts.pairs == () and w.last_snapshot.silenced == ()
+    assert "Knock-out ignored" not in w.last_snapshot.message
+    assert panel.grid.silenced == set()
