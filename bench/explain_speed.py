@@ -15,7 +15,7 @@ Each figure is the median of ``--repeats`` runs (wall clock) with the best and t
 prints what the network answers, so a fast wrong answer cannot pass for a result. Targets (issue
 #15): saliency and FGSM < 20 ms, scan < 2 s, curve < 3 s, dreams < 1 s.
 
-    PYTHONPATH=. python bench/explain_speed.py [--epochs 3] [--repeats 5] [--json]
+    PYTHONPATH=. python bench/explain_speed.py [--epochs 3] [--repeats 5] [--threads 1] [--json]
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from bench._common import DEFAULT_MNIST, blas_description, load_mnist, machine_description
+from bench._common import DEFAULT_MNIST, blas_description, load_mnist, machine_description, threads
 from core import explain
 from core.network import Network
 from core.trainer import Trainer
@@ -53,10 +53,11 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(DEFAULT_MNIST), help="MNIST IDX folder")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads while timing (default 1)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
-    if args.epochs < 0 or args.repeats < 1:
-        print("explain_speed: --epochs must be ≥ 0 and --repeats ≥ 1", file=sys.stderr)
+    if args.epochs < 0 or args.repeats < 1 or args.threads < 1:
+        print("explain_speed: --epochs must be ≥ 0, --repeats and --threads ≥ 1", file=sys.stderr)
         return 2
     try:
         train, test, source = load_mnist(args.data)
@@ -72,7 +73,14 @@ def main(argv=None) -> int:
     i = 0
     x, y = test.images[i], int(test.labels[i])
     r = args.repeats
-    rows = {
+    with threads(args.threads):
+        rows = measure(snap, test, x, y, r)
+    return report(args, source, accuracy, snap, rows)
+
+
+def measure(snap, test, x, y, r) -> dict:
+    """Each job's timings (see ``timings``) for digit ``x`` of true label ``y`` and the test set."""
+    return {
         "saliency": timings(lambda: explain.saliency_job(snap, x, y), r),
         "fgsm": timings(lambda: explain.fgsm(explain.explained_network(snap), x, y, 0.1), r),
         "smallest ε": timings(lambda: explain.smallest_flip(explain.explained_network(snap), x, y), r),
@@ -81,6 +89,11 @@ def main(argv=None) -> int:
         "accuracy vs ε": timings(lambda: explain.robustness_job(snap, test), r),
         "ten dreams": timings(lambda: explain.dreams_job(snap, test, "blank"), r),
     }
+
+
+def report(args, source, accuracy, snap, rows) -> int:
+    """Print the table (or JSON) with what the network answered, so a fast wrong answer shows."""
+    y = rows["saliency"]["result"].label
     scan, (eps, curve), dreams = (rows["ablation scan"]["result"], rows["accuracy vs ε"]["result"],
                                   rows["ten dreams"]["result"])
     worst = int(scan.order[0])
@@ -97,19 +110,20 @@ def main(argv=None) -> int:
     }
     figures = {name: {k: v for k, v in row.items() if k != "result"} | {"target_ms": TARGETS_MS[name]}
                for name, row in rows.items()}
-    report = {"network": "784-100-10 sigmoid/cross-entropy", "epochs": args.epochs, "data": source,
-              "repeats": r, "figures": figures, "answers": answers,
-              "machine": machine_description(), "blas": blas_description()}
+    out = {"network": "784-100-10 sigmoid/cross-entropy", "epochs": args.epochs, "data": source,
+           "repeats": args.repeats, "threads": args.threads, "figures": figures, "answers": answers,
+           "machine": machine_description(), "blas": blas_description()}
     if args.json:
-        print(json.dumps(report, indent=2, default=float))
+        print(json.dumps(out, indent=2, default=float))
         return 0
-    print(f"784-100-10 after {args.epochs} epochs on {source}: test accuracy {accuracy:.4f}")
+    print(f"784-100-10 after {args.epochs} epochs on {source}: test accuracy {accuracy:.4f}; "
+          f"{args.threads} BLAS thread(s), median of {args.repeats}")
     print(f"{'computation':<24}{'median ms':>10}{'best ms':>10}{'CPU ms':>10}{'target ms':>11}")
     for name, f in figures.items():
         target = f"< {f['target_ms']}" if f["target_ms"] else "–"
         print(f"{name:<24}{f['median_ms']:>10.1f}{f['best_ms']:>10.1f}{f['cpu_ms']:>10.1f}{target:>11}")
     print("answers:", json.dumps(answers, default=float))
-    print("machine:", report["machine"])
+    print("machine:", out["machine"])
     return 0
 
 
