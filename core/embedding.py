@@ -37,6 +37,7 @@ class Projection:
     step: int
     run_id: int = 0
     method: str = "PCA"
+    seconds: float = 0.0    # what computing it took (the panel paces its requests by it)
 
     def __repr__(self):
         return (f"Projection({self.method}, layer={self.layer}, step={self.step}, points={len(self.points)}, "
@@ -75,9 +76,9 @@ def hidden_activations(W, b, activation, images, layer: int) -> np.ndarray:
 def principal_axes(A: np.ndarray, k: int = 2) -> tuple:
     """(axes (d, k), mean (d,), explained (k,)): the top-k principal directions of the rows of A.
 
-    The eigenvectors of the d×d covariance (d is a hidden layer's width, at most a few hundred, so
-    this costs little); directions are unit length; a layer with fewer than k neurons gets zero
-    columns for the missing ones."""
+    The eigenvectors of the d×d covariance (d is a hidden layer's width: 2 ms at 100 neurons, about
+    0.3 s at 1,024, when the panel asks less often: see ``paced_interval``); directions are unit
+    length; a layer with fewer than k neurons gets zero columns for the missing ones."""
     A = np.asarray(A, dtype=np.float64)
     mean = A.mean(axis=0)
     X = A - mean
@@ -122,7 +123,9 @@ def project(A: np.ndarray, previous: Projection | None = None) -> tuple:
 def project_snapshot(snapshot, dataset, indices, layer: int, previous: Projection | None = None) -> Projection:
     """The job run off the GUI thread: the hidden-space frame of ``snapshot``'s weights for digits
     ``indices`` of ``dataset`` (a core.data.Dataset), aligned to ``previous``."""
+    import time
     from core.activations import get_activation
+    started = time.perf_counter()
     activation = get_activation(snapshot.config["activation"])
     images = dataset.images[np.asarray(indices)]
     A = hidden_activations(snapshot.W, snapshot.b, activation, images, layer)
@@ -130,7 +133,14 @@ def project_snapshot(snapshot, dataset, indices, layer: int, previous: Projectio
         raise ValueError(f"the activations of hidden layer {layer} are not finite at step {snapshot.step}")
     same = previous is not None and previous.layer == layer and previous.run_id == snapshot.run_id
     points, axes, mean, explained = project(A, previous if same else None)
-    return Projection(points.astype(np.float32), axes, mean, explained, layer, snapshot.step, snapshot.run_id)
+    return Projection(points.astype(np.float32), axes, mean, explained, layer, snapshot.step, snapshot.run_id,
+                      seconds=time.perf_counter() - started)
+
+
+def paced_interval(seconds: float, least: float, share: float) -> float:
+    """Seconds to wait between two jobs of ``seconds`` each so they take at most ``share`` of a core
+    (never less than ``least``)."""
+    return max(float(least), float(seconds) * (1 - share) / share)
 
 
 def tsne_snapshot(snapshot, dataset, indices, layer: int, reference: Projection | None = None,

@@ -131,6 +131,7 @@ class HistogramRow:
     step: int
     run_id: int
     histograms: dict = field(default_factory=dict)
+    seconds: float = 0.0     # what counting them took (the panel paces its requests by it)
 
 
 def activation_digits(dataset, n: int = ACTIVATION_DIGITS) -> np.ndarray:
@@ -149,6 +150,8 @@ def layer_activations(snapshot, images) -> list:
 def histogram_row(snapshot, dataset, edges: dict | None = None, digits: int = ACTIVATION_DIGITS) -> tuple:
     """The job run off the GUI thread: (HistogramRow, edges) of ``snapshot``. ``edges`` None: the run's
     first row, edges chosen now from this snapshot (the caller keeps them for the run's other rows)."""
+    import time
+    started = time.perf_counter()
     images = dataset.images[activation_digits(dataset, digits)] if dataset is not None else None
     a = layer_activations(snapshot, images) if images is not None else None
     if edges is None:
@@ -160,7 +163,7 @@ def histogram_row(snapshot, dataset, edges: dict | None = None, digits: int = AC
         out["gradients", l] = histogram(snapshot.dW[l], edges["gradients", l])
         if a is not None:
             out["activations", l] = histogram(a[l], edges["activations", l])
-    return HistogramRow(snapshot.step, snapshot.run_id, out), edges
+    return HistogramRow(snapshot.step, snapshot.run_id, out, time.perf_counter() - started), edges
 
 
 class HistogramHistory:

@@ -35,6 +35,13 @@ def test_principal_axes_match_numpy_svd():
     assert np.allclose(mean, A.mean(0))
 
 
+def test_paced_interval_keeps_the_share():
+    from core.embedding import paced_interval
+    assert paced_interval(0.005, 0.25, 0.05) == 0.25
+    gap = paced_interval(0.2, 0.25, 0.05)
+    assert 0.2 / (0.2 + gap) == pytest.approx(0.05)
+
+
 def test_procrustes_undoes_a_rotation_and_a_flip():
     rng = np.random.default_rng(1)
     P = rng.standard_normal((200, 2))

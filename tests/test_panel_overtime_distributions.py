@@ -17,6 +17,7 @@ from test_panel_overtime_hidden import FakeTraining
 @pytest.fixture
 def attached(qtbot, monkeypatch):
     monkeypatch.setattr(distributions, "ROW_EVERY", 0.0)
+    monkeypatch.setattr(distributions, "ROW_SHARE", 1.0)
     panel = open_panel(qtbot, DistributionsPanel, size=(800, 500))
     view = ViewState()
     training = FakeTraining(SimpleNamespace(train=synthetic_digits(300, 0), test=synthetic_digits(200, 1)))

@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout
 
 from core.histograms import (QUANTITIES, SYMBOLS, HistogramHistory, HistogramRow, folded, histogram_row,
                              quantiles_from_counts, resample_columns)
+from core.embedding import paced_interval
 from core.snapshot import Snapshot, Status
 from gui import theme
 from gui.fit_text import ElidedLabel
@@ -23,7 +24,8 @@ from gui.panels.base import Panel
 from gui.panels.overtime.common import WORKSPACE, explanation, fill_layers, layer_choice
 from gui.widgets import RedrawPacer
 
-ROW_EVERY = 1.0          # s between histogram rows at most (each costs ~10 ms: 1% of a core, bench/overtime_speed.py)
+ROW_EVERY = 1.0          # s between histogram rows at least (each ~10 ms at 784-100-10: 1% of a core, bench/overtime_speed.py)
+ROW_SHARE = 0.02         # a wider network's slower rows are asked for less often: at most this share of a core
 COLUMNS = 300            # the heat map's width in columns (kept rows laid on evenly spaced steps)
 QUANTITY_NAMES = {"weights": "weights W", "biases": "biases b", "gradients": "gradients ∂C/∂W",
                   "activations": "activations a (500 test digits)"}
@@ -98,6 +100,7 @@ class RunHistory(QObject):
         elif not same_edges(self.history.edges, edges):
             return     # counted before this run's edges were fixed: on other bins
         self.history.add(row)
+        self._job.min_interval = paced_interval(row.seconds, ROW_EVERY, ROW_SHARE)
         self.changed.emit()
 
     def stop(self) -> None:

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QPointF, Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout
 
 from core.control import MoveProbe
-from core.embedding import DEFAULT_DIGITS, Projection, choose_digits, project_snapshot, tsne_snapshot
+from core.embedding import DEFAULT_DIGITS, Projection, choose_digits, paced_interval, project_snapshot, tsne_snapshot
 from core.snapshot import Snapshot
 from gui import theme
 from gui.fit_text import ElidedLabel
@@ -23,7 +23,8 @@ from gui.panels.overtime.common import (DIGIT_COLOURS, WORKSPACE, digit_legend, 
                                         fill_layers, layer_choice)
 from gui.widgets import stable_span
 
-PROJECT_EVERY = 0.25     # s between projections at most: ≤ 5% of a core at ~10 ms each (bench/overtime_speed.py)
+PROJECT_EVERY = 0.25     # s between projections at least: ~10 ms each at 784-100-10, 4% of a core (bench/overtime_speed.py)
+PROJECT_SHARE = 0.05     # a wider layer's slower projection is asked for less often: at most this share of a core
 HOVER_PX = 8             # a point within this many pixels of the pointer is "under" it
 
 
@@ -215,6 +216,7 @@ class HiddenSpacePanel(Panel):
         if generation != self._generation or self.tsne_shown:
             return    # an answer for another layer, run or data set
         self._aligned_to = projection
+        self._job.min_interval = paced_interval(projection.seconds, PROJECT_EVERY, PROJECT_SHARE)
         self.draw_projection(projection)
 
     def _on_failed(self, message: str):
