@@ -4,10 +4,10 @@ Bin edges are fixed for a whole run, so a heat map of histogram × step compares
 (TensorBoard re-bins every step, which is why its histograms mislead). They are chosen once, from
 the run's first snapshot:
 
-* weights W and biases b: 80 evenly spaced bins symmetric about 0, over ±(a round number ≥ 3× the
+* weights W and biases b: 80 evenly spaced bins symmetric about 0, over ±(a round number ≥ 5× the
   largest |value| at the start): room for the weights to spread as they learn;
 * activations a: evenly spaced over the activation's own output range ([0, 1] for sigmoid,
-  [−1, 1] for tanh), or [0, a round number ≥ 3× the first largest a] when unbounded (ReLU);
+  [−1, 1] for tanh), or [0, a round number ≥ 5× the first largest a] when unbounded (ReLU);
 * gradients ∂C/∂W: signed-logarithmic, 4 bins per decade on each side from 10⁻⁷ to 10⁰ and one
   bin for |g| < 10⁻⁷, because gradients shrink by orders of magnitude during training.
 
@@ -29,6 +29,7 @@ LINEAR_BINS = 80
 LOG_DECADES = (-7, 0)      # signed-log gradient bins span 10⁻⁷ … 10⁰ on each side
 LOG_PER_DECADE = 4
 ACTIVATION_DIGITS = 500    # test digits whose activations are histogrammed (fixed for the run)
+SPREAD = 5                 # the W/b bins span this many times the largest first |w|: room to grow
 MAX_ROWS = 400             # rows kept; beyond, every other one goes (as core.trainer keeps test checks)
 
 
@@ -75,14 +76,14 @@ def choose_edges(snapshot, activations: tuple | None = None) -> dict:
     hidden = get_activation(snapshot.config["activation"])
     L = len(snapshot.W)
     for l in range(L):
-        w = 3 * _finite_max_abs([snapshot.W[l]])
+        w = SPREAD * _finite_max_abs([snapshot.W[l]])
         edges["weights", l] = linear_edges(-nice_ceiling(w), nice_ceiling(w))
         # biases start at 0: size them like the layer's weights (they move on the same scale)
         edges["biases", l] = edges["weights", l]
         edges["gradients", l] = signed_log_edges()
         y_range = (0.0, 1.0) if l == L - 1 else hidden.y_range   # the outputs here are probabilities
         if y_range is None:
-            top = 3 * _finite_max_abs([activations[l]]) if activations is not None else 1.0
+            top = SPREAD * _finite_max_abs([activations[l]]) if activations is not None else 1.0
             low = -nice_ceiling(top) if hidden.name not in ("relu", "softplus") else 0.0
             y_range = (low, nice_ceiling(top))
         edges["activations", l] = linear_edges(*y_range)

@@ -102,3 +102,15 @@ def test_a_new_run_starts_a_new_history(qtbot, attached):
     _feed(qtbot, panel, view, make_snapshots(count=3, steps_between=5))
     view.set_live(replace(make_snapshots(count=1, steps_between=2)[0], run_id=7))
     qtbot.waitUntil(lambda: len(panel.run_a.history) == 1, timeout=5000)
+
+
+def test_values_beyond_the_fixed_bins_are_counted_and_said(qtbot, attached):
+    panel, view, _ = attached
+    snaps = make_snapshots(count=2, steps_between=5)
+    _feed(qtbot, panel, view, snaps[:1])
+    grown = replace(snaps[1], W=tuple(w * 100 for w in snaps[1].W))      # far past the run's edges
+    _feed(qtbot, panel, view, [grown])
+    panel._draw()
+    h = panel.run_a.history.rows[-1].histograms["weights", 0]
+    assert h.under + h.over > 0 and h.total == grown.W[0].size
+    assert "beyond the bins" in panel.status.text()

@@ -53,8 +53,8 @@ def signed_log_ticks(edges: np.ndarray) -> list:
 
 
 def count_ticks(top: float) -> list:
-    """Ticks for an axis of log10(1 + count): 1, 10, 100, 1k, … placed where those counts fall."""
-    names = {0: "1", 1: "10", 2: "100", 3: "1k", 4: "10k", 5: "100k", 6: "1M", 7: "10M"}
+    """Ticks for an axis of log10(1 + count): 1, 100, 10k, 1M placed where those counts fall."""
+    names = {0: "1", 2: "100", 4: "10k", 6: "1M"}     # every other decade: the side plot is narrow
     return [(float(np.log10(1 + 10 ** k)), names[k]) for k in names if np.log10(1 + 10 ** k) <= max(top, 1) * 1.05]
 
 
@@ -166,8 +166,7 @@ class DistributionsPanel(Panel):
         dash = pg.mkPen(RUN_B, width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine)
         self.b_lines = [self.heat.plot(pen=dash), self.heat.plot(pen=pg.mkPen(RUN_B, width=2)),
                         self.heat.plot(pen=dash)]
-        self.side_a = self.side.plot(pen=pg.mkPen(theme.TRAIN, width=2), fillLevel=0,
-                                     brush=pg.mkBrush(*theme.TRAIN, 60), name="this run")
+        self.side_a = self.side.plot(pen=pg.mkPen(theme.TRAIN, width=2), name="this run")
         self.side_b = self.side.plot(pen=pg.mkPen(RUN_B_SIDE, width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                                      name="compared run")
         self.status = ElidedLabel("No histograms yet: they appear once training starts.")
@@ -232,8 +231,15 @@ class DistributionsPanel(Panel):
         self._draw_run_b(key, edges)
         quantity, l = key
         shown = f"step {self.shown_step:,} (Timeline)" if self.shown_step is not None else f"step {steps[-1]:,}"
+        h = history.rows[self._row_shown(steps)].histograms[key]
+        outside = (h.under + h.over) / max(h.total, 1)
+        beyond = f"; {100 * outside:.1f}% beyond the bins (drawn in the end ones)" if outside else ""
         self.status.setText(f"{SYMBOLS[quantity]} of layer {l + 1}: {len(steps)} rows kept (steps "
-                            f"{steps[0]:,}–{steps[-1]:,}), {len(edges) - 1} fixed bins; beside: {shown}")
+                            f"{steps[0]:,}–{steps[-1]:,}), {len(edges) - 1} fixed bins; beside: {shown}{beyond}")
+
+    def _row_shown(self, steps) -> int:
+        """The kept row beside the heat map: the newest, or the nearest to the Timeline's step."""
+        return len(steps) - 1 if self.shown_step is None else int(np.argmin(np.abs(steps - self.shown_step)))
 
     def _y_of_edges(self, edges: np.ndarray, quantity: str) -> np.ndarray:
         """Where each edge is drawn: its value, or (signed-log gradient bins) its position."""
@@ -264,7 +270,7 @@ class DistributionsPanel(Panel):
 
     def _draw_side(self, edges, steps, matrix):
         """The histogram at the step shown (the newest row, or the row nearest the Timeline's step)."""
-        i = len(steps) - 1 if self.shown_step is None else int(np.argmin(np.abs(steps - self.shown_step)))
+        i = self._row_shown(steps)
         y = self._y_of_edges(edges, self.key[0])
         self.side_a.setData(*self._staircase(matrix[i], y))
         # log counts, as the heat map's colours: a spike (the exact zeros of the border pixels'
