@@ -128,3 +128,34 @@ def test_real_mnist_layer_separates_digits_more_after_training():
         trainer.step()
     after = separation(trainer.snapshot("paused"))
     assert after > before + 0.1, (before, after)
+
+
+def test_tsne_on_request_lays_out_the_same_digits_turned_like_the_pca():
+    pytest.importorskip("sklearn", reason="t-SNE is optional (scikit-learn)")
+    from core.embedding import tsne_snapshot
+    snap = make_snapshot(steps=40, sizes=(784, 16, 10))
+    data = synthetic_digits(300, 5)
+    idx = choose_digits(data.labels, 300)
+    pca = project_snapshot(snap, data, idx, 1)
+    t = tsne_snapshot(snap, data, idx, 1, reference=pca, perplexity=20)
+    assert t.method == "t-SNE" and t.points.shape == (300, 2) and np.all(np.isfinite(t.points))
+    # digits of one label lie closer together than digits in general
+    labels = data.labels[idx]
+    within = np.mean([np.linalg.norm(t.points[labels == c] - t.points[labels == c].mean(0), axis=1).mean()
+                      for c in np.unique(labels)])
+    overall = np.linalg.norm(t.points - t.points.mean(0), axis=1).mean()
+    assert within < 0.5 * overall
+
+
+def test_tsne_without_scikit_learn_says_how_to_get_it(monkeypatch):
+    import builtins
+    from core.embedding import tsne_snapshot
+    real = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError("No module named 'sklearn'")
+        return real(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    with pytest.raises(ImportError, match="pip install scikit-learn"):
+        tsne_snapshot(make_snapshot(steps=1), synthetic_digits(20, 0), np.arange(20), 1)

@@ -127,3 +127,23 @@ def test_nearest_point_counts_pixels_not_data_units():
     pts = np.array([[0.0, 0.0], [10.0, 0.001]])
     assert nearest_point(pts, 9.0, 0.0, 1.0, 1.0) == (1, pytest.approx(1.0, abs=1e-3))
     assert nearest_point(np.zeros((0, 2)), 0, 0, 1, 1)[0] == -1
+
+
+def test_tsne_on_request_then_back_to_live_pca(qtbot, attached):
+    pytest.importorskip("sklearn", reason="t-SNE is optional (scikit-learn)")
+    panel, view, _ = attached
+    snap = make_snapshots(count=1, steps_between=20)[0]
+    view.set_live(snap)
+    _wait_frame(qtbot, panel, snap.step)
+    qtbot.mouseClick(panel.tsne_button, Qt.MouseButton.LeftButton)
+    assert panel.busy.isVisible()
+    qtbot.waitUntil(lambda: panel.tsne_shown, timeout=60000)
+    assert panel.projection.method == "t-SNE" and not panel.busy.isVisible()
+    assert "t-SNE" in panel.plot.getAxis("bottom").labelText and "t-SNE" in panel.status.text()
+    later = make_snapshots(count=2, steps_between=20)[-1]
+    view.set_live(later)                                   # a single moment: live frames wait
+    qtbot.wait(400)
+    assert panel.projection.method == "t-SNE"
+    qtbot.mouseClick(panel.tsne_button, Qt.MouseButton.LeftButton)
+    _wait_frame(qtbot, panel, later.step)
+    assert panel.projection.method == "PCA" and "PCA" in panel.plot.getAxis("bottom").labelText

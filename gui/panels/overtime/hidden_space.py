@@ -108,7 +108,7 @@ class HiddenSpacePanel(Panel):
         self.tsne_button.setCheckable(True)
         self.tsne_button.clicked.connect(self._on_tsne_clicked)
         if sklearn_available():
-            self.tsne_button.setToolTip("Lay the same digits out once with t-SNE (scikit-learn; ~20 s). "
+            self.tsne_button.setToolTip("Lay the same digits out once with t-SNE (scikit-learn; about 15 s for 2,000 digits). "
                                         "Press again for the live PCA picture.")
         else:
             self.tsne_button.setEnabled(False)
