@@ -14,10 +14,15 @@ Measured, each in this process with one BLAS thread (as the trainer and the anal
 * animation: seconds for a 200-frame GIF (and MP4, when PyAV is installed) of the Weights panel
   across 200 saved weights (gui.animation.AnimationExport: each drawn by the panel and grabbed).
 
+With ``--window``, also the real window (trainer and analysis processes, as the app runs): steps
+per second of training with the Over time workspace on screen against the Overview, alternated
+A B A B for ``--seconds`` each, and the GUI thread's ms per live snapshot there.
+
 Targets: embedding ≤ 5 ms GUI time a frame and its projection ≤ 5% of training time; slice < 10 s;
 200-frame GIF < 20 s.
 
     QT_QPA_PLATFORM=offscreen python bench/overtime_speed.py [--json] [--frames 200] [--data DIR]
+                                                             [--window [--seconds 6]]
 """
 from __future__ import annotations
 
@@ -189,11 +194,47 @@ def bench_animation(data, frames: int, app) -> dict:
     return out
 
 
+def bench_window(data, seconds: float, app) -> dict:
+    """Steps/s of training in the real window, Overview against Over time (alternated twice), and
+    the GUI thread's time per live snapshot with Over time shown."""
+    from gui.main_window import MainWindow
+    window = MainWindow({"hidden": [100], "batch_size": 32}, data=data)
+    window.show()
+
+    def pump(s):
+        end = time.monotonic() + s
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.001)
+    pump(1.0)
+    rates = {"Overview": [], "Over time": []}
+    frames = []
+    for name in ("Overview", "Over time", "Overview", "Over time"):
+        window.show_workspace(name)
+        pump(0.5)
+        window.training.run()
+        pump(1.0)                                  # past the gentle start, the jobs under way
+        first, began = window.last_snapshot.step, time.monotonic()
+        window.frame_times.clear()
+        pump(seconds)
+        rates[name].append((window.last_snapshot.step - first) / (time.monotonic() - began))
+        if name == "Over time":
+            frames += [t for _, t in window.frame_times]
+        window.training.pause()
+        pump(0.5)
+    window.close_without_asking()
+    overview, overtime = statistics.mean(rates["Overview"]), statistics.mean(rates["Over time"])
+    return {"steps_per_s_overview": overview, "steps_per_s_over_time": overtime, "kept": overtime / overview,
+            "runs": rates, "gui_ms_per_snapshot": ms(frames) if frames else None, "seconds": seconds}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--frames", type=int, default=200, help="frames of the GIF (default 200)")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"), help="folder of MNIST's IDX files")
+    parser.add_argument("--window", action="store_true", help="also measure training in the real window")
+    parser.add_argument("--seconds", type=float, default=6.0, help="seconds of each window run (default 6)")
     args = parser.parse_args(argv)
     from core.data import DataError, load_mnist
     try:
@@ -213,6 +254,8 @@ def main(argv=None) -> int:
             "landscape": bench_landscape(data, trainer, snaps),
             "animation": bench_animation(data, args.frames, app),
         }
+    if args.window:
+        figures["window"] = bench_window(data, args.seconds, app)
     figures["targets"] = TARGETS
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -242,6 +285,14 @@ def print_table(f: dict) -> None:
         (f"MP4, {a['frames']} frames", "PyAV not installed" if a.get("mp4_s") is None else
          f"{a['mp4_s']:.1f} s, {a['mp4_mb']:.2f} MB", ""),
     ]
+    w = f.get("window")
+    if w:
+        rows += [
+            ("window: training steps/s, Overview", f"{w['steps_per_s_overview']:,.0f}", ""),
+            ("  with Over time on screen", f"{w['steps_per_s_over_time']:,.0f} ({100 * w['kept']:.0f}% kept)", ""),
+            ("  GUI ms per live snapshot (Over time)", f"{w['gui_ms_per_snapshot']['median']:.2f} (p95 "
+             f"{w['gui_ms_per_snapshot']['p95']:.2f})", ""),
+        ]
     width = max(len(r[0]) for r in rows) + 2
     print(f"Over time views on {f['data']}")
     for name, value, target in rows:
@@ -249,4 +300,5 @@ def print_table(f: dict) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from gui.app import exit_without_teardown
+    exit_without_teardown(main())
