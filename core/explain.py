@@ -274,19 +274,11 @@ def ablation_scan(net: Network, dataset, layer: int | None = None, chunk: int = 
                         intact.astype(np.int8), labels)
 
 
-def _activation(net: Network, X, upto: int) -> np.ndarray:
-    """a^(upto) for every row of X (in chunks), with the network's knock-outs."""
-    parts = []
-    for i in range(0, len(X), 10000):
-        a = np.asarray(X[i:i + 10000], dtype=net.dtype)
-        for l in range(upto):
-            z = a @ net.W[l].T + net.b[l]
-            a = net.sigma(l)(z)
-            if l in net.silenced:
-                a = a.copy() if a is z else a
-                a[:, net.silenced[l]] = 0
-        parts.append(a)
-    return np.concatenate(parts)
+def _activation(net: Network, X, upto: int, chunk: int = 10000) -> np.ndarray:
+    """a^(upto) for every row of X, from the network's own forward pass (with its knock-outs), in
+    chunks of ``chunk`` rows to bound memory."""
+    parts = [net.forward(X[i:i + chunk]).a[upto] for i in range(0, len(X), chunk)]
+    return np.concatenate(parts) if parts else np.zeros((0, net.sizes[upto]), net.dtype)
 
 
 def _answer_from(net: Network, z: np.ndarray, l: int) -> np.ndarray:
