@@ -112,6 +112,10 @@ class GifWriter:
     """Collects palette frames and writes the animated GIF on ``close`` (Pillow)."""
 
     def __init__(self, path, fps: float, expected_frames: int):
+        try:
+            import PIL.Image  # noqa: F401
+        except ImportError as e:
+            raise ExportError("GIF export needs Pillow: pip install pillow (or export an MP4)") from e
         self.path, self.fps, self.expected = Path(path), float(fps), int(expected_frames)
         self.frames: list = []
         self.size = None
