@@ -114,3 +114,16 @@ def test_values_beyond_the_fixed_bins_are_counted_and_said(qtbot, attached):
     h = panel.run_a.history.rows[-1].histograms["weights", 0]
     assert h.under + h.over > 0 and h.total == grown.W[0].size
     assert "beyond the bins" in panel.status.text()
+
+
+def test_a_compared_run_of_another_depth_is_counted_but_not_overlaid(qtbot, attached):
+    panel, view, training = attached
+    _feed(qtbot, panel, view, make_snapshots(count=2, steps_between=5))
+    for s in make_snapshots(count=2, steps_between=5, sizes=(784, 16, 12, 10)):
+        training.comparison_ready.emit(s)
+        qtbot.waitUntil(lambda: bool(len(panel.run_b.history)) and panel.run_b.history.steps[-1] == s.step,
+                        timeout=5000)
+    assert ("weights", 2) in panel.run_b.history.edges
+    panel._draw()
+    x, _ = panel.b_lines[1].getData()
+    assert x is None or len(x) == 0                            # other bins: nothing drawn over run A

@@ -62,6 +62,7 @@ class RunHistory(QObject):
     """One run's histogram rows, counted off the GUI thread; ``changed`` when a row is kept."""
 
     changed = pyqtSignal()
+    failed = pyqtSignal(str)
 
     def __init__(self, parent, name: str):
         super().__init__(parent)
@@ -72,6 +73,7 @@ class RunHistory(QObject):
         self._generation = 0
         self._job = LatestJob(histogram_row, self, min_interval=ROW_EVERY, name=name)
         self._job.done.connect(self._on_row)
+        self._job.failed.connect(self.failed)
 
     def offer(self, snapshot: Snapshot, edges: dict | None = None) -> None:
         """Count ``snapshot`` soon (a new run, a smaller step or another shape starts afresh);
@@ -182,10 +184,19 @@ class DistributionsPanel(Panel):
         super().attach(view, training)
         # every live snapshot counts, even while the panel shows the Timeline's past or is hidden
         view.live_changed.connect(self.run_a.offer)
-        training.comparison_ready.connect(lambda s: self.run_b.offer(s, self.run_a.history.edges))
+        training.comparison_ready.connect(self._offer_b)
+        for run in (self.run_a, self.run_b):
+            run.failed.connect(self.status.setText)
         training.data_loaded.connect(self._on_data)
         if training.data is not None:
             self._on_data(training.data)
+
+    def _offer_b(self, snapshot: Snapshot) -> None:
+        """Count run B on run A's bins when the two have as many layers (then they overlay); else
+        on its own, and it is not overlaid."""
+        edges = self.run_a.history.edges
+        same_depth = edges is not None and len(snapshot.W) == len(self.run_a.sizes) - 1
+        self.run_b.offer(snapshot, edges if same_depth else None)
 
     def _on_data(self, data) -> None:
         self.set_dataset(data.test)
