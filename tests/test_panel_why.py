@@ -331,3 +331,36 @@ def test_a_new_network_lifts_knockouts_quietly(qtbot, window):
     assert panel.knockouts.pairs == () and w.last_snapshot.silenced == ()
     assert "Knock-out ignored" not in w.last_snapshot.message
     assert panel.grid.silenced == set()
+
+
+def test_ctrl_6_opens_the_why_workspace_and_hidden_panels_ask_for_nothing(qtbot, window):
+    w = window
+    w.control.step(10)
+    wait_paused(qtbot, w, 10)
+    w.view.set_drawing(np.zeros(784))                  # a drawing made elsewhere (the Draw panel)
+    qtbot.wait(200)
+    why_panels = [w.panels[t] for t in ("Saliency", "Knock-out", "Ablation scan", "Adversarial", "Dreams")]
+    assert all(p.result is None and not p._job.busy for p in why_panels)   # off screen: no work asked
+    qtbot.keyClick(w, Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
+    assert w.current_workspace == "Why"
+    shown = [p for p in why_panels if p.on_screen()]
+    assert {p.title for p in shown} == {"Saliency", "Knock-out", "Dreams"}
+    for panel in shown:
+        result_for(qtbot, panel, w.last_snapshot)
+    assert w.panels["Ablation scan"].result is None            # a tab behind: still nothing
+
+
+def test_saliency_of_the_drawn_digit(qtbot, window):
+    from gui.panels.why.common import DRAWN
+    w = window
+    snap = why(qtbot, w)
+    panel = w.panels["Saliency"]
+    result_for(qtbot, panel, snap)
+    panel.choice.choose(DRAWN)
+    assert "nothing drawn" in panel.heading.text()
+    drawing = np.zeros(784)
+    drawing[28 * 10 + 5: 28 * 10 + 23] = 1.0                   # a bar, as the synthetic digits have
+    w.view.set_drawing(drawing)
+    qtbot.waitUntil(lambda: np.array_equal(panel.result.image, drawing), timeout=TIMEOUT)
+    assert panel.result.label == -1 and "true digit not known" in panel.heading.text()
+    np.testing.assert_allclose(panel.result.grad_true, panel.result.grad_predicted)   # t = p

@@ -12,7 +12,7 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import TEST, DigitChoice, knockouts_of
+from gui.panels.why.common import TEST, DigitChoice, RefreshWhenSeen, knockouts_of
 from gui.widgets import TILE, digit_image
 
 EPS_STEPS = 100          # the slider: ε = 0 … 0.5 in steps of 0.005
@@ -25,7 +25,7 @@ def attack_text(a, what: str) -> str:
             + (" flipped" if a.flipped else " held"))
 
 
-class AdversarialPanel(Panel):
+class AdversarialPanel(RefreshWhenSeen, Panel):
     """FGSM with an ε slider and a targeted iterative attack on one digit; accuracy against ε."""
 
     title = "Adversarial"
@@ -180,7 +180,7 @@ class AdversarialPanel(Panel):
         self.shown_snapshot = snapshot
         self.refresh()
 
-    def refresh(self, curve: bool = True):
+    def request_job(self, curve: bool = True):
         if self.view is None or self._job is None:
             return
         snapshot = self.shown_snapshot or self.view.shown(True)

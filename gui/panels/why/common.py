@@ -70,6 +70,27 @@ class DigitChoice(QWidget):
         return np.asarray(test.images[i], np.float64), int(test.labels[i]), f"test #{i}"
 
 
+# --- asking for work only when seen --------------------------------------------------------------
+class RefreshWhenSeen:
+    """A mix-in for Panels whose ``request_job()`` asks the analysis process for something: a
+    ``refresh()`` while the panel is not on screen (another workspace, a tab behind) is kept and
+    made when it is shown, so hidden panels cost nothing."""
+
+    _refresh_due = False
+
+    def refresh(self, *args, **kwargs) -> None:
+        if not self.on_screen():
+            self._refresh_due = True
+            return
+        self._refresh_due = False
+        self.request_job(*args, **kwargs)
+
+    def catch_up(self) -> None:
+        super().catch_up()
+        if self._refresh_due and self.on_screen():
+            self.refresh()
+
+
 # --- the knock-out choice, shared by the Why panels of one window -------------------------------
 class Knockouts(QObject):
     """The hidden neurons the person silenced, as (l, j) pairs, and whether training also runs

@@ -13,7 +13,7 @@ from core.snapshot import Snapshot
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import digit_rgba, knockouts_of
+from gui.panels.why.common import RefreshWhenSeen, digit_rgba, knockouts_of
 from gui.widgets import TILE
 
 STARTS = {"from a blank page": "blank", "from the mean digit": "mean"}
@@ -64,7 +64,7 @@ class DreamStrip(QWidget):
         painter.end()
 
 
-class DreamsPanel(Panel):
+class DreamsPanel(RefreshWhenSeen, Panel):
     """Ten class dreams of the network shown, refreshed as it trains, and a hidden neuron's dream."""
 
     title = "Dreams"
@@ -142,7 +142,7 @@ class DreamsPanel(Panel):
         data = getattr(self._training, "data", None)
         return data.test if data is not None else None
 
-    def refresh(self):
+    def request_job(self):
         snapshot = self.shown_snapshot
         if snapshot is None or self._job is None:
             return

@@ -18,7 +18,7 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import digit_rgba, knockouts_of, signed_rgba
+from gui.panels.why.common import RefreshWhenSeen, digit_rgba, knockouts_of, signed_rgba
 from gui.widgets import TILE
 
 INTACT = (150, 150, 150)
@@ -144,7 +144,7 @@ def paired_bars(plot: pg.PlotItem) -> tuple:
     return intact, cut
 
 
-class KnockoutPanel(Panel):
+class KnockoutPanel(RefreshWhenSeen, Panel):
     """Click hidden neurons to silence them; the test accuracy, per digit, and the probe's outputs
     with and without them."""
 
@@ -282,7 +282,7 @@ class KnockoutPanel(Panel):
         self.grid.set_tiles(np.asarray(W, np.float64) if l == 0 and W.shape[1] == TILE * TILE else None, W.shape[0])
         self.grid.set_silenced(self.knockouts.in_layer(l) if self.view is not None else ())
 
-    def refresh(self):
+    def request_job(self):
         snapshot = self.shown_snapshot
         data = getattr(self._training, "data", None)
         if snapshot is None or self._job is None:
@@ -441,7 +441,7 @@ class FlipStrip(QWidget):
         painter.end()
 
 
-class AblationPanel(Panel):
+class AblationPanel(RefreshWhenSeen, Panel):
     """Every hidden neuron silenced alone: the accuracy each digit loses, sorted; click a cell for
     the test digits that flip."""
 
@@ -525,7 +525,7 @@ class AblationPanel(Panel):
         self.shown_snapshot = snapshot
         self.refresh()
 
-    def refresh(self):
+    def request_job(self):
         snapshot = self.shown_snapshot
         data = getattr(self._training, "data", None)
         if snapshot is None or self._job is None:

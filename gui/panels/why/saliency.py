@@ -10,7 +10,7 @@ from core.snapshot import Snapshot
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import TEST, DigitChoice, NeuronTile, OverlayMaps, knockouts_of
+from gui.panels.why.common import TEST, DigitChoice, NeuronTile, OverlayMaps, RefreshWhenSeen, knockouts_of
 
 TOP = 6        # neurons shown per row
 MAP_TITLES = ("∂z_p/∂x  (answer p)", "∂z_t/∂x  (true t)", "x ⊙ ∂z_p/∂x")
@@ -23,7 +23,7 @@ def answer_text(s: Saliency) -> str:
     return f"answers {p} ({100 * s.output[p]:.1f}%), {truth}"
 
 
-class SaliencyPanel(Panel):
+class SaliencyPanel(RefreshWhenSeen, Panel):
     """Gradient maps of one digit and the hidden neurons whose w·a terms decided its answer."""
 
     title = "Saliency"
@@ -107,7 +107,7 @@ class SaliencyPanel(Panel):
         self.shown_snapshot = snapshot
         self.refresh()
 
-    def refresh(self) -> None:
+    def request_job(self) -> None:
         """Ask for the saliency of the chosen digit under the shown network."""
         if self.view is None or self._job is None:
             return
