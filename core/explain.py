@@ -203,8 +203,8 @@ def knockout(snapshot, dataset, silenced, probe) -> Knockout:
     intact = network_from_snapshot(snapshot)
     intact.silence({})
     cut = explained_network(snapshot, silenced)
-    acc, per, _ = accuracy_by_class(cut, dataset)
     intact_acc, intact_per, _ = accuracy_by_class(intact, dataset)
+    acc, per = (intact_acc, intact_per) if not cut.silenced else accuracy_by_class(cut, dataset)[:2]
     x = np.asarray(probe, dtype=intact.dtype).reshape(1, -1)
     pairs = tuple(sorted({(int(l), int(j)) for l, j in (*silenced, *snapshot.silenced)}))
     return Knockout(pairs, acc, per, intact_acc, intact_per, np.asarray(cut.output(x)[0], np.float64),

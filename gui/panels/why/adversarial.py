@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QSize, Qt
-from PyQt6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QGridLayout, QLabel, QSlider, QSplitter, QVBoxLayout
 
 from core.explain import EPSILONS, Adversary, adversary_job, robustness_job
 from core.snapshot import Snapshot
@@ -12,8 +12,8 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import TEST, DigitChoice, RefreshWhenSeen, knockouts_of
-from gui.widgets import TILE, digit_image
+from gui.panels.why.common import TEST, DigitChoice, RefreshWhenSeen, for_job, knockouts_of
+from gui.widgets import TILE
 
 EPS_STEPS = 100          # the slider: ε = 0 … 0.5 in steps of 0.005
 EPS_MAX = 0.5
@@ -195,11 +195,11 @@ class AdversarialPanel(RefreshWhenSeen, Panel):
         silenced = knockouts_of(self.view).pairs
         self._generation += 1
         self._asked = (snapshot, words)
-        self._job.request(snapshot, image, label, self.epsilon, self.target.currentIndex() - 1, silenced,
+        self._job.request(for_job(snapshot), image, label, self.epsilon, self.target.currentIndex() - 1, silenced,
                           tag=self._generation)
         if curve and test is not None:
             self._curve_generation += 1
-            self._curve_job.request(snapshot, test, EPSILONS, silenced, tag=self._curve_generation)
+            self._curve_job.request(for_job(snapshot), test, EPSILONS, silenced, tag=self._curve_generation)
 
     def _on_done(self, result: Adversary, tag):
         if tag == self._generation:
@@ -213,7 +213,8 @@ class AdversarialPanel(RefreshWhenSeen, Panel):
         self.result = r
         a = r.fgsm
         self.summary.setText(attack_text(a, f"{words}, FGSM ε = {a.epsilon:.3f}"))
-        smallest = "no ε ≤ 0.5 flips it" if np.isnan(r.smallest) else f"the smallest ε that flips it: {r.smallest:.4f}"
+        smallest = ("no ε ≤ 0.5 flips it" if np.isnan(r.smallest)
+                    else f"the smallest ε that flips it: {r.smallest:.4f}")
         targeted = ""
         if r.targeted is not None:
             t = r.targeted

@@ -2,11 +2,13 @@
 values, clickable neuron tiles and digit maps overlaid with a diverging colour scale."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QObject, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QToolButton, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QToolButton, QWidget
 
 from gui import theme
 from gui.widgets import TILE, finite_for_display, set_bar_levels
@@ -68,6 +70,19 @@ class DigitChoice(QWidget):
             return None, -1, "the test set is not loaded yet"
         i = min(self.index.value(), len(test.labels) - 1)
         return np.asarray(test.images[i], np.float64), int(test.labels[i]), f"test #{i}"
+
+
+# --- what a job is sent ------------------------------------------------------------------------------
+def for_job(snapshot):
+    """``snapshot`` without what no Why job reads (the last step's gradients, the next batch's trace,
+    the cost points, the test history): a quarter to a half of its bytes, pickled to the analysis
+    process several times a second while training runs. Weights, probe, config and knock-outs stay."""
+    return replace(snapshot, next_batch=None, dW=(), db=(), grad_neuron_norms=(), cost_steps=_EMPTY,
+                   cost_values=_EMPTY, accuracy_values=_EMPTY, grad_norm_values=_EMPTY.reshape(0, 0),
+                   epochs=(), test_checks=())
+
+
+_EMPTY = np.zeros(0)
 
 
 # --- asking for work only when seen --------------------------------------------------------------

@@ -6,14 +6,14 @@ import math
 import numpy as np
 from PyQt6.QtCore import QRect, QSize, Qt
 from PyQt6.QtGui import QImage, QPainter
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from core.explain import Dreams, dreams_job
 from core.snapshot import Snapshot
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import RefreshWhenSeen, digit_rgba, knockouts_of
+from gui.panels.why.common import RefreshWhenSeen, digit_rgba, for_job, knockouts_of
 from gui.widgets import TILE
 
 STARTS = {"from a blank page": "blank", "from the mean digit": "mean"}
@@ -152,7 +152,7 @@ class DreamsPanel(RefreshWhenSeen, Panel):
             return
         self._generation += 1
         self._asked = snapshot
-        self._job.request(snapshot, test, self.start_kind, None, None, knockouts_of(self.view).pairs,
+        self._job.request(for_job(snapshot), test, self.start_kind, None, None, knockouts_of(self.view).pairs,
                           tag=self._generation)
 
     def dream_neuron(self):
@@ -169,7 +169,8 @@ class DreamsPanel(RefreshWhenSeen, Panel):
             self.summary.setText(f"Neuron {j} of layer {l + 1} is not in this network.")
             return
         self._neuron_generation += 1
-        self._neuron_job.request(snapshot, self._data(), self.start_kind, l, (j,), knockouts_of(self.view).pairs,
+        self._neuron_job.request(for_job(snapshot), self._data(), self.start_kind, l, (j,),
+                                 knockouts_of(self.view).pairs,
                                  tag=self._neuron_generation)
 
     def _on_done(self, result: Dreams, tag):

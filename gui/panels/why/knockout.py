@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QRect, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QFont, QImage, QPainter, QPen
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter,
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QPushButton, QScrollArea, QSplitter,
                              QVBoxLayout, QWidget)
 
 from core.control import Silence
@@ -18,7 +18,7 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import RefreshWhenSeen, digit_rgba, knockouts_of, signed_rgba
+from gui.panels.why.common import RefreshWhenSeen, digit_rgba, for_job, knockouts_of, signed_rgba
 from gui.widgets import TILE
 
 INTACT = (150, 150, 150)
@@ -214,7 +214,7 @@ class KnockoutPanel(RefreshWhenSeen, Panel):
         super().attach(view, training)
         self._training = training
         self.knockouts = knockouts_of(view)
-        self._job = LatestJob(knockout, self, min_interval=0.25, name="knock-out")
+        self._job = LatestJob(knockout, self, min_interval=0.5, name="knock-out")
         self._job.done.connect(self._on_done)
         self._job.failed.connect(self.summary.setText)
         self.grid.clicked.connect(lambda j: self.knockouts.toggle(self.layer, j))
@@ -291,7 +291,7 @@ class KnockoutPanel(RefreshWhenSeen, Panel):
             self.summary.setText("the test set is not loaded yet")
             return
         self._generation += 1
-        self._job.request(snapshot, data.test, self.knockouts.pairs, snapshot.probe_a[0], tag=self._generation)
+        self._job.request(for_job(snapshot), data.test, self.knockouts.pairs, snapshot.probe_a[0], tag=self._generation)
 
     def _on_done(self, result: Knockout, tag):
         if tag == self._generation:
@@ -535,7 +535,7 @@ class AblationPanel(RefreshWhenSeen, Panel):
             return
         self._generation += 1
         self._asked_snapshot = snapshot
-        self._job.request(snapshot, data.test, self.layer, tag=self._generation)
+        self._job.request(for_job(snapshot), data.test, self.layer, tag=self._generation)
 
     def _on_done(self, result: AblationScan, tag):
         if tag == self._generation:

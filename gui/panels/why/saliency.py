@@ -1,7 +1,6 @@
 """Saliency: which pixels and which hidden neurons made the network give its answer for one digit."""
 from __future__ import annotations
 
-import numpy as np
 from PyQt6.QtCore import QSize
 from PyQt6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -10,7 +9,7 @@ from core.snapshot import Snapshot
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import TEST, DigitChoice, NeuronTile, OverlayMaps, RefreshWhenSeen, knockouts_of
+from gui.panels.why.common import TEST, DigitChoice, NeuronTile, OverlayMaps, RefreshWhenSeen, for_job, knockouts_of
 
 TOP = 6        # neurons shown per row
 MAP_TITLES = ("∂z_p/∂x  (answer p)", "∂z_t/∂x  (true t)", "x ⊙ ∂z_p/∂x")
@@ -52,7 +51,8 @@ class SaliencyPanel(RefreshWhenSeen, Panel):
         explain = ElidedLabel("Red pixels raise the answer's z, blue ones lower it; the neurons below "
                               "add the biggest w·a terms.")
         self.maps = OverlayMaps(MAP_TITLES)
-        self.up_label, self.down_label = ElidedLabel("Pushed the answer up:"), ElidedLabel("Pushed the true digit down:")
+        self.up_label = ElidedLabel("Pushed the answer up:")
+        self.down_label = ElidedLabel("Pushed the true digit down:")
         self.up = [NeuronTile(34) for _ in range(TOP)]
         self.down = [NeuronTile(34) for _ in range(TOP)]
         tiles = QWidget()
@@ -85,7 +85,8 @@ class SaliencyPanel(RefreshWhenSeen, Panel):
     def attach(self, view, training) -> None:
         super().attach(view, training)
         self._training = training
-        self._job = LatestJob(saliency_job, self, min_interval=0.1, name="saliency")   # ≤ 10 a second while training runs
+        # at most 10 a second while training runs
+        self._job = LatestJob(saliency_job, self, min_interval=0.1, name="saliency")
         self._job.done.connect(self._on_done)
         self._job.failed.connect(self.heading.setText)
         for tile in (*self.up, *self.down):
@@ -122,7 +123,7 @@ class SaliencyPanel(RefreshWhenSeen, Panel):
             return
         self._generation += 1
         self._asked = (snapshot, words)
-        self._job.request(snapshot, image, label, knockouts_of(self.view).pairs, tag=self._generation)
+        self._job.request(for_job(snapshot), image, label, knockouts_of(self.view).pairs, tag=self._generation)
 
     def _on_done(self, result: Saliency, tag) -> None:
         if tag != self._generation:
@@ -136,7 +137,8 @@ class SaliencyPanel(RefreshWhenSeen, Panel):
         self.heading.setText(f"{words}: {answer_text(s)}{step}")
         t = s.target
         self.maps.show_maps(s.image, (s.grad_predicted, s.grad_true, s.grad_x_input),
-                            (f"∂z_{s.predicted}/∂x (answer)", f"∂z_{t}/∂x (true)", f"x ⊙ ∂z_{s.predicted}/∂x"))
+                            (f"∂z_{s.predicted}/∂x (answer)", f"∂z_{t}/∂x (true)",
+                             f"x ⊙ ∂z_{s.predicted}/∂x"))
         self.up_label.setText(f"Hidden neurons that pushed {s.predicted} up most (w·a, click to select):")
         self.down_label.setText(f"… and that pushed {t} down most:")
         for tiles, contributions, digit in ((self.up, s.up, s.predicted), (self.down, s.down, t)):
