@@ -15,7 +15,7 @@ Each figure is the median of ``--repeats`` runs (wall clock) with the best and t
 prints what the network answers, so a fast wrong answer cannot pass for a result. Targets (issue
 #15): saliency and FGSM < 20 ms, scan < 2 s, curve < 3 s, dreams < 1 s.
 
-    PYTHONPATH=. python bench/explain_speed.py [--epochs 3] [--repeats 5] [--threads 1] [--json]
+    PYTHONPATH=. python bench/explain_speed.py [--epochs 3] [--repeats 5] [--threads 1] [--process] [--json]
 """
 from __future__ import annotations
 
@@ -54,6 +54,9 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads while timing (default 1)")
+    parser.add_argument("--process", action="store_true",
+                        help="also time each job as the window asks for it: through gui.jobs.LatestJob and the "
+                             "analysis process (request → answer back in the Qt thread)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args(argv)
     if args.epochs < 0 or args.repeats < 1 or args.threads < 1:
@@ -75,7 +78,41 @@ def main(argv=None) -> int:
     r = args.repeats
     with threads(args.threads):
         rows = measure(snap, test, x, y, r)
-    return report(args, source, accuracy, snap, rows)
+    trips = through_process(snap, test, x, y, r) if args.process else {}
+    return report(args, source, accuracy, snap, rows, trips)
+
+
+def through_process(snap, test, x, y, r) -> dict:
+    """Median and best ms from ``LatestJob.request`` to its ``done`` signal, for each job the Why
+    panels ask for, with the snapshot as they send it (``for_job``); the first request of each
+    (which starts the analysis process and puts the test set in shared memory) is left out."""
+    from PyQt6.QtCore import QCoreApplication
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841  (signals need it)
+    from gui.jobs import LatestJob
+    from gui.panels.why.common import for_job
+    sent = for_job(snap)
+    jobs = {"saliency": (explain.saliency_job, (sent, x, y, ())),
+            "fgsm + targeted + smallest ε": (explain.adversary_job, (sent, x, y, 0.1, (y + 1) % 10, ())),
+            "knock-out (3 neurons)": (explain.knockout, (sent, test, ((0, 1), (0, 2), (0, 3)), x)),
+            "ablation scan": (explain.ablation_job, (sent, test)),
+            "accuracy vs ε": (explain.robustness_job, (sent, test)),
+            "ten dreams": (explain.dreams_job, (sent, test, "blank"))}
+    out = {}
+    for name, (fn, args) in jobs.items():
+        job, answered, walls = LatestJob(fn, name=name), [], []
+        job.done.connect(lambda result, tag: answered.append(time.perf_counter()))
+        job.failed.connect(lambda message: answered.append(message))
+        for k in range(r + 1):
+            started = time.perf_counter()
+            job.request(*args, tag=k)
+            job.wait(120)
+            if not answered or isinstance(answered[-1], str):
+                raise RuntimeError(f"{name}: no answer from the analysis process ({answered[-1:]})")
+            if k:
+                walls.append(1000 * (answered[-1] - started))
+        job.stop()
+        out[name] = {"median_ms": statistics.median(walls), "best_ms": min(walls), "remote": job.remote}
+    return out
 
 
 def measure(snap, test, x, y, r) -> dict:
@@ -91,7 +128,7 @@ def measure(snap, test, x, y, r) -> dict:
     }
 
 
-def report(args, source, accuracy, snap, rows) -> int:
+def report(args, source, accuracy, snap, rows, trips) -> int:
     """Print the table (or JSON) with what the network answered, so a fast wrong answer shows."""
     y = rows["saliency"]["result"].label
     scan, (eps, curve), dreams = (rows["ablation scan"]["result"], rows["accuracy vs ε"]["result"],
@@ -111,7 +148,8 @@ def report(args, source, accuracy, snap, rows) -> int:
     figures = {name: {k: v for k, v in row.items() if k != "result"} | {"target_ms": TARGETS_MS[name]}
                for name, row in rows.items()}
     out = {"network": "784-100-10 sigmoid/cross-entropy", "epochs": args.epochs, "data": source,
-           "repeats": args.repeats, "threads": args.threads, "figures": figures, "answers": answers,
+           "repeats": args.repeats, "threads": args.threads, "figures": figures, "through_process": trips,
+           "answers": answers,
            "machine": machine_description(), "blas": blas_description()}
     if args.json:
         print(json.dumps(out, indent=2, default=float))
@@ -122,6 +160,11 @@ def report(args, source, accuracy, snap, rows) -> int:
     for name, f in figures.items():
         target = f"< {f['target_ms']}" if f["target_ms"] else "–"
         print(f"{name:<24}{f['median_ms']:>10.1f}{f['best_ms']:>10.1f}{f['cpu_ms']:>10.1f}{target:>11}")
+    if trips:
+        print("through LatestJob and the analysis process (request → done signal):")
+        for name, f in trips.items():
+            print(f"  {name:<30}{f['median_ms']:>10.1f}{f['best_ms']:>10.1f}"
+                  + ("" if f["remote"] else "  (ran on a thread: BACKPROP_LENS_BACKEND is not 'process')"))
     print("answers:", json.dumps(answers, default=float))
     print("machine:", out["machine"])
     return 0
