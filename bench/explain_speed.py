@@ -87,7 +87,7 @@ def through_process(snap, test, x, y, r) -> dict:
     panels ask for, with the snapshot as they send it (``for_job``); the first request of each
     (which starts the analysis process and puts the test set in shared memory) is left out."""
     from PyQt6.QtCore import QCoreApplication
-    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841  (signals need it)
+    through_process.app = QCoreApplication.instance() or QCoreApplication([])   # kept: signals need it
     from gui.jobs import LatestJob
     from gui.panels.why.common import for_job
     sent = for_job(snap)
