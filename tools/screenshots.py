@@ -43,7 +43,7 @@ def main() -> int:
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "mnist"))
     parser.add_argument("--train-seconds", type=float, default=6.0)
     parser.add_argument("--out", default=str(ROOT / "docs"))
-    parser.add_argument("--workspaces", default="Overview,Weights,Backprop,Evaluate")
+    parser.add_argument("--workspaces", default="Overview,Weights,Backprop,Evaluate,Why")
     args = parser.parse_args()
     window, wait = open_window(args.data)
 

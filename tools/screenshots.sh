@@ -15,4 +15,4 @@ shoot() {  # tag width height scale
 }
 shoot 1366x768 1366 768 1
 shoot 1920x1080 1920 1080 1
-shoot 2560x1440-2x 2560 1440 2 --workspaces Overview,Backprop
+shoot 2560x1440-2x 2560 1440 2 --workspaces Overview,Backprop,Why
