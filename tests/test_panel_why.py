@@ -364,3 +364,21 @@ def test_saliency_of_the_drawn_digit(qtbot, window):
     qtbot.waitUntil(lambda: np.array_equal(panel.result.image, drawing), timeout=TIMEOUT)
     assert panel.result.label == -1 and "true digit not known" in panel.heading.text()
     np.testing.assert_allclose(panel.result.grad_true, panel.result.grad_predicted)   # t = p
+
+
+def test_neuron_mosaic_places_every_tile_on_one_scale():
+    from gui import theme
+    from gui.panels.why.common import signed_rgba
+    from gui.panels.why.knockout import neuron_mosaic
+    W = np.random.default_rng(0).standard_normal((10, 784))
+    mosaic = neuron_mosaic(W, 4)                         # 3 rows of 4, two places empty
+    assert mosaic.shape == (3 * 29 - 1, 4 * 29 - 1, 4)
+    level = theme.symmetric_level(W)
+    for k in range(10):
+        r, c = divmod(k, 4)
+        np.testing.assert_array_equal(mosaic[r * 29:r * 29 + 28, c * 29:c * 29 + 28], signed_rgba(W[k], level))
+    assert (mosaic[2 * 29:, 2 * 29:] == 120).all()       # the empty places are the grey between tiles
+    # the lookup table is the diverging colour map, to within one step of its 256
+    v = np.linspace(-1, 1, 784)
+    exact = theme.diverging_cmap().map(v * 0.5 + 0.5, mode="byte").astype(int)
+    assert np.abs(signed_rgba(v, 1.0).reshape(-1, 4).astype(int) - exact).max() <= 4

@@ -142,20 +142,27 @@ def knockouts_of(view) -> Knockouts:
 # --- pictures --------------------------------------------------------------------------------------
 _DIVERGING = theme.diverging_cmap()
 _GREY = theme.grey_cmap()
+# 256-entry tables: indexing one is ~100× faster than ColorMap.map's interpolation per value
+_DIVERGING_LUT = _DIVERGING.getLookupTable(nPts=256, mode="byte", alpha=True)
+_GREY_LUT = _GREY.getLookupTable(nPts=256, mode="byte", alpha=True)
+
+
+def signed_lut_rgba(values, level: float) -> np.ndarray:
+    """RGBA bytes (…, 4) of ``values`` (any shape) on the diverging scale ±level."""
+    u = np.clip(finite_for_display(np.asarray(values, np.float64), level) / level, -1, 1)
+    return _DIVERGING_LUT[np.rint((u + 1) * 127.5).astype(np.uint8)]
 
 
 def signed_rgba(values, level: float | None = None) -> np.ndarray:
     """(28, 28, 4) bytes of ``values`` on the diverging scale ±level (its own 99% level by default)."""
     v = np.asarray(values, np.float64).reshape(TILE, TILE)
-    level = level or theme.symmetric_level(v)
-    u = np.clip(finite_for_display(v, level) / level, -1, 1) * 0.5 + 0.5
-    return _DIVERGING.map(u.ravel(), mode="byte").reshape(TILE, TILE, 4)
+    return signed_lut_rgba(v, level or theme.symmetric_level(v))
 
 
 def digit_rgba(values) -> np.ndarray:
     """(28, 28, 4) bytes of a digit, white paper and black ink."""
     u = np.clip(np.nan_to_num(np.asarray(values, np.float64).reshape(TILE, TILE)), 0, 1)
-    return _GREY.map(u.ravel(), mode="byte").reshape(TILE, TILE, 4)
+    return _GREY_LUT[np.rint(u * 255).astype(np.uint8)]
 
 
 def to_pixmap(rgba: np.ndarray, side: int) -> QPixmap:

@@ -3,6 +3,7 @@ ablation scan, every neuron silenced alone against every digit."""
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pyqtgraph as pg
@@ -18,24 +19,25 @@ from gui import theme
 from gui.fit_text import ElidedLabel
 from gui.jobs import LatestJob
 from gui.panels.base import Panel
-from gui.panels.why.common import RefreshWhenSeen, digit_rgba, for_job, knockouts_of, signed_rgba
+from gui.panels.why.common import RefreshWhenSeen, digit_rgba, for_job, knockouts_of, signed_lut_rgba, signed_rgba
 from gui.widgets import TILE
 
 INTACT = (150, 150, 150)
+TILE_INTERVAL = 0.5     # s between rebuilt neuron tiles while training runs
 CUT = theme.ACCENT
 
 
 def neuron_mosaic(images: np.ndarray, cols: int) -> np.ndarray:
     """(rows·29−1, cols·29−1, 4) bytes: each row of ``images`` (n, 784) as a 28×28 tile on the
-    diverging scale of the whole set, grey between tiles."""
+    diverging scale of the whole set, grey between tiles (one colour-map lookup for all tiles)."""
+    images = np.asarray(images, np.float64)
     n = len(images)
     rows = max(1, math.ceil(n / cols))
-    out = np.full((rows * (TILE + 1) - 1, cols * (TILE + 1) - 1, 4), 120, dtype=np.uint8)
     level = theme.symmetric_level(images) if n else 1.0
-    for k in range(n):
-        r, c = divmod(k, cols)
-        out[r * (TILE + 1):r * (TILE + 1) + TILE, c * (TILE + 1):c * (TILE + 1) + TILE] = signed_rgba(images[k], level)
-    return out
+    tiles = np.full((rows * cols, TILE + 1, TILE + 1, 4), 120, dtype=np.uint8)
+    tiles[:n, :TILE, :TILE] = signed_lut_rgba(images.reshape(n, TILE, TILE), level)
+    grid = tiles.reshape(rows, cols, TILE + 1, TILE + 1, 4).transpose(0, 2, 1, 3, 4)
+    return np.ascontiguousarray(grid.reshape(rows * (TILE + 1), cols * (TILE + 1), 4)[:-1, :-1])
 
 
 class NeuronGrid(QWidget):
@@ -166,6 +168,7 @@ class KnockoutPanel(RefreshWhenSeen, Panel):
         self._training = None
         self._generation = 0
         self._sent: dict = {}          # layer → neurons last sent to the trainer
+        self._tiles_at = -math.inf     # when the tiles were last rebuilt
         self.layer = 0
         explain = ElidedLabel("Click neurons to silence them (a = 0); click again to bring one back.")
         self.layer_choice = QComboBox()
@@ -273,10 +276,13 @@ class KnockoutPanel(RefreshWhenSeen, Panel):
             self.layer_choice.setCurrentIndex(self.layer)
             self.layer_choice.blockSignals(False)
             self.layer_choice.setVisible(hidden > 1)
-        self._show_tiles(snapshot)
+        # while training runs the weights move a little per snapshot: new tiles twice a second do
+        if first or not snapshot.running or time.monotonic() - self._tiles_at >= TILE_INTERVAL:
+            self._show_tiles(snapshot)
         self.refresh()
 
     def _show_tiles(self, snapshot: Snapshot):
+        self._tiles_at = time.monotonic()
         l = self.layer
         W = snapshot.W[l]
         self.grid.set_tiles(np.asarray(W, np.float64) if l == 0 and W.shape[1] == TILE * TILE else None, W.shape[0])
