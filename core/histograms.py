@@ -7,7 +7,8 @@ the run's first snapshot:
 * weights W and biases b: 80 evenly spaced bins symmetric about 0, over ±(a round number ≥ 5× the
   largest |value| at the start): room for the weights to spread as they learn;
 * activations a: evenly spaced over the activation's own output range ([0, 1] for sigmoid,
-  [−1, 1] for tanh), or [0, a round number ≥ 5× the first largest a] when unbounded (ReLU);
+  [−1, 1] for tanh), or [0, a round number ≥ 5× the first largest a] when unbounded (ReLU;
+  symmetric about 0 if any first a is negative);
 * gradients ∂C/∂W: signed-logarithmic, 4 bins per decade on each side from 10⁻⁷ to 10⁰ and one
   bin for |g| < 10⁻⁷, because gradients shrink by orders of magnitude during training.
 
@@ -83,9 +84,11 @@ def choose_edges(snapshot, activations: tuple | None = None) -> dict:
         edges["gradients", l] = signed_log_edges()
         y_range = (0.0, 1.0) if l == L - 1 else hidden.y_range   # the outputs here are probabilities
         if y_range is None:
-            top = SPREAD * _finite_max_abs([activations[l]]) if activations is not None else 1.0
-            low = -nice_ceiling(top) if hidden.name not in ("relu", "softplus") else 0.0
-            y_range = (low, nice_ceiling(top))
+            # unbounded above (ReLU): from 0 up when no first activation is negative, else symmetric
+            a = np.asarray(activations[l]) if activations is not None else np.zeros(0)
+            top = nice_ceiling(SPREAD * _finite_max_abs([a]))
+            negative = bool(np.any(a[np.isfinite(a)] < 0))
+            y_range = (-top if negative else 0.0, top)
         edges["activations", l] = linear_edges(*y_range)
     return edges
 
