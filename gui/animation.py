@@ -403,6 +403,11 @@ def export_from_window(window, target: str, path, frames: int, fps: float, live:
     widget = window if target == WHOLE_WINDOW else window.panels.get(target)
     if widget is None:
         raise ExportError(f"there is no panel called {target!r}")
+    if widget is not window:
+        dock = widget.dock()
+        if dock is not None and dock.isHidden():
+            raise ExportError(f"the {target} panel is not in this workspace: open its workspace first")
+        widget.bring_forward()     # a tab behind another is not drawn
     if live:
         return AnimationExport(widget, path, fps, live_frames=frames, live=window.snapshot_shown,
                                view=window.view, name=target, parent=window)
@@ -412,10 +417,5 @@ def export_from_window(window, target: str, path, frames: int, fps: float, live:
     latest = getattr(timeline, "latest", None)
     if timeline is None or latest is None or len(timeline.timeline) < 2:
         raise ExportError("no saved weights to animate yet: train a while first (the Timeline keeps them)")
-    if widget is not window:
-        dock = widget.dock()
-        if dock is not None and dock.isHidden():
-            raise ExportError(f"the {target} panel is not in this workspace: open its workspace first")
-        widget.bring_forward()     # a tab behind another is not drawn
     snapshots = timeline_snapshots(latest, timeline.timeline.entries, frames)
     return AnimationExport(widget, path, fps, snapshots=snapshots, view=window.view, name=target, parent=window)

@@ -93,4 +93,7 @@ def test_bad_choices_get_a_message_not_a_file(qtbot, window, tmp_path, monkeypat
     assert "save an animation as .gif or .mp4, not .avi" in messages[0]
     assert "record it during live training" in messages[1]
     assert "no saved weights" in messages[2] or "not in this workspace" in messages[2]
+    w.show_workspace("Overview")
+    assert w.files.export_animation(tmp_path / "x.gif", "Hidden space", frames=4, live=True) is None
+    assert "not in this workspace" in messages[3]
     assert not list(tmp_path.iterdir())

@@ -96,3 +96,26 @@ def test_contour_levels_are_geometric_inside_the_range():
     levels = contour_levels(np.array([[1.0, 10.0], [100.0, np.nan]]), 3)
     assert len(levels) == 3 and 1 < levels[0] < levels[-1] < 100
     assert np.allclose(np.diff(np.log(levels)), np.log(levels[1] / levels[0]))
+
+
+def test_the_timeline_rings_the_path_at_the_step_looked_at_and_recording_goes_on(qtbot, setup):
+    from dataclasses import replace
+    from core.snapshot import Status
+    panel, view, trainer, _ = setup
+    snaps = _run(trainer)
+    for s in snaps:
+        view.set_live(s)
+    with qtbot.waitSignal(panel.finished, timeout=20000):
+        panel.compute()
+    view.set_past(replace(snaps[3], status=Status.TIMELINE, live_step=snaps[-1].step))
+    x, y = panel.looked_mark.getData()
+    k = list(panel.plane.path_steps).index(snaps[3].step)
+    assert (x[0], y[0]) == (panel.plane.path[k, 0], panel.plane.path[k, 1])
+    saved = len(panel.timeline)
+    for _ in range(6):
+        trainer.step()
+    view.set_live(trainer.snapshot("running"))               # still recorded while looking back
+    assert len(panel.timeline) == saved + 1
+    view.set_past(None)
+    x, _ = panel.looked_mark.getData()
+    assert x is None or len(x) == 0

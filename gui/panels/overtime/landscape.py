@@ -44,14 +44,15 @@ class LandscapePanel(Panel):
     title = "Landscape"
     area = "right"
     tab_with = "Distributions"
-    keeps_history = True        # it saves weights from every snapshot, shown or not, for the path
+    follows_past = True         # the Timeline's step is ringed on the path
     workspaces = (WORKSPACE,)
     help = ("The loss landscape, on request (Compute): above, the training and test cost on 1,000 digits "
             "along the straight line from the first weights (α = 0) through the current ones (α = 1) and "
             "beyond; below, the training cost over a plane through the current weights, as contours, with "
             "the path gradient descent took drawn on it. The plane's two directions are the trajectory's "
             "main directions of change (PCA of the saved weights), or, before there is a path, two "
-            "filter-normalised random directions: the panel says which. Cancel stops it.")
+            "filter-normalised random directions: the panel says which. Cancel stops it. While the Timeline looks "
+            "back, the path's point at that step is ringed.")
     finished = pyqtSignal()
 
     def __init__(self, parent=None, grid: int = GRID, subset: int = SUBSET):
@@ -119,6 +120,9 @@ class LandscapePanel(Panel):
                                                symbolPen=pg.mkPen("k"))
         self.now_mark = self.plane_plot.plot(pen=None, symbol="star", symbolSize=14, symbolBrush=theme.ACCENT,
                                              symbolPen=pg.mkPen("k"))
+        self.looked_mark = self.plane_plot.plot(pen=None, symbol="o", symbolSize=14, symbolBrush=None,
+                                                symbolPen=pg.mkPen(theme.ACCENT, width=3))
+        self.looked_at: int | None = None      # the Timeline's step while looking back
         self.status = ElidedLabel("Press Compute: it takes a few seconds and training goes on.")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -131,6 +135,8 @@ class LandscapePanel(Panel):
 
     def attach(self, view, training) -> None:
         super().attach(view, training)
+        # every live snapshot's weights are kept for the path, shown or not, looking back or not
+        view.live_changed.connect(self.record)
         training.data_loaded.connect(self.set_data)
         if training.data is not None:
             self.set_data(training.data)
@@ -141,14 +147,29 @@ class LandscapePanel(Panel):
         self.cancel()
 
     # --- snapshots ---------------------------------------------------------------------------
-    def show_snapshot(self, snapshot: Snapshot) -> None:
+    def record(self, snapshot: Snapshot) -> None:
+        """Keep a live snapshot's weights (no copy: they are read-only) for the path."""
         if snapshot.status == Status.TIMELINE:
             return
         if self.latest is not None and (snapshot.step < self.latest.step or snapshot.sizes != self.latest.sizes):
             self.timeline.clear()
         self.latest = snapshot
         self.timeline.offer(snapshot.step, snapshot.W, snapshot.b)
-        self.compute_button.setEnabled(self.data is not None)
+        if not self._computing:
+            self.compute_button.setEnabled(self.data is not None)
+
+    def show_snapshot(self, snapshot: Snapshot) -> None:
+        """Ring the path's point nearest the Timeline's step while looking back; none when live."""
+        self.looked_at = snapshot.step if snapshot.status == Status.TIMELINE else None
+        self._mark_looked_at()
+
+    def _mark_looked_at(self) -> None:
+        p = self.plane
+        if self.looked_at is None or p is None or not len(p.path_steps):
+            self.looked_mark.setData([], [])
+            return
+        k = int(np.argmin(np.abs(p.path_steps - self.looked_at)))
+        self.looked_mark.setData(p.path[k:k + 1, 0], p.path[k:k + 1, 1])
 
     def reset(self) -> None:
         self.cancel()
@@ -220,6 +241,7 @@ class LandscapePanel(Panel):
         self._draw_line()
         self._draw_plane_frame()
         self._draw_plane()
+        self._mark_looked_at()
         mid = len(self.plane.alphas) // 2
         self.status.setText(f"Step {result.step:,}: cost here {self.costs[mid, mid]:.4g} (training, "
                             f"{self.subset:,} digits); the line starts at the weights of {self._first_from}.")
@@ -281,7 +303,7 @@ class LandscapePanel(Panel):
             curve.setZValue(5)
             self.plane_plot.addItem(curve)
             self.isocurves.append(curve)
-        for item in (self.path_curve, self.start_mark, self.now_mark):
+        for item in (self.path_curve, self.start_mark, self.now_mark, self.looked_mark):
             item.setZValue(10)
 
     def shutdown(self) -> None:
