@@ -26,6 +26,8 @@ MAX_FPS = 60
 MAX_SIDE = 1920              # px: a larger frame (a 2× whole window) is scaled down to this width
 MAX_GIF_BYTES = 400 * 2**20  # palette frames kept for a GIF at most (one byte a pixel)
 CAPTION_PX = 22              # the caption strip under each frame
+SETTLE_TIMEOUT = 20.0        # s a panel may take to draw a frame's step (its maths runs off the GUI thread)
+SETTLE_POLL_MS = 5
 WHOLE_WINDOW = "Whole window"
 
 
@@ -228,7 +230,9 @@ class AnimationExport(QObject):
     the next ``live_frames`` live snapshots as the window shows them (``live`` is a signal emitted
     after the panels drew each one: MainWindow.snapshot_shown). A panel draws each past snapshot
     itself; the whole window shows it through ``view.set_past`` (every panel that follows the
-    Timeline), and is put back as it was afterwards. Signals: ``progress(done, total)``,
+    Timeline), and is put back as it was afterwards. A panel whose drawing waits for maths off the
+    GUI thread says so with a ``busy_drawing`` property (and answers at once while its ``exporting``
+    is True); the frame is grabbed once no panel shown is busy. Signals: ``progress(done, total)``,
     ``finished(path)``, ``failed(message)`` (also after ``cancel()``: "cancelled")."""
 
     progress = pyqtSignal(int, int)
@@ -251,6 +255,24 @@ class AnimationExport(QObject):
         self._restore = view.past if view is not None else None
         self._timer = QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self._next)
+        self._settle_timer = QTimer(self, singleShot=True, interval=SETTLE_POLL_MS)
+        self._settle_timer.timeout.connect(self._settle)
+        self._offered_at = 0.0
+
+    @property
+    def panels(self) -> list:
+        """The panels drawn into the frames: the target, or every panel of the window."""
+        return list(self.target.panels.values()) if self.whole_window else [self.target]
+
+    def _set_exporting(self, on: bool) -> None:
+        for panel in self.panels:
+            if hasattr(panel, "exporting"):
+                panel.exporting = on
+
+    def busy(self) -> list:
+        """Titles of the panels still computing what they are to draw."""
+        return [getattr(p, "title", "panel") for p in self.panels
+                if getattr(p, "busy_drawing", False) and (not self.whole_window or p.isVisible())]
 
     @property
     def whole_window(self) -> bool:
@@ -261,6 +283,7 @@ class AnimationExport(QObject):
         if self.live_frames:
             self.live.connect(self._on_live)
             return
+        self._set_exporting(True)
         if not self.whole_window:
             # a panel drawn for the first time lays its items out while drawing: the first frame is
             # taken once it has settled, as a person would see it
@@ -284,15 +307,34 @@ class AnimationExport(QObject):
         self._add(grab_rgb(self.target, self._caption(snapshot)))
 
     def _next(self) -> None:
+        """Offer the next frame's snapshot; it is grabbed once drawn (``_settle``)."""
         if not self.running:
             return
         snapshot = self.snapshots[self.done]
         if self.whole_window:
             self.view.set_past(snapshot)
-            QApplication.sendPostedEvents()
-            rgb = grab_rgb(self.target, self._caption(snapshot))
         else:
-            rgb = render_panel(self.target, snapshot, self._caption(snapshot))
+            draw_now(self.target, snapshot)
+        self._offered_at = time.monotonic()
+        self._settle()
+
+    def _settle(self) -> None:
+        """Grab the frame once no panel is still computing it (polling; the GUI stays live)."""
+        if not self.running:
+            return
+        busy = self.busy()
+        if busy:
+            if time.monotonic() - self._offered_at > SETTLE_TIMEOUT:
+                self._end()
+                self.writer.abort()
+                step = self.snapshots[self.done].step
+                self.failed.emit(f"the {', '.join(busy)} panel did not finish drawing step {step:,} in "
+                                 f"{SETTLE_TIMEOUT:.0f} s; nothing was written")
+                return
+            self._settle_timer.start()
+            return
+        QApplication.sendPostedEvents()
+        rgb = grab_rgb(self.target, self._caption(self.snapshots[self.done]))
         if self._add(rgb) and self.running:
             self._timer.start()
 
@@ -324,6 +366,9 @@ class AnimationExport(QObject):
         """Stop taking frames; put the window (or the panel) back to what it showed."""
         self.running = False
         self._timer.stop()
+        self._settle_timer.stop()
+        if not self.live_frames:
+            self._set_exporting(False)
         if self.live_frames:
             try:
                 self.live.disconnect(self._on_live)

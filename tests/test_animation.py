@@ -110,3 +110,23 @@ def test_bad_requests_get_one_clear_line(tmp_path):
 def test_evenly_chosen_keeps_first_and_last():
     assert evenly_chosen(list(range(10)), 4) == [0, 3, 6, 9]
     assert evenly_chosen([1, 2], 5) == [1, 2]
+
+
+def test_a_panel_drawing_off_the_gui_thread_is_grabbed_once_it_has_drawn_each_step(qtbot, tmp_path):
+    """The Hidden space panel projects in the analysis process: every frame waits for its step's
+    projection, so frame k shows step k (not the previous frame's points)."""
+    from types import SimpleNamespace
+    from gui.panels.overtime.hidden_space import HiddenSpacePanel
+    from snapshots import synthetic_digits
+    latest, timeline = _timeline(6, 8)
+    panel = open_panel(qtbot, HiddenSpacePanel, size=(500, 420))
+    panel.set_dataset(synthetic_digits(300, 1))
+    snaps = timeline_snapshots(latest, timeline.entries, 6)
+    drawn = []
+    export = AnimationExport(panel, tmp_path / "h.gif", fps=5, snapshots=snaps, name="Hidden space")
+    export.progress.connect(lambda done, total: drawn.append(panel.projection.step))
+    assert _export(qtbot, export) == str(tmp_path / "h.gif")
+    assert drawn == [s.step for s in snaps]
+    assert not panel.exporting and not panel.busy_drawing
+    frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(tmp_path / "h.gif"))]
+    assert len(frames) == 6 and not np.array_equal(frames[0], frames[-1])

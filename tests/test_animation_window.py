@@ -97,3 +97,17 @@ def test_bad_choices_get_a_message_not_a_file(qtbot, window, tmp_path, monkeypat
     assert w.files.export_animation(tmp_path / "x.gif", "Hidden space", frames=4, live=True) is None
     assert "not in this workspace" in messages[3]
     assert not list(tmp_path.iterdir())
+
+
+def test_whole_window_over_time_waits_for_the_hidden_space_each_frame(qtbot, window, tmp_path):
+    w = window
+    _train(qtbot, w)
+    w.show_workspace("Over time")
+    hidden = w.panels["Hidden space"]
+    qtbot.waitUntil(lambda: hidden.projection is not None, timeout=10000)
+    steps = []
+    export = w.files.export_animation(tmp_path / "o.gif", WHOLE_WINDOW, frames=3, fps=5)
+    export.progress.connect(lambda done, total: steps.append(hidden.projection.step))
+    assert _finish(qtbot, export) == str(tmp_path / "o.gif")
+    assert steps == [s.step for s in export.snapshots]
+    assert w.view.past is None and not hidden.exporting

@@ -93,8 +93,13 @@ class HiddenSpacePanel(Panel):
         self._view_range = None
         self.tsne_shown = False
         self._job = LatestJob(project_snapshot, self, min_interval=PROJECT_EVERY, name="hidden space")
-        self._job.done.connect(self._on_projection)
-        self._job.failed.connect(self._on_failed)
+        # an animation's frames each wait for their projection: those are asked for unpaced
+        self._export_job = LatestJob(project_snapshot, self, name="hidden space (animation)")
+        self.exporting = False
+        self._awaiting: int | None = None      # the step whose projection is asked for, until drawn
+        for job in (self._job, self._export_job):
+            job.done.connect(self._on_projection)
+            job.failed.connect(self._on_failed)
         self._tsne_job = LatestJob(tsne_snapshot, self, name="t-SNE")
         self._tsne_job.done.connect(self._on_tsne)
         self._tsne_job.failed.connect(self._on_tsne_failed)
@@ -179,6 +184,7 @@ class HiddenSpacePanel(Panel):
 
     def _forget(self):
         self._generation += 1
+        self._awaiting = None
         self.projection = self._aligned_to = None
         self._view_range = None
         self._set_tsne(False)
@@ -199,8 +205,14 @@ class HiddenSpacePanel(Panel):
             return
         if self.dataset is None or self.tsne_shown:
             return
-        self._job.request(snapshot, self.dataset, self.indices, self.layer, self._aligned_to,
-                          tag=self._generation)
+        self._awaiting = snapshot.step
+        job = self._export_job if self.exporting else self._job
+        job.request(snapshot, self.dataset, self.indices, self.layer, self._aligned_to, tag=self._generation)
+
+    @property
+    def busy_drawing(self) -> bool:
+        """A projection was asked for and is not drawn yet (an animation waits for it)."""
+        return self._awaiting is not None
 
     @property
     def layer(self) -> int:
@@ -217,9 +229,12 @@ class HiddenSpacePanel(Panel):
             return    # an answer for another layer, run or data set
         self._aligned_to = projection
         self._job.min_interval = paced_interval(projection.seconds, PROJECT_EVERY, PROJECT_SHARE)
+        if projection.step == self._awaiting:
+            self._awaiting = None
         self.draw_projection(projection)
 
     def _on_failed(self, message: str):
+        self._awaiting = None
         self.status.setText(message)
 
     # --- drawing -----------------------------------------------------------------------------
@@ -356,6 +371,7 @@ class HiddenSpacePanel(Panel):
 
     def shutdown(self) -> None:
         self._job.stop()
+        self._export_job.stop()
         self._tsne_job.stop(timeout=0.1)
 
     def __repr__(self):
