@@ -33,10 +33,17 @@ def network_from_weights(W, b, activation="sigmoid", cost="cross-entropy",
 
 def network_from_snapshot(snapshot, reuse: Network | None = None) -> Network:
     """A Network holding ``snapshot``'s weights (read-only, shared: nothing is copied) with its
-    activation, cost and seed. For a network to train or keep, take ``.copy()`` of it."""
+    activation, cost and seed, and the neurons the trainer had knocked out (``snapshot.silenced``)
+    held silent, so it answers as the trained network does. For a network to train or keep, take
+    ``.copy()`` of it."""
     config = snapshot.config
-    return network_from_weights(snapshot.W, snapshot.b, config["activation"], config["cost"], reuse,
-                                config.get("seed", 0))
+    net = network_from_weights(snapshot.W, snapshot.b, config["activation"], config["cost"], reuse,
+                               config.get("seed", 0))
+    silenced = {}
+    for l, j in getattr(snapshot, "silenced", ()):
+        silenced.setdefault(int(l), []).append(int(j))
+    net.silence(silenced)
+    return net
 
 
 def _same_architecture(net, sizes, activation, cost, dtype) -> bool:

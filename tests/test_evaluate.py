@@ -271,3 +271,23 @@ def test_render_png(qtbot, request):
     panel.select_cell(*np.unravel_index(np.argmax(off), off.shape))
     qtbot.wait(50)
     assert panel.grab().save(str(PNG_DIR / "evaluate_filtered.png"))
+
+
+def test_a_snapshot_with_knocked_out_neurons_answers_as_the_trainer_does():
+    """Silenced in training: the window's copy of the network holds the same neurons silent."""
+    from core.network import Network
+    from core.snapshot import network_from_snapshot as keep_copy
+    from core.trainer import Trainer
+    from tests.snapshots import synthetic_digits
+    from core.evaluate import network_from_snapshot
+    train, test = synthetic_digits(200, 0), synthetic_digits(100, 1)
+    trainer = Trainer(Network((784, 12, 10), seed=0), train, test, lr=0.5)
+    trainer.net.silence({0: [1, 4, 7]})
+    for _ in range(20):
+        trainer.step()
+    snap = trainer.snapshot("paused")
+    assert snap.silenced == ((0, 1), (0, 4), (0, 7))
+    for net in (network_from_snapshot(snap), keep_copy(snap)):
+        np.testing.assert_array_equal(net.forward(test.images).output, trainer.net.forward(test.images).output)
+    whole = network_from_snapshot(dataclasses.replace(snap, silenced=()))
+    assert not np.array_equal(whole.forward(test.images).output, trainer.net.forward(test.images).output)

@@ -204,3 +204,13 @@ def test_render_png(panel, qtbot, two_hidden):
     image = panel.grab().toImage()
     assert image.width() == 900 and image.height() == 600
     assert path.stat().st_size > 5000
+
+
+def test_knocked_out_neurons_are_crosses(panel, two_hidden):
+    panel.show_snapshot(replace(two_hidden, silenced=((0, 3), (0, 5), (1, 2))))
+    symbols = [[spot.symbol() for spot in nodes.points()] for nodes in panel.node_items]
+    assert [j for j, s in enumerate(symbols[0]) if s == "x"] == [3, 5]
+    assert [j for j, s in enumerate(symbols[1]) if s == "x"] == [2]
+    assert set(symbols[2]) == {"o"}                                  # outputs are never silenced
+    panel.show_snapshot(two_hidden)                                  # restored: circles again
+    assert all(spot.symbol() == "o" for nodes in panel.node_items for spot in nodes.points())

@@ -86,25 +86,27 @@ def test_a_paused_step_sends_one_snapshot_the_paused_one():
     """Step while paused: the paused snapshot (with the trace) is the only one, so the panels draw
     once and at once (a running one first would make the paused one wait for its turn)."""
     import threading
+    import time
+
+    def wait_for(condition, seconds=20.0):
+        deadline = time.monotonic() + seconds
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert condition()
+
     loop, outlet = make_loop()
     thread = threading.Thread(target=loop.run, daemon=True)
     thread.start()
-    import time
-    deadline = time.monotonic() + 5
-    while not outlet.snapshots and time.monotonic() < deadline:
-        time.sleep(0.005)
+    wait_for(lambda: outlet.snapshots)
     for k in range(1, 4):
         before = len(outlet.snapshots)
         loop.control.step(1)
-        while len(outlet.snapshots) == before and time.monotonic() < deadline:
-            time.sleep(0.005)
+        wait_for(lambda: len(outlet.snapshots) > before and outlet.snapshots[-1].step == k)
         time.sleep(0.05)                                        # nothing else follows
         new = outlet.snapshots[before:]
         assert [(s.step, s.status) for s in new] == [(k, Status.PAUSED)]
         assert new[0].next_batch is not None
     loop.control.step(60)                                       # many steps: running ones on the way
-    while outlet.snapshots[-1].step < 63 and time.monotonic() < deadline + 5:
-        time.sleep(0.005)
-    assert outlet.snapshots[-1].step == 63 and outlet.snapshots[-1].status == Status.PAUSED
+    wait_for(lambda: outlet.snapshots[-1].step == 63 and outlet.snapshots[-1].status == Status.PAUSED)
     loop.control.stop()
     thread.join(5)

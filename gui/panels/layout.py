@@ -153,6 +153,14 @@ def label_text_of(item: pg.TextItem) -> str:
 
 
 # --- the panel --------------------------------------------------------------------------------
+def silenced_by_layer(snapshot) -> dict:
+    """Weight layer l → the hidden neurons the trainer has knocked out there."""
+    out: dict = {}
+    for l, j in getattr(snapshot, "silenced", ()):
+        out.setdefault(int(l), []).append(int(j))
+    return out
+
+
 class LayoutPanel(Panel):
     """The whole network for the probe digit: input image, node columns, top weights, outputs.
 
@@ -166,7 +174,8 @@ class LayoutPanel(Panel):
     workspaces = ("Overview", "Backprop", "Lessons")
     help = ("The probe digit's 784 pixels on the left, the hidden neurons coloured by their activation, "
             'the 10 outputs with their values; lines are the strongest weights, blue positive and red '
-            'negative. Click a hidden node to inspect that neuron.')
+            'negative. Click a hidden node to inspect that neuron. A neuron knocked out while training '
+            '(Why ▸ Knock-out, "also while training") is drawn as a cross.')
     neuron_clicked = pyqtSignal(int, int)
 
     def __init__(self, parent=None):
@@ -334,15 +343,27 @@ class LayoutPanel(Panel):
         now = time.monotonic()
         # while training runs the links lag by at most LINK_INTERVAL; any other snapshot is exact
         links = not snapshot.running or now - self._links_drawn_at >= LINK_INTERVAL
+        silent = silenced_by_layer(snapshot)
         for l, nodes in enumerate(self._nodes):
             output = l == len(self._nodes) - 1
             nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], pair if output else activation))
+            self._show_silenced(l, silent.get(l, ()))
             if links:
                 self._show_links(l, snapshot.W[l])
         if links:
             self._links_drawn_at = now
         self._show_outputs(snapshot.probe_a[-1], snapshot.probe_label)
         self._show_captions(snapshot)
+
+    def _show_silenced(self, l: int, js) -> None:
+        """Knocked-out neurons (the Why workspace's Knock-out, in training) drawn as a cross."""
+        key = tuple(js)
+        if self._shown.get(("silenced", l), ()) == key:
+            return
+        self._shown[("silenced", l)] = key
+        symbols = np.full(len(self._positions[l + 1]), "o", dtype=object)
+        symbols[list(key)] = "x"
+        self._nodes[l].setSymbol(list(symbols))
 
     def _show_input(self, pixels) -> None:
         side = math.isqrt(len(pixels))
