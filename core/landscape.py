@@ -26,7 +26,7 @@ import numpy as np
 SUBSET = 1000          # digits each cost is measured on
 GRID = 25              # points along each side of the plane
 LINE_ALPHAS = np.round(np.linspace(-0.5, 1.5, 41), 10)   # 0 and 1 exactly on the grid
-MAX_PATH = 60          # saved weights used for the directions (evenly chosen when there are more)
+MAX_PATH = 60          # saved weights used for the path and its directions (evenly chosen, the last kept)
 MARGIN = 1.25          # the plane spans the path's extent times this, on each side of θ_c
 
 
@@ -99,6 +99,13 @@ class LineResult:
     test: np.ndarray
 
 
+def evenly(n: int, count: int) -> np.ndarray:
+    """``count`` indices of ``n`` spread evenly from the first to the last (all when fewer)."""
+    if n <= count:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, count)).astype(int))
+
+
 def subset_indices(n: int, size: int = SUBSET, seed: int = 0) -> np.ndarray:
     """``size`` fixed digits of ``n`` (sorted), the same for every request of a run."""
     if n <= size:
@@ -117,17 +124,23 @@ def first_weights(config: dict) -> Params:
 # --- directions ----------------------------------------------------------------------------
 def trajectory_directions(centre: Params, saved) -> tuple:
     """(d1, d2, in_plane): orthonormal unit directions of the two largest principal components of
-    the saved weights' offsets θ_i − θ_c (uncentred PCA, via the small m × m Gram matrix)."""
+    the saved weights' offsets θ_i − θ_c (uncentred PCA through the small m × m Gram matrix, built
+    one offset pair at a time: memory stays a few weight vectors, not m of them)."""
     c = centre.flat()
-    D = np.stack([p.flat() - c for p in saved])            # (m, P)
-    G = D @ D.T
+    m = len(saved)
+    G = np.zeros((m, m))
+    for i in range(m):
+        di = saved[i].flat() - c
+        for j in range(i, m):
+            G[i, j] = G[j, i] = di @ (saved[j].flat() - c) if j != i else di @ di
     values, vectors = np.linalg.eigh(G)
     order = np.argsort(values)[::-1][:2]
-    dirs = []
-    for k in order:
-        v = D.T @ vectors[:, k]
-        norm = np.linalg.norm(v)
-        dirs.append(v / norm if norm > 0 else v)
+    dirs = [np.zeros_like(c) for _ in order]
+    for i in range(m):
+        di = saved[i].flat() - c
+        for d, k in zip(dirs, order):
+            d += vectors[i, k] * di
+    dirs = [d / np.linalg.norm(d) if np.linalg.norm(d) > 0 else d for d in dirs]
     total = float(np.trace(G))
     in_plane = float(np.clip(values[order], 0, None).sum() / total) if total > 0 else 1.0
     return centre.unflat(dirs[0]), centre.unflat(dirs[1]), in_plane
@@ -145,13 +158,17 @@ def filter_normalised_direction(centre: Params, rng) -> Params:
 
 
 def coordinates(centre: Params, d1: Params, d2: Params, saved) -> np.ndarray:
-    """(m, 2): each saved θ_i's least-squares (α, β) with θ_i − θ_c ≈ α d1 + β d2."""
+    """(m, 2): each saved θ_i's least-squares (α, β) with θ_i − θ_c ≈ α d1 + β d2 (the 2×2 normal
+    equations, one saved point at a time)."""
     if not saved:
         return np.zeros((0, 2))
-    B = np.stack([d1.flat(), d2.flat()], axis=1)           # (P, 2)
-    D = np.stack([p.flat() for p in saved]) - centre.flat()
-    coords, *_ = np.linalg.lstsq(B, D.T, rcond=None)
-    return coords.T
+    c, u, v = centre.flat(), d1.flat(), d2.flat()
+    M = np.array([[u @ u, u @ v], [u @ v, v @ v]])
+    out = np.zeros((len(saved), 2))
+    for i, p in enumerate(saved):
+        d = p.flat() - c
+        out[i] = np.linalg.lstsq(M, [u @ d, v @ d], rcond=None)[0]
+    return out
 
 
 def axis_grid(extent: float, n: int) -> np.ndarray:
@@ -167,7 +184,7 @@ def plan(task: LandscapeTask) -> Plane:
     centre, saved = task.current, list(task.saved)
     steps = np.asarray(task.saved_steps, dtype=np.int64)
     if len(saved) > MAX_PATH:
-        pick = np.unique(np.round(np.linspace(0, len(saved) - 1, MAX_PATH)).astype(int))
+        pick = evenly(len(saved), MAX_PATH)
         saved, steps = [saved[i] for i in pick], steps[pick]
     if len(saved) >= 3:
         d1, d2, in_plane = trajectory_directions(centre, saved)

@@ -16,8 +16,8 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QTransform
 from PyQt6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QVBoxLayout
 
-from core.landscape import (GRID, SUBSET, Landscape, LandscapeTask, LineResult, Params, Plane, measure_landscape,
-                            subset_indices)
+from core.landscape import (GRID, MAX_PATH, SUBSET, Landscape, LandscapeTask, LineResult, Params, Plane, evenly,
+                            measure_landscape, subset_indices)
 from core.snapshot import Snapshot, Status
 from core.timeline import Timeline
 from gui import theme
@@ -192,6 +192,7 @@ class LandscapePanel(Panel):
             return False
         self.cancel(quiet=True)
         entries = [e for e in self.timeline.entries if e.step <= snap.step]
+        entries = [entries[i] for i in evenly(len(entries), MAX_PATH)]   # what the job uses, no more crosses
         saved = tuple(Params(e.W, e.b) for e in entries)
         first = None if snap.origin == "new" else (saved[0] if saved else None)
         train, test = self.data.train, self.data.test
