@@ -130,3 +130,15 @@ def test_a_panel_drawing_off_the_gui_thread_is_grabbed_once_it_has_drawn_each_st
     assert not panel.exporting and not panel.busy_drawing
     frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(Image.open(tmp_path / "h.gif"))]
     assert len(frames) == 6 and not np.array_equal(frames[0], frames[-1])
+
+
+def test_export_dialog_offers_the_timeline_only_when_weights_are_saved(qtbot):
+    from gui.animation import WHOLE_WINDOW, ExportDialog
+    none = ExportDialog(None, ["Weights", "Cost"], saved=0)
+    qtbot.addWidget(none)
+    assert none.choice() == {"target": "Weights", "live": True, "frames": 100, "fps": 10}
+    assert not none.timeline.isEnabled()
+    some = ExportDialog(None, ["Weights"], saved=57)
+    qtbot.addWidget(some)
+    some.target.setCurrentText(WHOLE_WINDOW)
+    assert some.choice() == {"target": WHOLE_WINDOW, "live": False, "frames": 57, "fps": 10}
