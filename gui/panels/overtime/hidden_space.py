@@ -113,7 +113,7 @@ class HiddenSpacePanel(Panel):
         self.tsne_button.setCheckable(True)
         self.tsne_button.clicked.connect(self._on_tsne_clicked)
         if sklearn_available():
-            self.tsne_button.setToolTip("Lay the same digits out once with t-SNE (scikit-learn; about 15 s for 2,000 digits). "
+            self.tsne_button.setToolTip("Lay the same digits out once with t-SNE (scikit-learn; about 2–3 s for 2,000 digits). "
                                         "Press again for the live PCA picture.")
         else:
             self.tsne_button.setEnabled(False)
@@ -345,7 +345,7 @@ class HiddenSpacePanel(Panel):
             self.tsne_button.setChecked(False)
             return
         self.busy.show()
-        self.status.setText("t-SNE: laying out 2,000 digits (tens of seconds; training goes on)…")
+        self.status.setText("t-SNE: laying out the digits (a few seconds; training goes on)…")
         self._tsne_job.request(self._snapshot, self.dataset, self.indices, self.layer, self._aligned_to,
                                tag=self._generation)
 
