@@ -26,6 +26,7 @@ from gui.jobs import LatestJob
 from gui.panels.base import Panel
 from gui.panels.overtime.common import WORKSPACE, explanation
 
+PATH_BYTES = 64 * 2**20   # weights kept for the path at most
 CONTOURS = 12            # contour lines, geometrically spaced between the lowest and highest cost
 PATH_COLOUR = (255, 255, 255)
 
@@ -58,7 +59,9 @@ class LandscapePanel(Panel):
     def __init__(self, parent=None, grid: int = GRID, subset: int = SUBSET):
         super().__init__(parent)
         self.grid, self.subset = int(grid), int(subset)
-        self.timeline = Timeline(capacity=120, every=25)
+        # its own record of the path (the Timeline panel's is another panel's): at most 64 MB, so a
+        # wide network keeps fewer points (20 of a 784-1024-10's 3.2 MB weights) rather than more memory
+        self.timeline = Timeline(capacity=120, every=25, max_bytes=PATH_BYTES)
         self.latest: Snapshot | None = None
         self.data = None
         self.plane: Plane | None = None
