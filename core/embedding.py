@@ -61,17 +61,14 @@ def choose_digits(labels, n: int = DEFAULT_DIGITS, seed: int = 0) -> np.ndarray:
     return np.sort(np.asarray(order[:n], dtype=np.intp))
 
 
-def hidden_activations(W, b, activation, images, layer: int) -> np.ndarray:
-    """a^(layer) for every row of ``images``: layers 1..layer of z = a_prev Wᵀ + b, a = σ(z), with
-    the hidden ``activation`` (a core.activations.Activation). Float64 for a stable PCA."""
-    if not 1 <= layer <= len(W) - 1:
-        raise ValueError(f"hidden layer {layer} does not exist: this network has {len(W) - 1}")
-    a = np.asarray(images, dtype=np.float32)
-    for l in range(layer):
-        z = a @ np.asarray(W[l]).T
-        z += b[l]
-        a = activation(z)
-    return np.asarray(a, dtype=np.float64)
+def hidden_activations(snapshot, images, layer: int) -> np.ndarray:
+    """a^(layer) for every row of ``images`` through the snapshot's network (core.network's own
+    forward pass, with the neurons the trainer knocked out held at 0). Float64 for a stable PCA."""
+    from core.evaluate import network_from_snapshot
+    if not 1 <= layer <= len(snapshot.W) - 1:
+        raise ValueError(f"hidden layer {layer} does not exist: this network has {len(snapshot.W) - 1}")
+    net = network_from_snapshot(snapshot)
+    return np.asarray(net.forward(np.asarray(images, dtype=net.dtype)).a[layer], dtype=np.float64)
 
 
 def principal_axes(A: np.ndarray, k: int = 2) -> tuple:
@@ -125,11 +122,8 @@ def project_snapshot(snapshot, dataset, indices, layer: int, previous: Projectio
     """The job run off the GUI thread: the hidden-space frame of ``snapshot``'s weights for digits
     ``indices`` of ``dataset`` (a core.data.Dataset), aligned to ``previous``."""
     import time
-    from core.activations import get_activation
     started = time.perf_counter()
-    activation = get_activation(snapshot.config["activation"])
-    images = dataset.images[np.asarray(indices)]
-    A = hidden_activations(snapshot.W, snapshot.b, activation, images, layer)
+    A = hidden_activations(snapshot, dataset.images[np.asarray(indices)], layer)
     if not np.all(np.isfinite(A)):
         raise ValueError(f"the activations of hidden layer {layer} are not finite at step {snapshot.step}")
     same = previous is not None and previous.layer == layer and previous.run_id == snapshot.run_id
@@ -153,9 +147,7 @@ def tsne_snapshot(snapshot, dataset, indices, layer: int, reference: Projection 
         from sklearn.manifold import TSNE
     except ImportError as e:
         raise ImportError("t-SNE needs scikit-learn: pip install scikit-learn") from e
-    from core.activations import get_activation
-    activation = get_activation(snapshot.config["activation"])
-    A = hidden_activations(snapshot.W, snapshot.b, activation, dataset.images[np.asarray(indices)], layer)
+    A = hidden_activations(snapshot, dataset.images[np.asarray(indices)], layer)
     init = reference.points if reference is not None and len(reference.points) == len(A) else "pca"
     if not isinstance(init, str):
         init = np.asarray(init, dtype=np.float64)

@@ -88,6 +88,7 @@ class LandscapeTask:
     grid: int = GRID
     seed: int = 0
     step: int = 0                    # the training step of ``current``
+    silenced: tuple = ()             # (l, j) of hidden neurons the trainer holds at 0 (Snapshot.silenced)
 
 
 @dataclass(frozen=True)
@@ -208,17 +209,26 @@ class LinearFamily:
     """Costs of θ(c) = base + Σ_k c_k D_k on fixed digits X (labels y), the first layer's products
     X·Wᵀ made once (see the module notes)."""
 
-    def __init__(self, config: dict, base: Params, dirs, X, labels):
+    def __init__(self, config: dict, base: Params, dirs, X, labels, silenced=()):
         from core.evaluate import network_from_weights
         from core.network import one_hot
         self.base, self.dirs = base, list(dirs)
         self.net = network_from_weights(base.W, base.b, config["activation"], config["cost"])
+        self.silenced: dict = {}                   # weight layer l → knocked-out neurons, held at 0
+        for l, j in silenced:
+            self.silenced.setdefault(int(l), []).append(int(j))
         dtype = self.net.dtype
         X = np.asarray(X, dtype=dtype)
         stacked = np.concatenate([np.asarray(base.W[0], dtype)] + [np.asarray(d.W[0], dtype) for d in self.dirs])
         Z = X @ stacked.T                          # one product for all: (n, n_out · (k+1))
         self.Z = np.split(Z, len(self.dirs) + 1, axis=1)
         self.Y = one_hot(labels, self.net.sizes[-1], dtype)
+
+    def _held(self, l: int, a: np.ndarray) -> np.ndarray:
+        """``a`` with layer l's knocked-out neurons at 0, as Network.forward holds them."""
+        if l in self.silenced and l < self.net.n_layers - 1:
+            a[:, self.silenced[l]] = 0
+        return a
 
     def cost(self, c) -> float:
         """The mean cost at coefficients ``c`` (one per direction); NaN if it is not finite."""
@@ -229,13 +239,13 @@ class LinearFamily:
             if ck:
                 z += dtype.type(ck) * Zk
         z += b0.astype(dtype)
-        a = net.sigma(0)(z)
+        a = self._held(0, net.sigma(0)(z))
         for l in range(1, net.n_layers):
             W = np.asarray(self.base.W[l], np.float64) + sum(ck * np.asarray(d.W[l]) for ck, d in zip(c, self.dirs))
             b = np.asarray(self.base.b[l], np.float64) + sum(ck * np.asarray(d.b[l]) for ck, d in zip(c, self.dirs))
             z = a @ W.astype(dtype).T
             z += b.astype(dtype)
-            a = net.sigma(l)(z)
+            a = self._held(l, net.sigma(l)(z))
         with np.errstate(all="ignore"):
             value = float(np.mean(net.costs(a, self.Y)))
         return value if np.isfinite(value) else float("nan")
@@ -250,7 +260,7 @@ def line_costs(task: LandscapeTask, train, test) -> LineResult:
         if data is None:
             out.append(np.full(len(LINE_ALPHAS), np.nan))
             continue
-        family = LinearFamily(task.config, first, [direction], data.images[idx], data.labels[idx])
+        family = LinearFamily(task.config, first, [direction], data.images[idx], data.labels[idx], task.silenced)
         out.append(np.array([family.cost((a,)) for a in LINE_ALPHAS]))
     return LineResult(LINE_ALPHAS.copy(), *out)
 
@@ -262,7 +272,7 @@ def plane_rows(task: LandscapeTask, train, rows=None, progress=None, done: int =
     p = task.plane
     rows = range(len(p.alphas)) if rows is None else rows
     family = LinearFamily(task.config, p.centre, [p.d1, p.d2], train.images[task.train_idx],
-                          train.labels[task.train_idx])
+                          train.labels[task.train_idx], task.silenced)
     out = []
     for k, r in enumerate(rows):
         out.append([family.cost((float(p.alphas[r]), float(b))) for b in p.betas])

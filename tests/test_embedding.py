@@ -7,7 +7,6 @@ import pytest
 
 from core.embedding import (Projection, choose_digits, hidden_activations, principal_axes, procrustes_rotation,
                             project, project_snapshot)
-from core.activations import get_activation
 from snapshots import make_snapshot, make_snapshots, synthetic_digits
 
 MNIST = Path("/work/shared/mnist")
@@ -93,16 +92,19 @@ def test_flipped_pca_is_turned_back():
     assert np.allclose(turned, -points) and np.allclose(turned_axes, -axes)
 
 
-def test_activations_are_the_networks_own():
+def test_activations_are_the_networks_own_with_knocked_out_neurons_silent():
     snap = make_snapshot(steps=3, sizes=(784, 12, 8, 10))
     from core.snapshot import network_from_snapshot
     data = synthetic_digits(50, 0)
     trace = network_from_snapshot(snap).forward(data.images)
     for layer in (1, 2):
-        A = hidden_activations(snap.W, snap.b, get_activation("sigmoid"), data.images, layer)
+        A = hidden_activations(snap, data.images, layer)
         assert np.allclose(A, trace.a[layer], atol=1e-6)
     with pytest.raises(ValueError, match="hidden layer 3"):
-        hidden_activations(snap.W, snap.b, get_activation("sigmoid"), data.images, 3)
+        hidden_activations(snap, data.images, 3)
+    silenced = replace(snap, silenced=((0, 2), (0, 5)))
+    A = hidden_activations(silenced, data.images, 1)
+    assert not A[:, [2, 5]].any() and A[:, 0].any()
 
 
 @pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason="real MNIST not at /work/shared/mnist")

@@ -131,3 +131,18 @@ def test_real_mnist_current_weights_sit_in_a_valley_of_the_plane():
     assert costs[4, 4] < min(costs[0, 0], costs[0, -1], costs[-1, 0], costs[-1, -1])
     line = line_costs(task, data.train, data.test)
     assert np.all(np.isfinite(line.train)) and line.test[list(LINE_ALPHAS).index(1.0)] < line.test[list(LINE_ALPHAS).index(0.0)]
+
+
+def test_knocked_out_neurons_stay_silent_on_the_landscape():
+    """The centre of the plane is the cost of the network as the trainer runs it, knock-outs included."""
+    from core.evaluate import network_from_snapshot
+    trainer = make_trainer()
+    saved, steps = _run(trainer, 30, 10)
+    task = replace(_task(trainer, saved, steps, trainer.train, trainer.test), silenced=((0, 1), (0, 4)))
+    result = measure_landscape(task, trainer.train, trainer.test)
+    snap = replace(trainer.snapshot("paused"), silenced=((0, 1), (0, 4)))
+    X, y = trainer.train.images[task.train_idx], trainer.train.labels[task.train_idx]
+    silenced_cost = network_from_snapshot(snap).evaluate(X, y)[0]
+    mid = len(result.plane.alphas) // 2
+    assert result.costs[mid, mid] == pytest.approx(silenced_cost, rel=1e-5)
+    assert silenced_cost != pytest.approx(trainer.net.evaluate(X, y)[0], rel=1e-3)

@@ -201,7 +201,8 @@ class LandscapePanel(Panel):
         train, test = self.data.train, self.data.test
         task = LandscapeTask(dict(snap.config), Params(snap.W, snap.b), first, saved, tuple(e.step for e in entries),
                              subset_indices(len(train.labels), self.subset),
-                             subset_indices(len(test.labels), self.subset), grid=self.grid, step=snap.step)
+                             subset_indices(len(test.labels), self.subset), grid=self.grid, step=snap.step,
+                             silenced=tuple(getattr(snap, "silenced", ())))
         self._first_from = "its seed" if first is None else f"the first saved weights (step {entries[0].step:,})"
         self._computing = True
         self.progress.setValue(0)
