@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from PyQt6.QtCore import QTimer
-from PyQt6.QtGui import QKeySequence
 from PyQt6.QtWidgets import QDialog, QFileDialog, QInputDialog
 
 from core.checkpoint import CheckpointError, load_model, save_model
@@ -31,22 +29,6 @@ class FileMenu:
         self.folder = Path(platformdirs.user_documents_dir())
         self.animation = None          # the export running (gui.animation.AnimationExport), if any
         self.animation_dialog = None   # its progress dialog
-        # the window builds its menus after this object: the entry goes in once they exist
-        QTimer.singleShot(0, self.add_animation_entry)
-
-    def add_animation_entry(self):
-        """Put "Export animation…" into the File menu before "Quit" (once)."""
-        bar = self.window.menuBar()
-        menus = [a.menu() for a in bar.actions() if a.menu() is not None]
-        if not menus or any(a.text() == ANIMATION_ENTRY[0] for a in menus[0].actions()):
-            return
-        menu = menus[0]
-        quit_action = next((a for a in menu.actions() if a.text() == "Quit"), None)
-        action = menu.addAction(ANIMATION_ENTRY[0])
-        if quit_action is not None:
-            menu.insertAction(quit_action, action)
-        action.setShortcut(QKeySequence(ANIMATION_ENTRY[1]))
-        action.triggered.connect(self.ask_export_animation)
 
     # --- asking for a path ---------------------------------------------------------------------
     def _remember(self, path: str) -> str:

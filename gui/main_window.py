@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         for text, key, slot in (("Open data…", "Ctrl+D", f.ask_open_data), ("Load model…", "Ctrl+O", f.ask_load_model),
                                 ("Save model…", "Ctrl+S", f.ask_save_model), ("Save run…", "Ctrl+Shift+S", f.ask_save_run),
                                 ("Export panel…", "Ctrl+E", f.ask_export_panel),
+                                ("Export animation (GIF/MP4)…", "Ctrl+Alt+E", f.ask_export_animation),
                                 ("Export history (CSV)…", "Ctrl+Shift+E", f.ask_export_history),
                                 ("Quit", "Ctrl+Q", self.close)):
             action = menu.addAction(text)

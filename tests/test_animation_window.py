@@ -1,7 +1,5 @@
 """Animations from the real window: the File menu entry, a panel across the Timeline, the whole
 window, and live training, with the progress dialog and Cancel."""
-import numpy as np
-import pytest
 from PIL import Image, ImageSequence
 from PyQt6.QtCore import Qt
 
@@ -32,7 +30,6 @@ def test_file_menu_has_the_entry(qtbot, window):
     qtbot.waitUntil(lambda: any(a.text() == ANIMATION_ENTRY[0] for a in file_menu.actions()), timeout=2000)
     texts = [a.text() for a in file_menu.actions()]
     assert texts.index(ANIMATION_ENTRY[0]) < texts.index("Quit")
-    window.files.add_animation_entry()                       # twice: still one entry
     assert [a.text() for a in file_menu.actions()].count(ANIMATION_ENTRY[0]) == 1
 
 

@@ -1,6 +1,5 @@
 """Hidden space: PCA aligned frame to frame (core.embedding)."""
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ from core.embedding import (Projection, choose_digits, hidden_activations, princ
                             project, project_snapshot)
 from snapshots import make_snapshot, make_snapshots, synthetic_digits
 
-MNIST = Path("/work/shared/mnist")
+from tests.conftest import SHARED_MNIST as MNIST   # ../shared/mnist beside the project
 
 
 def test_choose_digits_is_balanced_fixed_and_sorted():
@@ -107,7 +106,7 @@ def test_activations_are_the_networks_own_with_knocked_out_neurons_silent():
     assert not A[:, [2, 5]].any() and A[:, 0].any()
 
 
-@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason="real MNIST not at /work/shared/mnist")
+@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason=f"the full MNIST is not at {MNIST}")
 def test_real_mnist_layer_separates_digits_more_after_training():
     """2,000 real test digits: after training, the 2-D picture holds the digits apart better than
     at step 0 (between-class spread over total spread grows)."""

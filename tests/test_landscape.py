@@ -1,6 +1,5 @@
 """The loss landscape: the line and the plane through weight space (core.landscape)."""
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ from core.network import Network
 from core.trainer import Trainer
 from snapshots import make_trainer, synthetic_digits
 
-MNIST = Path("/work/shared/mnist")
+from tests.conftest import SHARED_MNIST as MNIST   # ../shared/mnist beside the project
 
 
 def _run(trainer, steps=60, every=10):
@@ -113,7 +112,7 @@ def test_axis_grid_is_odd_with_zero_in_the_middle():
     assert len(g) == 25 and g[12] == 0 and g[0] == -0.3
 
 
-@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason="real MNIST not at /work/shared/mnist")
+@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason=f"the full MNIST is not at {MNIST}")
 def test_real_mnist_current_weights_sit_in_a_valley_of_the_plane():
     """After 200 steps on real MNIST, the centre of a 9×9 slice (1,000 digits) is lower than its
     corners, and equals the network's cost on those digits."""

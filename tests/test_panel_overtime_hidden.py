@@ -147,3 +147,31 @@ def test_tsne_on_request_then_back_to_live_pca(qtbot, attached):
     qtbot.mouseClick(panel.tsne_button, Qt.MouseButton.LeftButton)
     _wait_frame(qtbot, panel, later.step)
     assert panel.projection.method == "PCA" and "PCA" in panel.plot.getAxis("bottom").labelText
+
+
+def test_opening_the_window_does_not_import_scikit_learn():
+    """t-SNE is optional and SciPy-heavy: the window only looks whether it is installed."""
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    script = textwrap.dedent(f"""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        sys.path[:0] = [{str(root)!r}, {str(root / 'tests')!r}]
+        from PyQt6.QtWidgets import QApplication
+        app = QApplication([])
+        from test_window import small_data
+        from gui.main_window import MainWindow
+        w = MainWindow({{"hidden": [8]}}, data=small_data())
+        w.show_workspace("Over time")
+        app.processEvents()
+        print("sklearn" in sys.modules)
+        w.close()
+        from PyQt6 import sip
+        sip.delete(w)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"

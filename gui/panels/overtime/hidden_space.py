@@ -29,11 +29,13 @@ HOVER_PX = 8             # a point within this many pixels of the pointer is "un
 
 
 def sklearn_available() -> bool:
+    """Whether scikit-learn (the optional t-SNE) is installed, found without importing it: importing
+    it (with SciPy and pandas) at start-up cost the window about 1.5 s."""
+    import importlib.util
     try:
-        import sklearn.manifold  # noqa: F401
-    except ImportError:
+        return importlib.util.find_spec("sklearn") is not None
+    except (ImportError, ValueError):
         return False
-    return True
 
 
 def nearest_point(points: np.ndarray, x: float, y: float, sx: float, sy: float) -> tuple:
