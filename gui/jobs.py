@@ -28,6 +28,7 @@ from PyQt6.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal
 from core.analysis_process import Cancelled, analysis_main, takes_progress
 from core.data import Dataset
 from core.evaluate import evaluate_snapshot
+from gui.trainer_process import death_message
 
 CONTEXT = multiprocessing.get_context("spawn")
 STOP_GRACE = 0.05         # s the analysis process gets to end by itself before it is terminated
@@ -152,7 +153,7 @@ class AnalysisProcess(QObject):
         if not self.closed:
             self.closed = True
             self.process.join(1.0)
-            why = death_message(self.process.exitcode)
+            why = death_message(self.process.exitcode, "the analysis process", "the next request starts a new one")
             for ident, job in list(self._jobs.items()):
                 job._answer(ident, "failed", why)
         self._jobs.clear()
@@ -181,18 +182,6 @@ class AnalysisProcess(QObject):
         self._jobs.clear()
         for key in list(self._segments):
             self._unlink(key)
-
-
-def death_message(exitcode) -> str:
-    if exitcode is not None and exitcode < 0:
-        import signal
-        try:
-            name = signal.Signals(-exitcode).name
-        except ValueError:
-            name = f"signal {-exitcode}"
-        hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
-        return f"the analysis process was killed by {name}{hint}; the next request starts a new one"
-    return f"the analysis process ended (exit code {exitcode}); the next request starts a new one"
 
 
 _ANALYSIS: AnalysisProcess | None = None

@@ -40,8 +40,8 @@ class TrainerGone(RuntimeError):
     """The trainer process has ended: there is nothing to look at."""
 
 
-def death_message(exitcode) -> str:
-    """Why a trainer process ended, in words."""
+def death_message(exitcode, what: str = "the training process", then: str = "Reset starts a new one") -> str:
+    """Why a child process (``what``) ended, in words, and ``then`` what the person can do."""
     if exitcode is not None and exitcode < 0:
         import signal
         try:
@@ -49,8 +49,8 @@ def death_message(exitcode) -> str:
         except ValueError:
             name = f"signal {-exitcode}"
         hint = " (the system may have run out of memory)" if name == "SIGKILL" else ""
-        return f"the training process was killed by {name}{hint}; Reset starts a new one"
-    return f"the training process ended unexpectedly (exit code {exitcode}); Reset starts a new one"
+        return f"{what} was killed by {name}{hint}; {then}"
+    return f"{what} ended unexpectedly (exit code {exitcode}); {then}"
 
 
 class RemoteControl(ControlState):

@@ -183,12 +183,7 @@ class AdversarialPanel(RefreshWhenSeen, Panel):
     def request_job(self, curve: bool = True):
         if self.view is None or self._job is None:
             return
-        snapshot = self.shown_snapshot or self.view.shown(True)
-        data = getattr(self._training, "data", None)
-        test = data.test if data is not None else None
-        if test is not None:
-            self.choice.set_test_count(len(test.labels))
-        image, label, words = self.choice.digit(snapshot, self.view.drawing, test)
+        snapshot, test, image, label, words = self.choice.resolve(self.view, self._training, self.shown_snapshot)
         if image is None or snapshot is None:
             self.summary.setText(words)
             return

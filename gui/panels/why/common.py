@@ -53,6 +53,16 @@ class DigitChoice(QWidget):
             self.index.setValue(int(index))
         self.kind.setCurrentText(kind)
 
+    def resolve(self, view, training, shown) -> tuple:
+        """(snapshot, test set, image, label, words): the network a panel explains (``shown``, else
+        what the window shows) and the chosen digit under it (image None, words saying why not)."""
+        snapshot = shown or view.shown(True)
+        data = getattr(training, "data", None)
+        test = data.test if data is not None else None
+        if test is not None:
+            self.set_test_count(len(test.labels))
+        return (snapshot, test, *self.digit(snapshot, view.drawing, test))
+
     def digit(self, snapshot, drawing, test) -> tuple:
         """(image (784,), label or -1, words) for the chosen digit, or (None, -1, why not)."""
         kind = self.kind.currentText()
