@@ -18,6 +18,7 @@ p95 ≤ 50 ms, tile click p95 ≤ 100 ms.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -230,6 +231,7 @@ def windowed(data, hidden, seconds: float, trials: int, pacer_interval: float | 
     window = MainWindow(settings_for(hidden), data=data)
     window.resize(1600, 1000)
     window.show()
+    gc.freeze()     # as gui.app.run_app does once the window is built
     window.training.gentle = False
     while window.last_snapshot is None:
         run_events(0.02)

@@ -312,3 +312,15 @@ def test_rendered_widgets_show_both_signs(qtbot, panel, inspector, snap, tmp_pat
         assert widget.grab().save(str(tmp_path / name))
         red, blue = count_signed_pixels(widget)
         assert red > 100 and blue > 100
+
+
+def test_a_big_layers_colour_level_reads_a_sample_of_every_column():
+    """Above theme.LEVEL_SAMPLE values the level comes from a strided sample prime to the row length:
+    close to the whole array's quantile even when columns differ (border pixels' weights stay small)."""
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((512, 784)).astype(np.float32) * 0.05
+    W[:, ::7] *= 8                                  # every 7th pixel: a stride of 7 would see only these
+    exact = float(np.quantile(np.abs(W), 0.99))
+    assert theme.symmetric_level(W) == pytest.approx(exact, rel=0.03)
+    small = W[:60]                                  # under the sample size: exact
+    assert theme.symmetric_level(small) == pytest.approx(float(np.quantile(np.abs(small), 0.99)), rel=1e-6)

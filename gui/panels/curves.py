@@ -293,8 +293,12 @@ class CurvesPanel(Panel):
         (test_x, test_cost), (_, test_acc) = tests
         end = max(float(x[-1]) if len(x) else 0.0, float(test_x.max()) if len(test_x) else 0.0)
         if end > 0:
-            # while training runs the axis grows in steps; otherwise it fits the run exactly
-            self._x_end = grown_end(self._x_end, end) if self._live else 1.02 * end
+            # while training runs the axis grows in steps; otherwise it fits the run, give or take
+            # 10% (so Step after Step does not redraw the axis every time)
+            if self._live:
+                self._x_end = grown_end(self._x_end, end)
+            elif not (self._x_end and end <= self._x_end <= 1.1 * end):
+                self._x_end = 1.02 * end
             self._ranges.set(self._cost_plot.getViewBox(), x=(-0.015 * self._x_end, self._x_end))
         if self._log.isChecked():
             with np.errstate(divide="ignore", invalid="ignore"):
