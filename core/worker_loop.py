@@ -102,7 +102,8 @@ class TrainingLoop:
         self.trainer.origin = "new" if fresh else "loaded"
         self.trainer.trace_running = self.trace_running
         self.trainer.record_epoch()  # epoch 0: the network's test figures before this run trains it
-        self._next_test_check = time.monotonic() + self.timing.test_check_every
+        self._check_gap = self.timing.test_check_every   # s from one test check to the next
+        self._next_test_check = time.monotonic() + self._check_gap
         self._monitor.reset()
         self._message = ""
         self._idle_status = Status.PAUSED
@@ -162,12 +163,15 @@ class TrainingLoop:
     def _maybe_check_test(self, stats):
         timing, now = self.timing, time.monotonic()
         if stats.epoch_record is not None:       # the test set was just measured for the epoch
-            self._next_test_check = now + timing.test_check_every
+            # the epoch's own evaluation was a check: the next waits a whole gap, so a network whose
+            # epochs are short (a second or two) is not checked again between every two of them
+            self._next_test_check = now + self._check_gap
         elif now >= self._next_test_check or (stats.step <= timing.early_until
                                               and early_check(stats.step, timing.early_checks)):
             self.trainer.check_test()
             took = time.monotonic() - now
-            self._next_test_check = now + max(timing.test_check_every, timing.test_check_share * took)
+            self._check_gap = max(timing.test_check_every, timing.test_check_share * took)
+            self._next_test_check = now + self._check_gap
 
     def _check_pinned(self, stats):
         cost = self.trainer.net.cost

@@ -110,3 +110,29 @@ def test_a_paused_step_sends_one_snapshot_the_paused_one():
     wait_for(lambda: outlet.snapshots[-1].step == 63 and outlet.snapshots[-1].status == Status.PAUSED)
     loop.control.stop()
     thread.join(5)
+
+
+def test_short_epochs_are_not_each_followed_by_a_test_check(monkeypatch):
+    """An epoch's end measures the test set: the next timed check waits a whole gap (share × the
+    last check's time) after it, not one second, or a network with 1.6-s epochs and 135-ms checks
+    (784-512-10) spent 8% of its time on checks between epochs."""
+    import core.worker_loop as worker_loop
+    clock = [1000.0]
+    monkeypatch.setattr(worker_loop.time, "monotonic", lambda: clock[0])
+    data = SimpleNamespace(train=synthetic_digits(160, 0), test=synthetic_digits(50, 1), source="synthetic")
+    settings = dict(hidden=[8], activation="sigmoid", cost="cross-entropy", seed=0, lr=0.5, momentum=0.0,
+                    l2=0.0, batch_size=10)                        # 16 steps an epoch
+    loop = TrainingLoop(data, settings, RunControl(), Keep(),
+                        timing=Timing(test_check_every=1.0, test_check_share=25, early_checks=25, early_until=0))
+    checks = []
+    real_check = loop.trainer.check_test
+
+    def slow_check():
+        checks.append(loop.trainer.step_count)
+        clock[0] += 0.135                                        # a check of a big network
+        return real_check()
+    loop.trainer.check_test = slow_check
+    for _ in range(16 * 10):                                     # ten epochs of 1.6 s
+        clock[0] += 0.1
+        loop._train_one()
+    assert len(checks) <= 2, checks                              # was one after every epoch's end
