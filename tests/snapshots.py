@@ -7,6 +7,7 @@ import numpy as np
 
 from core.network import Network
 from core.trainer import Trainer
+from core.worker_loop import Outlet
 
 
 def synthetic_digits(n=300, seed=0):
@@ -58,3 +59,13 @@ def open_panel(qtbot, cls, size=(900, 600), show=True, unpaced=False):
     if show:
         panel.show()
     return panel
+
+
+class Keep(Outlet):
+    """A TrainingLoop outlet that keeps every snapshot it is given, in order."""
+
+    def __init__(self):
+        self.snapshots = []
+
+    def deliver(self, snapshot):
+        self.snapshots.append(snapshot)

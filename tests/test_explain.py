@@ -10,8 +10,8 @@ import pytest
 from core import explain
 from core.control import RunControl, Silence
 from core.network import Network, one_hot
-from core.worker_loop import Outlet, TrainingLoop
-from tests.snapshots import make_snapshot, make_trainer, synthetic_digits
+from core.worker_loop import TrainingLoop
+from tests.snapshots import Keep, make_snapshot, make_trainer, synthetic_digits
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "softplus")
 
@@ -236,13 +236,6 @@ def test_jobs_use_the_snapshot_and_its_knockouts():
     eps, acc = explain.robustness_job(snap, data, (0.0, 0.1))
     assert acc[0] == pytest.approx(k.intact_accuracy)
 
-
-class Keep(Outlet):
-    def __init__(self):
-        self.snapshots = []
-
-    def deliver(self, snapshot):
-        self.snapshots.append(snapshot)
 
 
 def test_training_loop_honours_silence():

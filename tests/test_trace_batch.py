@@ -4,16 +4,9 @@ from types import SimpleNamespace
 
 from core.control import RunControl, TraceBatch
 from core.snapshot import Status
-from core.worker_loop import Outlet, Timing, TrainingLoop, early_check
-from tests.snapshots import synthetic_digits
+from core.worker_loop import Timing, TrainingLoop, early_check
+from tests.snapshots import Keep, synthetic_digits
 
-
-class Keep(Outlet):
-    def __init__(self):
-        self.snapshots = []
-
-    def deliver(self, snapshot):
-        self.snapshots.append(snapshot)
 
 
 def make_loop():
