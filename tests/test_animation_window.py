@@ -108,3 +108,29 @@ def test_whole_window_over_time_waits_for_the_hidden_space_each_frame(qtbot, win
     assert _finish(qtbot, export) == str(tmp_path / "o.gif")
     assert steps == [s.step for s in export.snapshots]
     assert w.view.past is None and not hidden.exporting
+
+
+def test_a_why_panels_frames_wait_for_their_own_answers(qtbot, window, tmp_path, monkeypatch):
+    """Saliency's maps come from the analysis process: each frame is grabbed once the answer for
+    that frame's step has been drawn (not the previous step's), and the live pace comes back."""
+    import gui.animation as animation
+    w = window
+    _train(qtbot, w)
+    w.show_workspace("Why")
+    saliency = w.panels["Saliency"]
+    seen = []
+    grab = animation.grab_rgb
+
+    def grab_and_note(widget, *args, **kwargs):
+        seen.append(saliency.heading.text())
+        return grab(widget, *args, **kwargs)
+    monkeypatch.setattr(animation, "grab_rgb", grab_and_note)
+    from gui.jobs import LatestJob
+    pace = [job.min_interval for job in saliency.findChildren(LatestJob)]
+    export = w.files.export_animation(tmp_path / "saliency.gif", "Saliency", frames=4, fps=8)
+    assert _finish(qtbot, export) == str(tmp_path / "saliency.gif")
+    steps = w.panels["Timeline"].timeline.steps
+    chosen = sorted({int(t.rsplit("step ", 1)[1].replace(",", "")) for t in seen})
+    assert len(seen) == 4 and len(chosen) == 4 and set(chosen) <= set(steps)
+    assert [job.min_interval for job in saliency.findChildren(LatestJob)] == pace
+    assert not saliency.exporting

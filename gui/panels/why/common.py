@@ -11,6 +11,7 @@ from PyQt6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QToolButton, QWidget
 
 from gui import theme
+from gui.jobs import LatestJob
 from gui.widgets import TILE, finite_for_display, set_bar_levels
 
 PROBE, DRAWN, TEST = "The probe digit", "The drawn digit", "Test digit #"
@@ -114,6 +115,30 @@ class RefreshWhenSeen:
         super().catch_up()
         if self._refresh_due and self.on_screen():
             self.refresh()
+
+    # --- recorded as an animation (gui.animation): each frame waits for its own answer ---------
+    _exporting = False
+
+    @property
+    def busy_drawing(self) -> bool:
+        """A job was asked for and has not answered yet (an animation's frame waits for it)."""
+        return any(job.busy for job in self.findChildren(LatestJob))
+
+    @property
+    def exporting(self) -> bool:
+        return self._exporting
+
+    @exporting.setter
+    def exporting(self, on: bool) -> None:
+        """While an animation is recorded every frame's job runs at once, not at the live pace."""
+        if bool(on) == self._exporting:
+            return
+        self._exporting = bool(on)
+        for job in self.findChildren(LatestJob):
+            if on:
+                job.live_interval, job.min_interval = job.min_interval, 0.0
+            else:
+                job.min_interval = getattr(job, "live_interval", job.min_interval)
 
 
 # --- the knock-out choice, shared by the Why panels of one window -------------------------------
