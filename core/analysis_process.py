@@ -46,6 +46,13 @@ def function(name: str):
     return getattr(importlib.import_module(module), attr)
 
 
+def quiet_numbers():
+    """A diverged network's inf and NaN are the panels' to show (and the trainer's divergence
+    message says why); NumPy's RuntimeWarnings about them would only be console noise."""
+    import numpy as np
+    return np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
 def process_id() -> int:
     """The id of the process this runs in (where a job runs: tests and benchmarks ask)."""
     return os.getpid()
@@ -132,7 +139,8 @@ class _Worker:
             args, kwargs = _ArgsUnpickler(payload, self.datasets).load()
             if takes_progress(fn):
                 kwargs["progress"] = self._progress(ident)
-            result = fn(*args, **kwargs)
+            with quiet_numbers():
+                result = fn(*args, **kwargs)
         except Cancelled:
             self.cancelled.discard(ident)
             self.send("cancelled", ident)

@@ -25,7 +25,7 @@ import time
 
 from PyQt6.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal
 
-from core.analysis_process import Cancelled, analysis_main, takes_progress
+from core.analysis_process import Cancelled, analysis_main, quiet_numbers, takes_progress
 from core.data import Dataset
 from core.evaluate import evaluate_snapshot
 from gui.trainer_process import death_message
@@ -311,7 +311,8 @@ class LatestJob(QObject):
     def _run(self, args, tag) -> None:
         kwargs = {"progress": self._progress_for(tag)} if self._with_progress else {}
         try:
-            result = self.fn(*args, **kwargs)
+            with quiet_numbers():
+                result = self.fn(*args, **kwargs)
         except Cancelled:
             self._emit("cancelled", tag)
             return

@@ -169,3 +169,20 @@ def test_shutdown_leaves_no_process_and_no_segment(qtbot, fresh, trained, made):
     jobs.shutdown()
     assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
     assert made and not set(made) & shm_names()
+
+
+def test_a_diverged_network_is_answered_without_warnings(qtbot, fresh, trained, recwarn):
+    """inf weights make inf and NaN: the answer says so in numbers, the console stays quiet."""
+    import dataclasses
+    import warnings
+    from core.explain import saliency_job
+    snap = trained.snapshot("paused")
+    huge = dataclasses.replace(snap, W=(snap.W[0] * np.float32(1e38) * 10, *snap.W[1:]))
+    image, label = trained.test.images[0], int(trained.test.labels[0])
+    for backend in ("process", "thread"):
+        job = LatestJob(saliency_job, name="saliency")
+        job.remote = backend == "process"
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            result = run(qtbot, job, huge, image, label)
+        assert result is not None
