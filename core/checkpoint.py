@@ -62,6 +62,8 @@ def save_model(path, net: Network, hyper: dict | None = None) -> Path:
     """
     path = Path(path)
     header = {"format": FORMAT, "network": net.config(), "hyper": dict(hyper or {})}
+    if net.silenced:   # knocked-out neurons (Why ▸ Knock-out, in training) stay knocked out
+        header["silenced"] = {str(l): [int(j) for j in js] for l, js in net.silenced.items()}
     arrays = {"header": np.array(json.dumps(header))}
     for l, (W, b) in enumerate(zip(net.W, net.b)):
         arrays[f"W{l}"], arrays[f"b{l}"] = W, b
@@ -118,7 +120,19 @@ def _load(archive, inputs, outputs) -> tuple:
     net = Network(sizes, activation, cost, seed, dtype)
     for l in range(net.n_layers):
         net.W[l], net.b[l] = arrays.pop(f"W{l}"), arrays.pop(f"b{l}")
+    _silence(net, header.get("silenced", {}))
     return net, hyper
+
+
+def _silence(net: Network, entry) -> None:
+    """Knock out the neurons the model was saved with ({layer: [neuron, …]}), checked against ``net``."""
+    if not isinstance(entry, dict) or not all(isinstance(js, list) and all(_whole(j) for j in js)
+                                              for js in entry.values()):
+        raise CheckpointError("its knocked-out neurons are not a map of layer to neuron numbers")
+    try:
+        net.silence({int(l): js for l, js in entry.items()})     # the checks the trainer makes
+    except ValueError as e:
+        raise CheckpointError(f"its knocked-out neurons do not fit the network: {e}") from None
 
 
 def _header(archive) -> dict:

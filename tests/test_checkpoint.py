@@ -132,3 +132,38 @@ def test_loading_data_removes_a_stale_download_part_from_the_cache(tmp_path):
     with pytest.raises(DataError):
         load_mnist(cache_dir=cache, download=False, offline=False)
     assert not part.exists()
+
+
+def test_knocked_out_neurons_are_saved_and_loaded(tmp_path):
+    net = Network((784, 12, 8, 10), seed=3)
+    net.silence({0: [2, 5], 1: [7]})
+    save_model(tmp_path / "cut.npz", net)
+    loaded, _ = load_model(tmp_path / "cut.npz")
+    assert {l: list(js) for l, js in loaded.silenced.items()} == {0: [2, 5], 1: [7]}
+    x = np.random.default_rng(0).random((5, 784)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.forward(x).output, net.forward(x).output)
+    whole = Network((784, 12, 10), seed=3)
+    save_model(tmp_path / "whole.npz", whole)
+    assert load_model(tmp_path / "whole.npz")[0].silenced == {}
+
+
+@pytest.mark.parametrize("entry, words", [
+    ({"0": [99]}, "do not fit"), ({"1": [0]}, "do not fit"), ({"x": [0]}, "do not fit"),
+    ({"0": "2"}, "not a map"), ([1, 2], "not a map"), ({"0": [True]}, "not a map")])
+def test_bad_knocked_out_neurons_are_refused_in_words(tmp_path, entry, words):
+    import json
+    import zipfile
+    path = save_model(tmp_path / "m.npz", Network((784, 12, 10), seed=0))
+    with zipfile.ZipFile(path) as z:
+        members = {n: z.read(n) for n in z.namelist()}
+    header = json.loads(str(np.load(path)["header"]))
+    header["silenced"] = entry
+    import io
+    buf = io.BytesIO()
+    np.save(buf, np.array(json.dumps(header)))
+    members["header.npy"] = buf.getvalue()
+    with zipfile.ZipFile(path, "w") as z:
+        for n, data in members.items():
+            z.writestr(n, data)
+    with pytest.raises(CheckpointError, match=words):
+        load_model(path)
