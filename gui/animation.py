@@ -10,6 +10,7 @@ GIF's frames are kept as 8-bit palette images (one byte a pixel) and written at 
 """
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter
 from PyQt6.QtWidgets import (QApplication, QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
                              QHBoxLayout, QLabel, QProgressDialog, QRadioButton, QSpinBox, QWidget)
 
+from core.atomic import PART_SUFFIX, atomic_write
 from core.snapshot import Snapshot
 
 MAX_FRAMES = 1000
@@ -140,8 +142,9 @@ class GifWriter:
         if not self.frames:
             raise ExportError("no frames to write")
         first, *rest = self.frames
-        first.save(self.path, save_all=True, append_images=rest, duration=round(1000 / self.fps), loop=0,
-                   optimize=False)
+        with atomic_write(self.path) as f:     # a crash or a full disk never leaves half a GIF
+            first.save(f, format="GIF", save_all=True, append_images=rest, duration=round(1000 / self.fps),
+                       loop=0, optimize=False)
         self.frames = []
         return self.path
 
@@ -163,12 +166,15 @@ class Mp4Writer:
         self.container = None
         self.stream = None
         self.size = None
+        self.part = None                  # the file being written, renamed onto ``path`` on close
 
     def add(self, rgb: np.ndarray) -> None:
         if self.container is None:
             h, w = rgb.shape[:2]
             self.size = w, h
-            self.container = self.av.open(str(self.path), mode="w")
+            # written beside the destination and renamed on close: a crash never leaves half a video
+            self.part = self.path.with_name(self.path.name + PART_SUFFIX)
+            self.container = self.av.open(str(self.part), mode="w", format="mp4")
             codec = "libx264" if "libx264" in self.av.codecs_available else "h264"
             self.stream = self.container.add_stream(codec, rate=self.rate)
             self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, "yuv420p"
@@ -186,13 +192,15 @@ class Mp4Writer:
             self.container.mux(packet)
         self.container.close()
         self.container = None
+        os.replace(self.part, self.path)
         return self.path
 
     def abort(self) -> None:
         if self.container is not None:
             self.container.close()
             self.container = None
-        self.path.unlink(missing_ok=True)
+        if self.part is not None:
+            self.part.unlink(missing_ok=True)
 
 
 def _padded(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -212,6 +220,11 @@ def check_request(path, fps: float, frames: int) -> str:
         raise ExportError(f"frames per second must be above 0 and at most {MAX_FPS}, not {fps}")
     if not 1 <= int(frames) <= MAX_FRAMES:
         raise ExportError(f"an animation has 1 to {MAX_FRAMES} frames, not {frames}")
+    folder = Path(path).parent
+    if not folder.is_dir():           # said now, not after every frame has been drawn
+        raise ExportError(f"{folder} is not a folder: choose where the animation goes")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ExportError(f"{folder}: this account may not write there; choose another folder")
     return suffix
 
 

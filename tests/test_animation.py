@@ -142,3 +142,37 @@ def test_export_dialog_offers_the_timeline_only_when_weights_are_saved(qtbot):
     qtbot.addWidget(some)
     some.target.setCurrentText(WHOLE_WINDOW)
     assert some.choice() == {"target": WHOLE_WINDOW, "live": False, "frames": 57, "fps": 10}
+
+
+def test_a_folder_that_cannot_take_it_is_said_before_any_frame(tmp_path):
+    with pytest.raises(ExportError, match="is not a folder"):
+        writer_for(tmp_path / "missing" / "a.gif", 10, 5)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        import os
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as root: a read-only folder is still writable")
+        with pytest.raises(ExportError, match="may not write there"):
+            writer_for(locked / "a.mp4", 10, 5)
+    finally:
+        locked.chmod(0o700)
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".mp4"])
+def test_the_file_appears_whole_or_not_at_all(tmp_path, suffix):
+    if suffix == ".mp4":
+        pytest.importorskip("av", reason="PyAV is the optional MP4 writer")
+    path = tmp_path / f"a{suffix}"
+    w = writer_for(path, 10, 3)
+    for _ in range(3):
+        w.add(np.zeros((40, 60, 3), np.uint8))
+    assert not path.exists()                                      # nothing under the name yet
+    w.abort()
+    assert not list(tmp_path.iterdir())                           # aborted: nothing left
+    w = writer_for(path, 10, 3)
+    for _ in range(3):
+        w.add(np.zeros((40, 60, 3), np.uint8))
+    assert w.close() == path and path.stat().st_size > 0
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]    # no part file beside it
