@@ -382,3 +382,18 @@ def test_neuron_mosaic_places_every_tile_on_one_scale():
     v = np.linspace(-1, 1, 784)
     exact = theme.diverging_cmap().map(v * 0.5 + 0.5, mode="byte").astype(int)
     assert np.abs(signed_rgba(v, 1.0).reshape(-1, 4).astype(int) - exact).max() <= 4
+
+
+def test_a_loaded_network_with_knocked_out_neurons_shows_them_and_restore_lifts_them(qtbot, window):
+    w = window
+    net = Network((784, 16, 10), seed=1)
+    net.silence({0: [3, 9]})
+    w.training.load_network(net, step=0)
+    qtbot.waitUntil(lambda: w.last_snapshot.silenced == ((0, 3), (0, 9)), timeout=TIMEOUT)
+    w.show_workspace("Why")
+    panel = w.panels["Knock-out"]
+    qtbot.waitUntil(lambda: panel.knockouts.pairs == ((0, 3), (0, 9)), timeout=TIMEOUT)
+    assert panel.in_training.isChecked() and "in training" in panel.where.text()
+    qtbot.mouseClick(panel.restore, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.last_snapshot.silenced == (), timeout=TIMEOUT)
+    assert panel.knockouts.pairs == ()

@@ -268,6 +268,10 @@ class KnockoutPanel(RefreshWhenSeen, Panel):
         self.shown_snapshot = snapshot
         if first:
             self._sent = {l: tuple(j for k, j in snapshot.silenced if k == l) for l in range(len(snapshot.W) - 1)}
+            if snapshot.silenced and not self.knockouts.pairs:
+                # a network that came with neurons knocked out in training (a loaded model): shown
+                # as chosen here, "also while training", so Restore lifts them
+                self.knockouts.set(snapshot.silenced, True)
             hidden = len(snapshot.W) - 1
             self.layer_choice.blockSignals(True)
             self.layer_choice.clear()
