@@ -4,11 +4,14 @@ from __future__ import annotations
 from PyQt6.QtCore import QSize, Qt, pyqtSignal
 from PyQt6.QtWidgets import QLabel, QPushButton, QSizePolicy, QToolBar
 
+from gui.workspaces import WORKSPACES
+
 TEXT = ("<b>New here?</b> Press <b>Space</b> to train (the first 100 steps go slowly, to watch) or "
-        "<b>→</b> for one step.&nbsp; <b>Ctrl+1…5</b>: workspaces (5: lessons).&nbsp; <b>F1</b>: what each panel shows.")
+        f"<b>→</b> for one step.&nbsp; <b>Ctrl+1…{len(WORKSPACES)}</b>: workspaces.&nbsp; "
+        "<b>F1</b>: what each panel shows.")
 TIP = ("Space runs and pauses training; the first 100 steps of a new network run at 30 ms each so you can "
        "watch the cost fall and the weights take shape. → trains exactly one mini-batch and every panel "
-       "shows the result. Ctrl+1 Overview, Ctrl+2 Weights, Ctrl+3 Backprop, Ctrl+4 Evaluate.")
+       "shows the result. " + ", ".join(f"{w.key} {w.name}" for w in WORKSPACES) + ".")
 
 
 class HintLabel(QLabel):

@@ -195,7 +195,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, self.fit_to_screen)
 
     def show_workspace(self, name: str) -> None:
-        """Lay the window out for workspace ``name`` (View menu, Ctrl+1…4)."""
+        """Lay the window out for workspace ``name`` (View menu, Ctrl+1…7)."""
         ws = workspace(name)
         apply_workspace(self, ws)
         self.current_workspace = ws.name

@@ -1,5 +1,5 @@
 """Workspaces: a few named layouts of the panels, each for one activity, chosen from the View menu
-or with Ctrl+1…4. A panel says which workspaces show it (``Panel.workspaces``) and where it docks;
+or with Ctrl+1…7. A panel says which workspaces show it (``Panel.workspaces``) and where it docks;
 a workspace says how much of the window each dock area gets, and which tabs come to the front.
 
 Overview is the calm default a newcomer meets: the network, its weights, the cost and a few
