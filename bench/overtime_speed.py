@@ -39,7 +39,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 TARGETS = {"embedding_gui_ms": 5.0, "projection_share": 0.05, "landscape_s": 10.0, "gif_s": 20.0}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.network import Network
+from core.network import Network, silenced_layers
 
 
 # --- a network from frozen weights -------------------------------------------------------------
@@ -39,10 +39,7 @@ def network_from_snapshot(snapshot, reuse: Network | None = None) -> Network:
     config = snapshot.config
     net = network_from_weights(snapshot.W, snapshot.b, config["activation"], config["cost"], reuse,
                                config.get("seed", 0))
-    silenced = {}
-    for l, j in getattr(snapshot, "silenced", ()):
-        silenced.setdefault(int(l), []).append(int(j))
-    net.silence(silenced)
+    net.silence(silenced_layers(getattr(snapshot, "silenced", ())))
     return net
 
 

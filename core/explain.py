@@ -20,25 +20,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.evaluate import confusion_matrix, network_from_snapshot, per_class_accuracy
-from core.network import Network, Trace, one_hot
+from core.network import Network, Trace, one_hot, silenced_layers
 
 TILE = 28
 
 
 # --- the network to explain ----------------------------------------------------------------------
-def silenced_from_pairs(pairs) -> dict:
-    """``{l: [j, …]}`` from (l, j) pairs (a Snapshot's ``silenced`` or the window's own choice)."""
-    out: dict = {}
-    for l, j in pairs:
-        out.setdefault(int(l), []).append(int(j))
-    return {l: sorted(set(js)) for l, js in out.items()}
-
-
 def explained_network(snapshot, silenced=()) -> Network:
     """A Network with ``snapshot``'s weights (shared, read-only) and the neurons the trainer holds
     at 0 plus ``silenced`` ((l, j) pairs) knocked out."""
     net = network_from_snapshot(snapshot)
-    net.silence(silenced_from_pairs((*snapshot.silenced, *silenced)))
+    net.silence(silenced_layers((*snapshot.silenced, *silenced)))
     return net
 
 

@@ -211,12 +211,10 @@ class LinearFamily:
 
     def __init__(self, config: dict, base: Params, dirs, X, labels, silenced=()):
         from core.evaluate import network_from_weights
-        from core.network import one_hot
+        from core.network import one_hot, silenced_layers
         self.base, self.dirs = base, list(dirs)
         self.net = network_from_weights(base.W, base.b, config["activation"], config["cost"])
-        self.silenced: dict = {}                   # weight layer l → knocked-out neurons, held at 0
-        for l, j in silenced:
-            self.silenced.setdefault(int(l), []).append(int(j))
+        self.silenced = silenced_layers(silenced)  # weight layer l → knocked-out neurons, held at 0
         dtype = self.net.dtype
         X = np.asarray(X, dtype=dtype)
         stacked = np.concatenate([np.asarray(base.W[0], dtype)] + [np.asarray(d.W[0], dtype) for d in self.dirs])

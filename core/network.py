@@ -203,6 +203,15 @@ def _row_dots(M: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", M, M)
 
 
+def silenced_layers(pairs) -> dict:
+    """``{l: [j, …]}`` (sorted, each once) from (l, j) pairs such as a Snapshot's ``silenced``:
+    what ``Network.silence`` takes."""
+    out: dict = {}
+    for l, j in pairs:
+        out.setdefault(int(l), set()).add(int(j))
+    return {l: sorted(js) for l, js in out.items()}
+
+
 def one_hot(labels, n: int = 10, dtype=np.float32) -> np.ndarray:
     """Rows y with y[label] = 1 and zeros elsewhere."""
     labels = np.asarray(labels, dtype=np.intp)

@@ -82,7 +82,6 @@ class TrainingLoop:
         self._last_publish = 0.0
         self._message = ""
         self._rng = np.random.default_rng(settings.get("seed", 0))
-        self.trace_running = True      # running snapshots carry the next batch's trace (TraceBatch)
         self._build(network, step)
 
     # --- building ---------------------------------------------------------------------------
@@ -91,6 +90,7 @@ class TrainingLoop:
         had trained ``step`` steps."""
         s = self.settings
         fresh = net is None
+        traced = self.trainer.trace_running if self.trainer is not None else True   # survives a Reset
         if net is None:
             net = Network([784, *s["hidden"], 10], s["activation"], s["cost"], seed=s["seed"])
         else:
@@ -100,7 +100,7 @@ class TrainingLoop:
                                probe_index=s.get("probe", 0))
         self.trainer.step_count = int(step)
         self.trainer.origin = "new" if fresh else "loaded"
-        self.trainer.trace_running = self.trace_running
+        self.trainer.trace_running = traced
         self.trainer.record_epoch()  # epoch 0: the network's test figures before this run trains it
         self._check_gap = self.timing.test_check_every   # s from one test check to the next
         self._next_test_check = time.monotonic() + self._check_gap
@@ -230,8 +230,7 @@ class TrainingLoop:
             self._message = f"Knock-out ignored: {e}"
 
     def _trace_batch(self, request: TraceBatch):
-        self.trace_running = bool(request.running)
-        self.trainer.trace_running = self.trace_running
+        self.trainer.trace_running = bool(request.running)
 
     def _draw_probe(self, request: DrawProbe):
         self.trainer.drawn = None if request.image is None else (request.image, request.label)

@@ -242,9 +242,7 @@ class LatestJob(QObject):
             if self._stopped.is_set():
                 return
             self._pending = (args, tag)
-            if self.remote:
-                pass
-            elif self._thread is None:
+            if not self.remote and self._thread is None:
                 self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
                 self._thread.start()
         if self.remote:

@@ -22,6 +22,12 @@ def synthetic_digits(n=300, seed=0):
     return SimpleNamespace(images=images, labels=labels)
 
 
+def small_data():
+    """A small learnable data set in the shape the window takes (train, test, source, kind)."""
+    return SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
+                           source="synthetic test digits", kind="synthetic")
+
+
 def make_trainer(sizes=(784, 16, 10), activation="sigmoid", cost="cross-entropy", seed=0, **hyper):
     train, test = synthetic_digits(300, seed), synthetic_digits(100, seed + 1)
     net = Network(sizes, activation, cost, seed=seed)

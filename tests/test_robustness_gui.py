@@ -1,6 +1,5 @@
 """The window takes bad files, absurd learning rates, crashes and impatient clicks calmly."""
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -11,12 +10,7 @@ from core.network import Network
 from gui.main_window import MainWindow
 from gui.notices import Notices
 from gui.session import Session
-from snapshots import synthetic_digits
-
-
-def small_data():
-    return SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
-                           source="synthetic test digits", kind="synthetic")
+from snapshots import small_data
 
 
 def open_window(qtbot, settings=None, session=None, data=None):

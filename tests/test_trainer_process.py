@@ -7,25 +7,20 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from core.worker_process import SharedArrays, recv_message, send_message
-from snapshots import synthetic_digits
+from snapshots import small_data
 
 pytest.importorskip("pyqtgraph")
 from gui.main_window import MainWindow  # noqa: E402
 from gui.trainer_process import TrainerProcess, death_message  # noqa: E402
+from test_window import window  # noqa: E402,F401  (the fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 LINUX = sys.platform.startswith("linux")
-
-
-def small_data():
-    return SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
-                           source="synthetic test digits", kind="synthetic")
 
 
 def shm_names() -> set:
@@ -48,16 +43,6 @@ def child_pids() -> set:
             if ppid == os.getpid() and int(entry) != tracker:
                 mine.add(int(entry))
     return mine
-
-
-@pytest.fixture
-def window(qtbot):
-    w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=10000)
-    yield w
-    w.close()
 
 
 def paused_at(qtbot, w, step):

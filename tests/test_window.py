@@ -2,21 +2,15 @@
 import re
 import threading
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from snapshots import synthetic_digits
+from snapshots import small_data
 
 pytest.importorskip("pyqtgraph")
 from gui.main_window import MainWindow  # noqa: E402
-
-
-def small_data():
-    return SimpleNamespace(train=synthetic_digits(600, 0), test=synthetic_digits(200, 1),
-                           source="synthetic test digits", kind="synthetic")
 
 
 @pytest.fixture
@@ -24,7 +18,7 @@ def window(qtbot):
     w = MainWindow({"hidden": [16], "batch_size": 10}, data=small_data())
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=5000)
+    qtbot.waitUntil(lambda: w.last_snapshot is not None, timeout=10000)   # a trainer process starts
     yield w
     w.close()
 

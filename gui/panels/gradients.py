@@ -229,7 +229,7 @@ class GradientsPanel(Panel):
         full = "  ".join(f"━━ {name}" for name, _ in entries)
         short = room > 0 and QFontMetrics(font).horizontalAdvance(full) > room - 10
         html = "&nbsp;&nbsp;".join(
-            f"<span style='color: #%02x%02x%02x'>━━</span>&nbsp;" % colour
+            "<span style='color: #%02x%02x%02x'>━━</span>&nbsp;" % colour
             + (f"{l + 1}" if short else name) for l, (name, colour) in enumerate(entries))
         if html != self._norm_plot.titleLabel.text:
             set_title(self._norm_plot, ("layer " if short else "") + html, LEGEND_SIZE)

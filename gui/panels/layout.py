@@ -16,6 +16,7 @@ from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from core.costs import get_cost
+from core.network import silenced_layers
 from core.snapshot import Snapshot
 from gui import theme
 from gui.panels.base import Panel
@@ -153,14 +154,6 @@ def label_text_of(item: pg.TextItem) -> str:
 
 
 # --- the panel --------------------------------------------------------------------------------
-def silenced_by_layer(snapshot) -> dict:
-    """Weight layer l → the hidden neurons the trainer has knocked out there."""
-    out: dict = {}
-    for l, j in getattr(snapshot, "silenced", ()):
-        out.setdefault(int(l), []).append(int(j))
-    return out
-
-
 class LayoutPanel(Panel):
     """The whole network for the probe digit: input image, node columns, top weights, outputs.
 
@@ -343,7 +336,7 @@ class LayoutPanel(Panel):
         now = time.monotonic()
         # while training runs the links lag by at most LINK_INTERVAL; any other snapshot is exact
         links = not snapshot.running or now - self._links_drawn_at >= LINK_INTERVAL
-        silent = silenced_by_layer(snapshot)
+        silent = silenced_layers(snapshot.silenced)
         for l, nodes in enumerate(self._nodes):
             output = l == len(self._nodes) - 1
             nodes.setBrush(activation_brushes(snapshot.probe_a[l + 1], pair if output else activation))

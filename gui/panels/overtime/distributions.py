@@ -13,7 +13,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QVBoxLayout
 
-from core.histograms import (QUANTITIES, SYMBOLS, HistogramHistory, HistogramRow, folded, histogram_row,
+from core.histograms import (QUANTITIES, SYMBOLS, HistogramHistory, histogram_row,
                              quantiles_from_counts, resample_columns)
 from core.embedding import paced_interval
 from core.snapshot import Snapshot, Status

@@ -118,6 +118,7 @@ class RefreshWhenSeen:
 
     # --- recorded as an animation (gui.animation): each frame waits for its own answer ---------
     _exporting = False
+    _live_intervals: list = []      # each job's min_interval, kept while an animation is recorded
 
     @property
     def busy_drawing(self) -> bool:
@@ -134,11 +135,11 @@ class RefreshWhenSeen:
         if bool(on) == self._exporting:
             return
         self._exporting = bool(on)
-        for job in self.findChildren(LatestJob):
-            if on:
-                job.live_interval, job.min_interval = job.min_interval, 0.0
-            else:
-                job.min_interval = getattr(job, "live_interval", job.min_interval)
+        jobs = self.findChildren(LatestJob)
+        if on:
+            self._live_intervals = [job.min_interval for job in jobs]
+        for job, live in zip(jobs, self._live_intervals):
+            job.min_interval = 0.0 if on else live
 
 
 # --- the knock-out choice, shared by the Why panels of one window -------------------------------
